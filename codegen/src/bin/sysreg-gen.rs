@@ -1,0 +1,108 @@
+//! `sysreg-gen`: read the kernel's AArch64 sysreg database and emit code from it.
+//!
+//! ```text
+//! sysreg-gen c-header [--lenient] [-o OUT] FILE...   the kernel's sysreg-defs.h
+//! sysreg-gen check [--lenient] FILE...               validate only
+//! sysreg-gen dump [--lenient] [-o OUT] FILE...       the IR as JSON
+//! ```
+//! Diagnostics go to stderr; the exit status is 1 when the input has errors, 2 on usage or I/O
+//! errors.
+
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use sysreg_db::{Options, Strictness};
+
+#[derive(Parser)]
+#[command(
+    name = "sysreg-gen",
+    version,
+    about = "Generate C and Rust from the kernel's AArch64 sysreg database"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the kernel's sysreg-defs.h (byte-identical to gen-sysreg.awk)
+    CHeader(Output),
+    /// Validate the database and report every problem
+    Check(Input),
+    /// Write the IR as JSON, to see what was understood
+    Dump(Output),
+}
+
+#[derive(Args)]
+struct Input {
+    /// Input databases, read as one
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Make the checks the kernel's generator does not make (and the duplicate-enum-value
+    /// check it added after 2023) warnings, so historical databases still convert
+    #[arg(long)]
+    lenient: bool,
+    /// Show at most this many diagnostics (0: all); the summary counts every one
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    max_diagnostics: usize,
+}
+
+#[derive(Args)]
+struct Output {
+    #[command(flatten)]
+    input: Input,
+    /// Write here instead of stdout
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (input, output) = match &cli.command {
+        Command::CHeader(o) | Command::Dump(o) => (&o.input, o.output.as_ref()),
+        Command::Check(i) => (i, None),
+    };
+    let options = Options {
+        strictness: if input.lenient {
+            Strictness::Lenient
+        } else {
+            Strictness::Strict
+        },
+        max_diagnostics: input.max_diagnostics,
+    };
+    let (sources, loaded) = match sysreg_db::load_paths(&input.files, &options) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sysreg-gen: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = loaded.diagnostics.render(&sources);
+    if !report.is_empty() {
+        let _ = std::io::stderr().write_all(report.as_bytes());
+    }
+    let Some(db) = loaded.database else {
+        return ExitCode::from(1);
+    };
+    let text = match &cli.command {
+        Command::CHeader(_) => codegen::c_header::generate(&db),
+        Command::Dump(_) => codegen::json::dump(&db, &sources),
+        Command::Check(_) => return ExitCode::SUCCESS,
+    };
+    let written = match output {
+        Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display())),
+        None => std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("stdout: {e}")),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sysreg-gen: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

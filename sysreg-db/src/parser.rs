@@ -1,0 +1,1333 @@
+//! The block-structure parser: turns lines into IR items, reporting every problem it meets.
+//!
+//! It follows the kernel script's state machine (Root -> Sysreg | SysregFields -> Prefix -> Enum)
+//! and its rules for which directive is accepted where, but instead of stopping at the first
+//! error it reports it and recovers (closing a forgotten block, re-synchronising the bit cursor
+//! after a misplaced field), so one run reports every error. Blocks do not span input files.
+
+use crate::diagnostic::{Code, Diagnostics, Note};
+use crate::ir::*;
+use crate::lexer::{self, Binary, Word};
+use crate::source::{FileId, Loc, SourceFile, Span};
+use std::collections::BTreeMap;
+
+/// The directives of the format. Recognised by exact equality of the line's first word, as the
+/// newest kernel script does (so `FieldX` is unknown and leading blanks are allowed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Directive {
+    Sysreg,
+    EndSysreg,
+    SysregFields,
+    EndSysregFields,
+    Fields,
+    Mapping,
+    Field,
+    Res0,
+    Res1,
+    Unkn,
+    Raz,
+    Enum,
+    SignedEnum,
+    UnsignedEnum,
+    EndEnum,
+    Prefix,
+    EndPrefix,
+}
+
+use Directive as D;
+
+impl Directive {
+    const ALL: [Directive; 17] = [
+        D::Sysreg,
+        D::EndSysreg,
+        D::SysregFields,
+        D::EndSysregFields,
+        D::Fields,
+        D::Mapping,
+        D::Field,
+        D::Res0,
+        D::Res1,
+        D::Unkn,
+        D::Raz,
+        D::Enum,
+        D::SignedEnum,
+        D::UnsignedEnum,
+        D::EndEnum,
+        D::Prefix,
+        D::EndPrefix,
+    ];
+
+    fn word(self) -> &'static str {
+        match self {
+            D::Sysreg => "Sysreg",
+            D::EndSysreg => "EndSysreg",
+            D::SysregFields => "SysregFields",
+            D::EndSysregFields => "EndSysregFields",
+            D::Fields => "Fields",
+            D::Mapping => "Mapping",
+            D::Field => "Field",
+            D::Res0 => "Res0",
+            D::Res1 => "Res1",
+            D::Unkn => "Unkn",
+            D::Raz => "Raz",
+            D::Enum => "Enum",
+            D::SignedEnum => "SignedEnum",
+            D::UnsignedEnum => "UnsignedEnum",
+            D::EndEnum => "EndEnum",
+            D::Prefix => "Prefix",
+            D::EndPrefix => "EndPrefix",
+        }
+    }
+
+    fn from_word(word: &str) -> Option<Directive> {
+        Directive::ALL.into_iter().find(|d| d.word() == word)
+    }
+
+    /// The full syntax of the line, for "expected" labels.
+    fn syntax(self) -> &'static str {
+        match self {
+            D::Sysreg => "Sysreg <name> <op0> <op1> <CRn> <CRm> <op2>",
+            D::SysregFields => "SysregFields <name>",
+            D::Fields => "Fields <SysregFields name>",
+            D::Mapping => "Mapping <Sysreg name>",
+            D::Field => "Field <msb>[:<lsb>] <name>",
+            D::Res0 => "Res0 <msb>[:<lsb>]",
+            D::Res1 => "Res1 <msb>[:<lsb>]",
+            D::Unkn => "Unkn <msb>[:<lsb>]",
+            D::Raz => "Raz <msb>[:<lsb>]",
+            D::Enum => "Enum <msb>[:<lsb>] <name>",
+            D::SignedEnum => "SignedEnum <msb>[:<lsb>] <name>",
+            D::UnsignedEnum => "UnsignedEnum <msb>[:<lsb>] <name>",
+            D::Prefix => "Prefix <name>",
+            D::EndSysreg => "EndSysreg",
+            D::EndSysregFields => "EndSysregFields",
+            D::EndEnum => "EndEnum",
+            D::EndPrefix => "EndPrefix",
+        }
+    }
+
+    /// Number of words on the line, directive included (the kernel's `expect_fields`).
+    fn arity(self) -> usize {
+        match self {
+            D::Sysreg => 7,
+            D::SysregFields | D::Fields | D::Mapping | D::Prefix => 2,
+            D::Res0 | D::Res1 | D::Unkn | D::Raz => 2,
+            D::Field | D::Enum | D::SignedEnum | D::UnsignedEnum => 3,
+            D::EndSysreg | D::EndSysregFields | D::EndEnum | D::EndPrefix => 1,
+        }
+    }
+
+    /// A close match for a misspelt directive, for "did you mean" hints.
+    fn suggest(word: &str) -> Option<Directive> {
+        let lower = word.to_ascii_lowercase();
+        Directive::ALL
+            .into_iter()
+            .find(|d| d.word().to_ascii_lowercase() == lower)
+            .or_else(|| {
+                Directive::ALL
+                    .into_iter()
+                    .map(|d| (edit_distance(d.word(), word), d))
+                    .filter(|&(dist, _)| dist <= 2)
+                    .min_by_key(|&(dist, _)| dist)
+                    .map(|(_, d)| d)
+            })
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    // Words longer than any directive plus the threshold cannot be within distance 2.
+    if b.len() > 20 {
+        return usize::MAX;
+    }
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Accumulates the database across input files.
+pub(crate) struct Builder {
+    pub db: Database,
+    pub diags: Diagnostics,
+    /// First definition of every Sysreg / SysregFields name, for duplicate reports.
+    sysreg_defs: BTreeMap<String, Span>,
+    fieldset_defs: BTreeMap<String, Span>,
+}
+
+impl Builder {
+    pub fn new(diags: Diagnostics) -> Builder {
+        Builder {
+            db: Database::default(),
+            diags,
+            sysreg_defs: BTreeMap::new(),
+            fieldset_defs: BTreeMap::new(),
+        }
+    }
+
+    /// Parses one input file into the database.
+    pub fn parse_file(&mut self, file: FileId, src: &SourceFile) {
+        let mut p = FileParser {
+            file,
+            b: self,
+            owner: None,
+            prefix: None,
+            enumeration: None,
+        };
+        p.report_encoding_problems(src);
+        for (i, raw) in src.text.split('\n').enumerate() {
+            let line = raw.strip_suffix('\r').unwrap_or(raw);
+            p.line(i as u32 + 1, line);
+        }
+        p.finish();
+    }
+}
+
+enum OwnerKind {
+    Sysreg(Encoding),
+    FieldSet,
+}
+
+/// The Sysreg or SysregFields block being read.
+struct Owner {
+    kind: OwnerKind,
+    name: String,
+    loc: Loc,
+    /// `Sysreg`/`SysregFields` word, for "not closed" reports.
+    open: Span,
+    prefixed: Vec<Layout>,
+    default: LayoutBuilder,
+    reference: Option<(Directive, Reference)>,
+    /// A duplicate definition: checked like any other, but not added to the database.
+    duplicate: bool,
+}
+
+impl Owner {
+    fn directive(&self) -> Directive {
+        match self.kind {
+            OwnerKind::Sysreg(_) => D::Sysreg,
+            OwnerKind::FieldSet => D::SysregFields,
+        }
+    }
+
+    fn terminator(&self) -> Directive {
+        match self.kind {
+            OwnerKind::Sysreg(_) => D::EndSysreg,
+            OwnerKind::FieldSet => D::EndSysregFields,
+        }
+    }
+}
+
+/// A layout being read, with the kernel's `next_bit` cursor.
+#[derive(Default)]
+struct LayoutBuilder {
+    layout: Layout,
+    /// The next bit a slice must start at; -1 when complete; `None` after an unparseable range,
+    /// until the next valid slice re-synchronises it (so one typo is reported once).
+    next_bit: Option<i8>,
+    /// Where `Prefix` opened this layout.
+    open: Option<Span>,
+}
+
+impl LayoutBuilder {
+    fn new() -> LayoutBuilder {
+        LayoutBuilder {
+            next_bit: Some(63),
+            ..LayoutBuilder::default()
+        }
+    }
+}
+
+/// An `Enum` block being read.
+struct OpenEnum {
+    open: Span,
+    name: String,
+    bits: Option<BitRange>,
+    /// Whether its entry was added to the layout (its bit range was valid).
+    placed: bool,
+    values: Vec<EnumValue>,
+}
+
+struct FileParser<'b> {
+    file: FileId,
+    b: &'b mut Builder,
+    owner: Option<Owner>,
+    prefix: Option<LayoutBuilder>,
+    enumeration: Option<OpenEnum>,
+}
+
+fn note(span: Span, message: impl Into<String>) -> Note {
+    Note {
+        span: Some(span),
+        message: message.into(),
+    }
+}
+
+impl FileParser<'_> {
+    fn loc(&self, line: u32, col: u32) -> Loc {
+        Loc {
+            file: self.file,
+            line,
+            col,
+        }
+    }
+
+    fn span(&self, line: u32, word: &Word) -> Span {
+        Span {
+            loc: self.loc(line, word.col),
+            len: word.len,
+        }
+    }
+
+    fn report(&mut self, code: Code, span: Span, msg: impl Into<String>, exp: impl Into<String>) {
+        self.b.diags.report(code, span, msg, exp, Vec::new());
+    }
+
+    fn report_encoding_problems(&mut self, src: &SourceFile) {
+        if let Some(bad) = src.invalid_utf8 {
+            let span = Span {
+                loc: self.loc(bad.line, bad.col),
+                len: 1,
+            };
+            self.report(
+                Code::InvalidUtf8,
+                span,
+                format!(
+                    "the file is not UTF-8 text: byte 0x{:02x} here ({} invalid sequence{} in the file)",
+                    bad.byte,
+                    bad.count,
+                    if bad.count == 1 { "" } else { "s" }
+                ),
+                "ASCII text",
+            );
+        }
+        let mut crlf = src
+            .text
+            .split('\n')
+            .enumerate()
+            .filter(|(_, l)| l.ends_with('\r'));
+        if let Some((i, first)) = crlf.next() {
+            let count = 1 + crlf.count();
+            let span = Span {
+                loc: self.loc(i as u32 + 1, first.chars().count() as u32),
+                len: 1,
+            };
+            self.report(
+                Code::CarriageReturn,
+                span,
+                format!(
+                    "the file has CRLF line endings ({count} line{} end with a carriage return)",
+                    if count == 1 { "" } else { "s" }
+                ),
+                "LF line endings (the kernel's generator would paste the \\r into its macros)",
+            );
+        }
+    }
+
+    fn line(&mut self, line: u32, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        let trimmed = text.trim_start_matches([' ', '\t']);
+        if trimmed.starts_with('#') {
+            return;
+        }
+        if trimmed.is_empty() {
+            let span = Span {
+                loc: self.loc(line, 1),
+                len: text.chars().count() as u32,
+            };
+            self.report(
+                Code::WhitespaceOnlyLine,
+                span,
+                "line holds only spaces or tabs",
+                "an empty line (the kernel's generator rejects blank lines with whitespace)",
+            );
+            return;
+        }
+        let words = lexer::words(text);
+        self.dispatch(line, text, &words);
+    }
+
+    fn dispatch(&mut self, line: u32, text: &str, words: &[Word]) {
+        let first = words[0];
+        let directive = Directive::from_word(first.text);
+        let at = self.span(line, &first);
+
+        if let Some(open) = &self.enumeration {
+            match directive {
+                Some(D::EndEnum) => return self.end_enum(line, words),
+                _ if lexer::contains_binary_literal(text) => return self.enum_value(line, words),
+                Some(d) => {
+                    // A directive inside an Enum: the EndEnum was forgotten. Close the enum
+                    // and read the line in the enclosing block.
+                    let msg = format!(
+                        "`{}` inside Enum `{}`: the Enum is not closed",
+                        d.word(),
+                        open.name
+                    );
+                    let notes = vec![note(open.open, "the Enum starts here")];
+                    self.b.diags.report(
+                        Code::UnclosedBlock,
+                        at,
+                        msg,
+                        "`EndEnum` before this line",
+                        notes,
+                    );
+                    self.close_enum();
+                }
+                None => {
+                    let msg = format!("`{}` is not an enum value line", first.text);
+                    return self.report(
+                        Code::InvalidEnumLine,
+                        at,
+                        msg,
+                        "`0b<binary digits> <NAME>` or `EndEnum`",
+                    );
+                }
+            }
+        }
+
+        let Some(d) = directive else {
+            return self.unknown_directive(at, first.text);
+        };
+        match d {
+            D::Sysreg | D::SysregFields => {
+                if self.owner.is_some() {
+                    self.close_all_unterminated(at);
+                }
+                self.open_owner(d, line, words);
+            }
+            D::EndSysreg | D::EndSysregFields => self.end_owner(d, line, words),
+            D::Fields | D::Mapping => self.reference(d, line, words),
+            D::Prefix => self.open_prefix(line, words),
+            D::EndPrefix => self.end_prefix(line, words),
+            D::EndEnum => self.report(
+                Code::MisplacedDirective,
+                at,
+                "`EndEnum` without an open Enum",
+                "an `Enum`, `SignedEnum` or `UnsignedEnum` block before it",
+            ),
+            D::Field
+            | D::Res0
+            | D::Res1
+            | D::Unkn
+            | D::Raz
+            | D::Enum
+            | D::SignedEnum
+            | D::UnsignedEnum => self.entry(d, line, words),
+        }
+    }
+
+    fn unknown_directive(&mut self, at: Span, word: &str) {
+        if word.starts_with("0b") {
+            return self.report(
+                Code::MisplacedDirective,
+                at,
+                format!("enum value `{word}` outside an Enum block"),
+                "`Enum`, `SignedEnum` or `UnsignedEnum` before the values",
+            );
+        }
+        let expected = match Directive::suggest(word) {
+            Some(d) => format!("a directive; did you mean `{}`?", d.word()),
+            None => "a directive (Sysreg, SysregFields, Field, Enum, Res0, ... or a `#` comment)"
+                .to_string(),
+        };
+        let shown: String = word.chars().take(40).collect();
+        let ellipsis = if shown.len() < word.len() { "..." } else { "" };
+        self.report(
+            Code::UnknownDirective,
+            at,
+            format!("unknown directive `{shown}{ellipsis}`"),
+            expected,
+        );
+    }
+
+    /// Checks the number of words; on a mismatch reports it and returns false. The caller
+    /// goes on with the words that are there.
+    fn arity(&mut self, d: Directive, line: u32, words: &[Word]) -> bool {
+        let want = d.arity();
+        if words.len() == want {
+            return true;
+        }
+        let (span, msg) = if words.len() > want {
+            let extra = words[want];
+            let last = words[words.len() - 1];
+            let span = Span {
+                loc: self.loc(line, extra.col),
+                len: last.col + last.len - extra.col,
+            };
+            (
+                span,
+                format!(
+                    "`{}` has {} extra word{}",
+                    d.word(),
+                    words.len() - want,
+                    if words.len() - want == 1 { "" } else { "s" }
+                ),
+            )
+        } else {
+            let last = words[words.len() - 1];
+            let span = Span {
+                loc: self.loc(line, last.col + last.len),
+                len: 1,
+            };
+            let missing = &d.syntax().split(' ').collect::<Vec<_>>()[words.len()..];
+            (
+                span,
+                format!("`{}` is missing {}", d.word(), missing.join(" ")),
+            )
+        };
+        let mut notes = Vec::new();
+        if words[want.min(words.len())..]
+            .iter()
+            .any(|w| w.text.starts_with('#'))
+        {
+            notes.push(Note {
+                span: None,
+                message: "comments must be on a line of their own".into(),
+            });
+        }
+        let msg = format!("{msg} ({} words found where {want} expected)", words.len());
+        self.b.diags.report(
+            Code::WrongFieldCount,
+            span,
+            msg,
+            format!("`{}`", d.syntax()),
+            notes,
+        );
+        false
+    }
+
+    fn check_name(&mut self, line: u32, word: &Word, what: &str, tail_only: bool) {
+        let ok = if tail_only {
+            lexer::is_identifier_tail(word.text)
+        } else {
+            lexer::is_identifier(word.text)
+        };
+        if !ok {
+            let span = self.span(line, word);
+            let expected = if tail_only {
+                "letters, digits and `_` only"
+            } else {
+                "a C identifier: a letter or `_`, then letters, digits and `_`"
+            };
+            self.report(
+                Code::InvalidName,
+                span,
+                format!("{what} name `{}` is not usable in C or Rust", word.text),
+                expected,
+            );
+        }
+    }
+
+    // ---- Sysreg / SysregFields -------------------------------------------------------------
+
+    fn open_owner(&mut self, d: Directive, line: u32, words: &[Word]) {
+        self.arity(d, line, words);
+        let open = self.span(line, &words[0]);
+        let name_word = words.get(1).copied();
+        let name = name_word.map_or(String::new(), |w| w.text.to_string());
+        let kind = match d {
+            D::Sysreg => OwnerKind::Sysreg(self.encoding(line, words)),
+            _ => OwnerKind::FieldSet,
+        };
+        let mut duplicate = false;
+        if let Some(w) = name_word {
+            let what = if d == D::Sysreg {
+                "Sysreg"
+            } else {
+                "SysregFields"
+            };
+            self.check_name(line, &w, what, false);
+            let span = self.span(line, &w);
+            let (defs, code) = match d {
+                D::Sysreg => (&mut self.b.sysreg_defs, Code::DuplicateSysreg),
+                _ => (&mut self.b.fieldset_defs, Code::DuplicateSysregFields),
+            };
+            if let Some(&first) = defs.get(&name) {
+                duplicate = true;
+                let notes = vec![note(first, "first defined here")];
+                self.b.diags.report(
+                    code,
+                    span,
+                    format!("duplicate {what} definition for `{name}`"),
+                    "a name not defined before",
+                    notes,
+                );
+            } else {
+                defs.insert(name.clone(), span);
+            }
+        } else {
+            duplicate = true;
+        }
+        self.owner = Some(Owner {
+            kind,
+            name,
+            loc: self.loc(line, words[0].col),
+            open,
+            prefixed: Vec::new(),
+            default: LayoutBuilder::new(),
+            reference: None,
+            duplicate,
+        });
+    }
+
+    fn encoding(&mut self, line: u32, words: &[Word]) -> Encoding {
+        const OPERANDS: [(&str, u64); 5] =
+            [("op0", 3), ("op1", 7), ("CRn", 15), ("CRm", 15), ("op2", 7)];
+        let mut ops = [0u8; 5];
+        for (i, (what, max)) in OPERANDS.into_iter().enumerate() {
+            let Some(w) = words.get(2 + i) else { break };
+            let span = self.span(line, w);
+            match lexer::decimal(w.text) {
+                Ok(Some(v)) if v <= u64::from(u8::MAX) => {
+                    ops[i] = v as u8;
+                    if v > max {
+                        self.report(
+                            Code::EncodingOutOfRange,
+                            span,
+                            format!("{what} {v} does not fit the encoding"),
+                            format!("{what} in 0..={max}"),
+                        );
+                    }
+                }
+                _ => self.report(
+                    Code::EncodingNotNumber,
+                    span,
+                    format!("{what} `{}` is not a number the encoding can hold", w.text),
+                    format!("a decimal {what} in 0..={max}"),
+                ),
+            }
+        }
+        Encoding {
+            op0: ops[0],
+            op1: ops[1],
+            crn: ops[2],
+            crm: ops[3],
+            op2: ops[4],
+        }
+    }
+
+    fn end_owner(&mut self, d: Directive, line: u32, words: &[Word]) {
+        let at = self.span(line, &words[0]);
+        let Some(owner) = &self.owner else {
+            return self.report(
+                Code::MisplacedDirective,
+                at,
+                format!("`{}` without an open block", d.word()),
+                format!(
+                    "a `{}` block before it",
+                    if d == D::EndSysreg {
+                        "Sysreg"
+                    } else {
+                        "SysregFields"
+                    }
+                ),
+            );
+        };
+        if owner.terminator() != d {
+            let msg = format!(
+                "`{}` cannot close {} `{}`",
+                d.word(),
+                owner.directive().word(),
+                owner.name
+            );
+            let notes = vec![note(owner.open, "the block starts here")];
+            let exp = format!("`{}`", owner.terminator().word());
+            self.b
+                .diags
+                .report(Code::MisplacedDirective, at, msg, exp, notes);
+        }
+        self.arity(d, line, words);
+        if self.prefix.is_some() {
+            self.close_prefix_unterminated(at);
+        }
+        let owner = self.owner.as_ref().expect("checked above");
+        let (what, end, next_bit) = (
+            format!("`{}`", owner.name),
+            owner.terminator(),
+            owner.default.next_bit,
+        );
+        self.check_complete(&next_bit, at, &what, end);
+        self.close_owner(self.loc(line, words[0].col));
+    }
+
+    /// Reports a forgotten terminator for every open block and closes them.
+    fn close_all_unterminated(&mut self, at: Span) {
+        if self.enumeration.is_some() {
+            self.close_enum();
+        }
+        if self.prefix.is_some() {
+            self.close_prefix_unterminated(at);
+        }
+        if let Some(owner) = &self.owner {
+            let msg = format!(
+                "{} `{}` is not closed",
+                owner.directive().word(),
+                owner.name
+            );
+            let notes = vec![note(owner.open, "the block starts here")];
+            let exp = format!("`{}` before this line", owner.terminator().word());
+            self.b
+                .diags
+                .report(Code::UnclosedBlock, at, msg, exp, notes);
+            let end = at.loc;
+            self.close_owner(end);
+        }
+    }
+
+    fn close_owner(&mut self, end: Loc) {
+        let Some(owner) = self.owner.take() else {
+            return;
+        };
+        if owner.duplicate {
+            return;
+        }
+        let layout = owner.default.layout;
+        match owner.kind {
+            OwnerKind::Sysreg(encoding) => {
+                let body = match owner.reference {
+                    Some((D::Fields, r)) => RegisterBody::Fields(r),
+                    Some((_, r)) => RegisterBody::Mapping(r),
+                    None => RegisterBody::Layout(layout),
+                };
+                let db = &mut self.b.db;
+                db.register_index
+                    .insert(owner.name.clone(), db.registers.len());
+                db.order.push(ItemRef::Register(db.registers.len()));
+                db.registers.push(Register {
+                    name: owner.name,
+                    loc: owner.loc,
+                    encoding,
+                    prefixed: owner.prefixed,
+                    body,
+                    end,
+                });
+            }
+            OwnerKind::FieldSet => {
+                let db = &mut self.b.db;
+                db.field_set_index
+                    .insert(owner.name.clone(), db.field_sets.len());
+                db.order.push(ItemRef::FieldSet(db.field_sets.len()));
+                db.field_sets.push(FieldSet {
+                    name: owner.name,
+                    loc: owner.loc,
+                    prefixed: owner.prefixed,
+                    layout,
+                    end,
+                });
+            }
+        }
+    }
+
+    // ---- Fields / Mapping ------------------------------------------------------------------
+
+    fn reference(&mut self, d: Directive, line: u32, words: &[Word]) {
+        let at = self.span(line, &words[0]);
+        let context = match (&self.owner, &self.prefix) {
+            (None, _) => Some("outside a Sysreg block".to_string()),
+            (Some(_), Some(_)) => Some("inside a Prefix block".to_string()),
+            (Some(o), None) => match o.kind {
+                OwnerKind::FieldSet => Some(format!("inside SysregFields `{}`", o.name)),
+                OwnerKind::Sysreg(_) => None,
+            },
+        };
+        if let Some(context) = context {
+            return self.report(
+                Code::MisplacedDirective,
+                at,
+                format!("`{}` {context}", d.word()),
+                format!("`{}` only as the first line of a Sysreg block", d.word()),
+            );
+        }
+        self.arity(d, line, words);
+        let owner = self.owner.as_mut().expect("checked above");
+        if owner.default.next_bit != Some(63) {
+            let name = owner.name.clone();
+            return self.report(
+                Code::FieldsNotFirst,
+                at,
+                format!(
+                    "`{}` after fields of `{name}` were already described",
+                    d.word()
+                ),
+                format!(
+                    "`{}` as the first line of the Sysreg block, and nothing else",
+                    d.word()
+                ),
+            );
+        }
+        owner.default.next_bit = Some(-1);
+        let Some(target) = words.get(1) else { return };
+        let loc = Loc {
+            file: self.file,
+            line,
+            col: words[0].col,
+        };
+        owner.reference = Some((
+            d,
+            Reference {
+                name: target.text.to_string(),
+                loc,
+                target: None,
+            },
+        ));
+    }
+
+    // ---- Prefix ----------------------------------------------------------------------------
+
+    fn open_prefix(&mut self, line: u32, words: &[Word]) {
+        let at = self.span(line, &words[0]);
+        if self.owner.is_none() {
+            return self.report(
+                Code::MisplacedDirective,
+                at,
+                "`Prefix` outside a Sysreg or SysregFields block",
+                "`Prefix` inside a Sysreg or SysregFields block, before its own fields",
+            );
+        }
+        if self.prefix.is_some() {
+            self.close_prefix_unterminated(at);
+        }
+        self.arity(D::Prefix, line, words);
+        let owner = self.owner.as_ref().expect("checked above");
+        if owner.default.next_bit != Some(63) {
+            let msg = format!("`Prefix` after non-prefixed fields of `{}`", owner.name);
+            self.report(
+                Code::PrefixNotFirst,
+                at,
+                msg,
+                "every Prefix block before the register's own fields",
+            );
+        }
+        let mut builder = LayoutBuilder::new();
+        builder.open = Some(at);
+        if let Some(w) = words.get(1) {
+            self.check_name(line, w, "Prefix", false);
+            let span = self.span(line, w);
+            let owner = self.owner.as_ref().expect("checked above");
+            if let Some(first) = owner
+                .prefixed
+                .iter()
+                .filter_map(|l| l.prefix.as_ref())
+                .find(|p| p.name == w.text)
+            {
+                let notes = vec![note(
+                    Span {
+                        loc: first.loc,
+                        len: 6,
+                    },
+                    "first used here",
+                )];
+                let msg = format!("duplicate prefix `{}_` for `{}`", w.text, owner.name);
+                self.b.diags.report(
+                    Code::DuplicatePrefix,
+                    span,
+                    msg,
+                    "a prefix not used before in this register",
+                    notes,
+                );
+            }
+            builder.layout.prefix = Some(Prefix {
+                name: w.text.to_string(),
+                loc: at.loc,
+            });
+        }
+        self.prefix = Some(builder);
+    }
+
+    fn end_prefix(&mut self, line: u32, words: &[Word]) {
+        let at = self.span(line, &words[0]);
+        let Some(prefix) = self.prefix.take() else {
+            return self.report(
+                Code::MisplacedDirective,
+                at,
+                "`EndPrefix` without an open Prefix",
+                "a `Prefix` block before it",
+            );
+        };
+        self.arity(D::EndPrefix, line, words);
+        self.finish_prefix(prefix, at);
+    }
+
+    fn finish_prefix(&mut self, prefix: LayoutBuilder, at: Span) {
+        let owner_name = self
+            .owner
+            .as_ref()
+            .map_or("", |o| o.name.as_str())
+            .to_string();
+        let prefix_name = prefix
+            .layout
+            .prefix
+            .as_ref()
+            .map_or("", |p| p.name.as_str());
+        let what = format!("prefix `{prefix_name}_` of `{owner_name}`");
+        self.check_complete(&prefix.next_bit, at, &what, D::EndPrefix);
+        if let Some(owner) = &mut self.owner {
+            owner.prefixed.push(prefix.layout);
+        }
+    }
+
+    fn close_prefix_unterminated(&mut self, at: Span) {
+        let Some(prefix) = self.prefix.take() else {
+            return;
+        };
+        let name = prefix
+            .layout
+            .prefix
+            .as_ref()
+            .map_or("", |p| p.name.as_str());
+        let msg = format!("Prefix `{name}` is not closed");
+        let notes = prefix
+            .open
+            .map(|s| note(s, "the Prefix starts here"))
+            .into_iter()
+            .collect();
+        self.b.diags.report(
+            Code::UnclosedBlock,
+            at,
+            msg,
+            "`EndPrefix` before this line",
+            notes,
+        );
+        if let Some(owner) = &mut self.owner {
+            owner.prefixed.push(prefix.layout);
+        }
+    }
+
+    // ---- Bit coverage ----------------------------------------------------------------------
+
+    fn check_complete(&mut self, next_bit: &Option<i8>, at: Span, what: &str, end: Directive) {
+        if let Some(n) = *next_bit {
+            if n >= 0 {
+                self.report(
+                    Code::UnspecifiedBits,
+                    at,
+                    format!(
+                        "bits {} of {what} are not described",
+                        BitRange {
+                            msb: n as u8,
+                            lsb: 0
+                        }
+                    ),
+                    format!("fields down to bit 0 before `{}`", end.word()),
+                );
+            }
+        }
+    }
+
+    /// The layout entries go to: the open Prefix layout, or the block's own.
+    fn layout(&mut self) -> Option<&mut LayoutBuilder> {
+        match &mut self.prefix {
+            Some(p) => Some(p),
+            None => self.owner.as_mut().map(|o| &mut o.default),
+        }
+    }
+
+    /// Parses a bit range and checks it continues the layout right below the previous slice.
+    /// `what` names the slice in messages (`FIELD`, `RES0`).
+    fn place(&mut self, line: u32, word: &Word, what: &str) -> Option<BitRange> {
+        let span = self.span(line, word);
+        let owner = self
+            .owner
+            .as_ref()
+            .map_or(String::new(), |o| o.name.clone());
+        let Some(raw) = lexer::bit_range(word.text) else {
+            self.layout()?.next_bit = None;
+            self.report(
+                Code::BitRangeSyntax,
+                span,
+                format!("invalid bit range `{}` for {owner}.{what}", word.text),
+                "`<msb>:<lsb>` or a single bit `<n>`, in decimal",
+            );
+            return None;
+        };
+        let in_range = |n: Option<u64>| n.filter(|&n| n <= 63).map(|n| n as u8);
+        let (Some(msb), Some(lsb)) = (in_range(raw.msb), in_range(raw.lsb)) else {
+            self.layout()?.next_bit = None;
+            let which = if in_range(raw.msb).is_none() {
+                "high"
+            } else {
+                "low"
+            };
+            self.report(
+                Code::BitOutOfRange,
+                span,
+                format!(
+                    "{owner}.{what}: {which} bit of `{}` is past bit 63",
+                    word.text
+                ),
+                "bit numbers 0 to 63",
+            );
+            return None;
+        };
+        if msb < lsb {
+            self.layout()?.next_bit = None;
+            self.report(
+                Code::BitRangeReversed,
+                span,
+                format!("{owner}.{what}: bit range `{}` runs upwards", word.text),
+                format!("`<msb>:<lsb>` with the high bit first (`{lsb}:{msb}`)"),
+            );
+            return None;
+        }
+        let bits = BitRange { msb, lsb };
+        let layout = self.layout()?;
+        let expected = layout.next_bit;
+        let previous = layout
+            .layout
+            .entries
+            .last()
+            .map(|e| (e.bits, entry_name(&e.kind)));
+        layout.next_bit = Some(lsb as i8 - 1);
+        match expected {
+            Some(n) if n != msb as i8 => {
+                let (msg, exp) = if n < 0 {
+                    let why = match self.owner.as_ref().and_then(|o| o.reference.as_ref()) {
+                        Some((d, r)) if self.prefix.is_none() => {
+                            format!("`{}` described by `{} {}`", owner, d.word(), r.name)
+                        }
+                        _ => "all 64 bits already described".to_string(),
+                    };
+                    (
+                        format!("{owner}.{what} at bits {bits} follows {why}"),
+                        "the end of the block".to_string(),
+                    )
+                } else if (msb as i8) < n {
+                    let gap = BitRange {
+                        msb: n as u8,
+                        lsb: msb + 1,
+                    };
+                    (
+                        format!(
+                            "{owner}.{what} starts at bit {msb}, leaving bits {gap} undescribed"
+                        ),
+                        format!("a slice starting at bit {n} (`Res0 {gap}` if reserved)"),
+                    )
+                } else {
+                    let prev = match previous {
+                        Some((pb, pn)) => format!(", overlapping {pn} at bits {pb}"),
+                        None => String::new(),
+                    };
+                    (
+                        format!("{owner}.{what} starts at bit {msb}{prev}"),
+                        format!("a slice starting at bit {n}; slices go from bit 63 down to 0"),
+                    )
+                };
+                self.report(Code::BitPosition, span, msg, exp);
+            }
+            _ => {}
+        }
+        Some(bits)
+    }
+
+    // ---- Field / Res0 / Res1 / Unkn / Raz / Enum -------------------------------------------
+
+    fn entry(&mut self, d: Directive, line: u32, words: &[Word]) {
+        let at = self.span(line, &words[0]);
+        if self.owner.is_none() {
+            return self.report(
+                Code::MisplacedDirective,
+                at,
+                format!("`{}` outside a Sysreg or SysregFields block", d.word()),
+                "a `Sysreg` or `SysregFields` block around it",
+            );
+        }
+        self.arity(d, line, words);
+        let name_word = if d.arity() == 3 {
+            words.get(2).copied()
+        } else {
+            None
+        };
+        let what = match d {
+            D::Res0 => "RES0".to_string(),
+            D::Res1 => "RES1".to_string(),
+            D::Unkn => "UNKN".to_string(),
+            D::Raz => "RAZ".to_string(),
+            _ => name_word.map_or(String::new(), |w| w.text.to_string()),
+        };
+        let bits = match words.get(1) {
+            Some(w) => self.place(line, w, &what),
+            None => None,
+        };
+        if let Some(w) = name_word {
+            self.check_name(line, &w, "field", false);
+            let layout = self.layout().expect("owner is open");
+            let first = layout
+                .layout
+                .fields()
+                .find(|(_, f)| f.name == w.text)
+                .map(|(e, _)| e.loc);
+            if let Some(first) = first {
+                let span = self.span(line, &w);
+                let notes = vec![note(Span { loc: first, len: 1 }, "first defined here")];
+                let msg = format!("duplicate field name `{}` in this layout", w.text);
+                self.b.diags.report(
+                    Code::DuplicateFieldName,
+                    span,
+                    msg,
+                    "a field name not used before in this layout",
+                    notes,
+                );
+            }
+        }
+        let kind = match d {
+            D::Res0 => EntryKind::Res0,
+            D::Res1 => EntryKind::Res1,
+            D::Unkn => EntryKind::Unkn,
+            D::Raz => EntryKind::Raz,
+            _ => EntryKind::Field(Field {
+                name: what.clone(),
+                enumeration: enum_kind(d).map(|kind| Enumeration {
+                    kind,
+                    values: Vec::new(),
+                }),
+            }),
+        };
+        let placed = bits.is_some() && (d.arity() == 2 || name_word.is_some());
+        if let (Some(bits), true) = (bits, placed) {
+            let loc = at.loc;
+            self.layout()
+                .expect("owner is open")
+                .layout
+                .entries
+                .push(Entry { bits, loc, kind });
+        }
+        if enum_kind(d).is_some() {
+            self.enumeration = Some(OpenEnum {
+                open: at,
+                name: what,
+                bits,
+                placed,
+                values: Vec::new(),
+            });
+        }
+    }
+
+    fn enum_value(&mut self, line: u32, words: &[Word]) {
+        if words.len() != 2 {
+            let span = Span {
+                loc: self.loc(line, words[0].col),
+                len: words.last().map_or(1, |l| l.col + l.len - words[0].col),
+            };
+            let msg = format!(
+                "enum value line has {} word{} where 2 expected",
+                words.len(),
+                if words.len() == 1 { "" } else { "s" }
+            );
+            let notes = if words.iter().skip(2).any(|w| w.text.starts_with('#')) {
+                vec![Note {
+                    span: None,
+                    message: "comments must be on a line of their own".into(),
+                }]
+            } else {
+                Vec::new()
+            };
+            self.b.diags.report(
+                Code::WrongFieldCount,
+                span,
+                msg,
+                "`0b<binary digits> <NAME>`",
+                notes,
+            );
+            if words.len() < 2 {
+                return;
+            }
+        }
+        let (val, name) = (words[0], words[1]);
+        let val_span = self.span(line, &val);
+        let open = self.enumeration.as_ref().expect("called inside an Enum");
+        let field = open.name.clone();
+        let bits = open.bits;
+        let value = match lexer::binary(val.text) {
+            Binary::Value {
+                value,
+                bits: needed,
+            } => {
+                if let Some(b) = bits.filter(|b| needed > b.width()) {
+                    let msg = format!(
+                        "value `{}` of {field} needs {needed} bits; the field has {}",
+                        val.text,
+                        b.width()
+                    );
+                    let exp = format!("a value of at most {} bits", b.width());
+                    self.report(Code::EnumValueTooWide, val_span, msg, exp);
+                }
+                Some(value)
+            }
+            Binary::TooWide => {
+                let msg = format!("value `{}` of {field} is wider than 64 bits", val.text);
+                self.report(
+                    Code::EnumValueTooWide,
+                    val_span,
+                    msg,
+                    "a value that fits the field",
+                );
+                None
+            }
+            Binary::NotBinary => {
+                let msg = format!(
+                    "enum value `{}` of {field} is not a binary number",
+                    val.text
+                );
+                self.report(
+                    Code::EnumValueNotBinary,
+                    val_span,
+                    msg,
+                    "`0b` followed by 0s and 1s only",
+                );
+                None
+            }
+        };
+        self.check_name(line, &name, "enum value", true);
+        let open = self.enumeration.as_ref().expect("called inside an Enum");
+        let same_value = open.values.iter().find(|v| match (v.value, value) {
+            (Some(a), Some(b)) => a == b,
+            _ => v.spelling == val.text,
+        });
+        if let Some(first) = same_value {
+            let notes = vec![note(
+                Span {
+                    loc: first.loc,
+                    len: first.spelling.chars().count() as u32,
+                },
+                format!("`{}` has this value", first.name),
+            )];
+            let msg = format!(
+                "duplicate Enum value {} for `{}` in {field}",
+                val.text, name.text
+            );
+            self.b.diags.report(
+                Code::DuplicateEnumValue,
+                val_span,
+                msg,
+                "a value not used before in this Enum",
+                notes,
+            );
+        }
+        let open = self.enumeration.as_ref().expect("called inside an Enum");
+        if let Some(first) = open.values.iter().find(|v| v.name == name.text) {
+            let notes = vec![note(
+                Span {
+                    loc: first.loc,
+                    len: first.spelling.chars().count() as u32,
+                },
+                "first defined here",
+            )];
+            let span = self.span(line, &name);
+            let msg = format!("duplicate enum name `{}` in {field}", name.text);
+            self.b.diags.report(
+                Code::DuplicateEnumName,
+                span,
+                msg,
+                "a name not used before in this Enum",
+                notes,
+            );
+        }
+        let open = self.enumeration.as_mut().expect("called inside an Enum");
+        open.values.push(EnumValue {
+            name: name.text.to_string(),
+            spelling: val.text.to_string(),
+            value,
+            loc: val_span.loc,
+        });
+    }
+
+    fn end_enum(&mut self, line: u32, words: &[Word]) {
+        self.arity(D::EndEnum, line, words);
+        self.close_enum();
+    }
+
+    /// Moves the values of the open Enum into its layout entry.
+    fn close_enum(&mut self) {
+        let Some(open) = self.enumeration.take() else {
+            return;
+        };
+        if !open.placed {
+            return;
+        }
+        let Some(layout) = self.layout() else { return };
+        if let Some(Entry {
+            kind:
+                EntryKind::Field(Field {
+                    enumeration: Some(e),
+                    ..
+                }),
+            ..
+        }) = layout.layout.entries.last_mut()
+        {
+            e.values = open.values;
+        }
+    }
+
+    /// End of file: every block still open lacks its terminator.
+    fn finish(&mut self) {
+        if let Some(open) = &self.enumeration {
+            let msg = format!("Enum `{}` is not closed at the end of the file", open.name);
+            let at = open.open;
+            self.report(
+                Code::UnclosedBlock,
+                at,
+                msg,
+                "`EndEnum` before the end of the file",
+            );
+            self.close_enum();
+        }
+        if let Some(prefix) = self.prefix.take() {
+            let name = prefix
+                .layout
+                .prefix
+                .as_ref()
+                .map_or("", |p| p.name.as_str());
+            let msg = format!("Prefix `{name}` is not closed at the end of the file");
+            let at = prefix.open.expect("Prefix layouts record where they open");
+            self.report(
+                Code::UnclosedBlock,
+                at,
+                msg,
+                "`EndPrefix` before the end of the file",
+            );
+            if let Some(owner) = &mut self.owner {
+                owner.prefixed.push(prefix.layout);
+            }
+        }
+        if let Some(owner) = &self.owner {
+            let msg = format!(
+                "{} `{}` is not closed at the end of the file",
+                owner.directive().word(),
+                owner.name
+            );
+            let exp = format!("`{}` before the end of the file", owner.terminator().word());
+            let (at, end) = (owner.open, owner.open.loc);
+            self.report(Code::UnclosedBlock, at, msg, exp);
+            self.close_owner(end);
+        }
+    }
+}
+
+fn enum_kind(d: Directive) -> Option<EnumKind> {
+    match d {
+        D::Enum => Some(EnumKind::Plain),
+        D::SignedEnum => Some(EnumKind::Signed),
+        D::UnsignedEnum => Some(EnumKind::Unsigned),
+        _ => None,
+    }
+}
+
+fn entry_name(kind: &EntryKind) -> String {
+    match kind {
+        EntryKind::Field(f) => format!("`{}`", f.name),
+        EntryKind::Res0 => "Res0".into(),
+        EntryKind::Res1 => "Res1".into(),
+        EntryKind::Unkn => "Unkn".into(),
+        EntryKind::Raz => "Raz".into(),
+    }
+}

@@ -1,0 +1,175 @@
+//! Source files and locations.
+//!
+//! Every IR item and every diagnostic carries a [`Loc`]: which input file, which line, which
+//! column. Lines and columns are 1-based; a column counts characters (a tab is one column), the
+//! way compilers report them so editors can jump to them.
+
+use std::fmt;
+
+/// Index of an input file in a [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
+/// A position in an input file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Loc {
+    pub file: FileId,
+    /// 1-based line number.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub col: u32,
+}
+
+/// A source location together with the width (in characters) of the text it points at, used to
+/// draw the caret line under a diagnostic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub loc: Loc,
+    pub len: u32,
+}
+
+/// One input file as read from disk.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The name diagnostics print (the path as given on the command line).
+    pub name: String,
+    /// The file's text. Invalid UTF-8 has been replaced by U+FFFD (and reported).
+    pub text: String,
+    /// Byte offset of the start of every line.
+    line_starts: Vec<usize>,
+    /// Where the bytes first failed to be UTF-8, if they did.
+    pub invalid_utf8: Option<InvalidUtf8>,
+}
+
+/// The first invalid UTF-8 sequence of a file, and how many there are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidUtf8 {
+    pub line: u32,
+    pub col: u32,
+    pub byte: u8,
+    pub count: usize,
+}
+
+fn find_invalid_utf8(bytes: &[u8]) -> Option<InvalidUtf8> {
+    let mut first = None;
+    let mut count = 0;
+    let mut offset = 0;
+    while offset < bytes.len() {
+        match std::str::from_utf8(&bytes[offset..]) {
+            Ok(_) => break,
+            Err(e) => {
+                let at = offset + e.valid_up_to();
+                if first.is_none() {
+                    first = Some(at);
+                }
+                count += 1;
+                offset = at + e.error_len().unwrap_or(bytes.len() - at).max(1);
+            }
+        }
+    }
+    let at = first?;
+    let before = &bytes[..at];
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+    // The bytes between the line start and `at` are valid UTF-8 (they precede the first error).
+    let col =
+        std::str::from_utf8(&bytes[line_start..at]).map_or(0, |s| s.chars().count()) as u32 + 1;
+    Some(InvalidUtf8 {
+        line,
+        col,
+        byte: bytes[at],
+        count,
+    })
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, bytes: &[u8]) -> SourceFile {
+        let invalid_utf8 = find_invalid_utf8(bytes);
+        let text = match invalid_utf8 {
+            None => String::from_utf8(bytes.to_vec()).expect("checked to be UTF-8"),
+            Some(_) => String::from_utf8_lossy(bytes).into_owned(),
+        };
+        let mut line_starts = vec![0];
+        line_starts.extend(memchr_newlines(text.as_bytes()).map(|i| i + 1));
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+            invalid_utf8,
+        }
+    }
+
+    /// The text of 1-based line `line`, without its line terminator (`\n` or `\r\n`).
+    pub fn line(&self, line: u32) -> &str {
+        let i = line.saturating_sub(1) as usize;
+        let Some(&start) = self.line_starts.get(i) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(i + 1)
+            .map_or(self.text.len(), |&next| next - 1);
+        let text = &self.text[start..end.max(start)];
+        text.strip_suffix('\r').unwrap_or(text)
+    }
+}
+
+fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &b)| (b == b'\n').then_some(i))
+}
+
+/// All input files of one run, in command-line order.
+#[derive(Clone, Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn new() -> SourceMap {
+        SourceMap::default()
+    }
+
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        FileId(self.files.len() as u32 - 1)
+    }
+
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
+    }
+
+    /// `file:line:col`, as printed at the head of a diagnostic.
+    pub fn display(&self, loc: Loc) -> impl fmt::Display + '_ {
+        DisplayLoc { map: self, loc }
+    }
+}
+
+struct DisplayLoc<'a> {
+    map: &'a SourceMap,
+    loc: Loc,
+}
+
+impl fmt::Display for DisplayLoc<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}",
+            self.map.file(self.loc.file).name,
+            self.loc.line,
+            self.loc.col
+        )
+    }
+}

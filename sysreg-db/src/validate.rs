@@ -1,0 +1,78 @@
+//! Checks that need the whole database: `Fields`/`Mapping` references and shared encodings.
+//! They run after every input file has been parsed, so a reference may point forwards or into
+//! another file.
+
+use crate::diagnostic::{Code, Diagnostics, Note};
+use crate::ir::{Database, RegisterBody};
+use crate::source::Span;
+use std::collections::BTreeMap;
+
+/// Resolves `Fields` and `Mapping` references to indices, reporting those that name nothing.
+pub(crate) fn resolve_references(db: &mut Database, diags: &mut Diagnostics) {
+    let Database {
+        registers,
+        register_index,
+        field_set_index,
+        ..
+    } = db;
+    for reg in registers.iter_mut() {
+        let (reference, index, code, kind) = match &mut reg.body {
+            RegisterBody::Layout(_) => continue,
+            RegisterBody::Fields(r) => {
+                (r, &*field_set_index, Code::UnknownFieldSet, "SysregFields")
+            }
+            RegisterBody::Mapping(r) => (r, &*register_index, Code::UnknownMappingTarget, "Sysreg"),
+        };
+        reference.target = index.get(&reference.name).copied();
+        if reference.target.is_none() {
+            let directive = if code == Code::UnknownFieldSet {
+                "Fields"
+            } else {
+                "Mapping"
+            };
+            let span = Span {
+                loc: reference.loc,
+                len: directive.len() as u32,
+            };
+            diags.report(
+                code,
+                span,
+                format!(
+                    "`{directive} {}` in `{}` names no {kind} block",
+                    reference.name, reg.name
+                ),
+                format!("the name of a {kind} defined in the input"),
+                Vec::new(),
+            );
+        }
+    }
+}
+
+/// Warns about registers that share an encoding: an MRS/MSR can only reach one of them.
+pub(crate) fn check_encodings(db: &Database, diags: &mut Diagnostics) {
+    let mut first = BTreeMap::new();
+    for reg in &db.registers {
+        if let Some(prev) = first.insert(reg.encoding, reg) {
+            first.insert(reg.encoding, prev);
+            diags.report(
+                Code::DuplicateEncoding,
+                Span {
+                    loc: reg.loc,
+                    len: 6,
+                },
+                format!(
+                    "`{}` has the encoding {} of `{}`",
+                    reg.name, reg.encoding, prev.name
+                ),
+                "an encoding no other register uses",
+                vec![Note {
+                    span: Some(Span {
+                        loc: prev.loc,
+                        len: 6,
+                    }),
+                    message: format!("`{}` is defined here", prev.name),
+                }],
+            );
+        }
+    }
+}
