@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! sysreg-gen c-header [--lenient] [-o OUT] FILE...   the kernel's sysreg-defs.h
-//! sysreg-gen check [--lenient] FILE...               validate only
+//! sysreg-gen check [--lenient] [--deny-warnings] FILE...   validate only
 //! sysreg-gen dump [--lenient] [-o OUT] FILE...       the IR as JSON
 //! ```
 //! Diagnostics go to stderr; the exit status is 1 when the input has errors, 2 on usage or I/O
@@ -44,6 +44,9 @@ struct Input {
     /// check it added after 2023) warnings, so historical databases still convert
     #[arg(long)]
     lenient: bool,
+    /// Treat warnings as errors (exit 1 if there are any)
+    #[arg(long)]
+    deny_warnings: bool,
     /// Show at most this many diagnostics (0: all); the summary counts every one
     #[arg(long, default_value_t = 1000, value_name = "N")]
     max_diagnostics: usize,
@@ -86,10 +89,21 @@ fn main() -> ExitCode {
     let Some(db) = loaded.database else {
         return ExitCode::from(1);
     };
+    if input.deny_warnings && loaded.diagnostics.warning_count() > 0 {
+        eprintln!("sysreg-gen: error: warnings denied by --deny-warnings");
+        return ExitCode::from(1);
+    }
     let text = match &cli.command {
         Command::CHeader(_) => codegen::c_header::generate(&db),
         Command::Dump(_) => codegen::json::dump(&db, &sources),
-        Command::Check(_) => return ExitCode::SUCCESS,
+        Command::Check(_) => {
+            eprintln!(
+                "sysreg-gen: ok: {} registers, {} field sets",
+                db.registers.len(),
+                db.field_sets.len()
+            );
+            return ExitCode::SUCCESS;
+        }
     };
     let written = match output {
         Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display())),
