@@ -6,10 +6,10 @@
 //! prints it the way compilers do:
 //!
 //! ```text
-//! sysreg:7:7: error[SR0011]: CTR_EL0.IDC starts at bit 27, leaving bits 28:28 undescribed
-//!     |
-//!   7 | Field	27	IDC
-//!     |       ^^ expected a field starting at bit 28
+//! sysreg:7:7: error[SR0011]: CTR_EL0.IDC starts at bit 27, leaving bit 28 undescribed
+//!    |
+//!  7 | Field    27    IDC
+//!    |          ^^ a field starting at bit 28 (`Res0 28` if the bit is reserved)
 //! ```
 
 use crate::source::{SourceMap, Span};
@@ -121,7 +121,8 @@ codes! {
     DuplicateEnumName = 35, "";
     /// Two registers with the same encoding (always a warning).
     DuplicateEncoding = 36, "";
-    /// An encoding operand that is not a decimal number.
+    /// An encoding operand that is not a decimal number, or one too large for the IR to hold
+    /// (above 255): an error even when lenient, so no wrong encoding is ever generated.
     EncodingNotNumber = 37, "";
     /// An encoding operand outside its architectural width (op0 0..3, op1 0..7, CRn/CRm 0..15, op2 0..7).
     EncodingOutOfRange = 38, "";

@@ -303,7 +303,7 @@ pub struct Enumeration {
     pub values: Vec<EnumValue>,
 }
 
-/// `0b0001	IMP`.
+/// An enum value line, e.g. `0b0001 IMP`.
 #[derive(Clone, Debug)]
 pub struct EnumValue {
     pub name: String,

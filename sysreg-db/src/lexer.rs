@@ -92,7 +92,7 @@ pub(crate) enum Binary {
     /// Binary, but more than 64 significant bits.
     TooWide,
     /// Not `0b` followed only by 0s and 1s.
-    NotBinary,
+    Invalid,
 }
 
 fn binary_digits(input: &str) -> IResult<&str, &str> {
@@ -106,7 +106,7 @@ fn binary_digits(input: &str) -> IResult<&str, &str> {
 pub(crate) fn binary(word: &str) -> Binary {
     // The format (and the kernel script) only knows lower-case `0b`.
     if word.starts_with("0B") {
-        return Binary::NotBinary;
+        return Binary::Invalid;
     }
     match all_consuming(binary_digits).parse(word) {
         Ok((_, digits)) => {
@@ -128,7 +128,7 @@ pub(crate) fn binary(word: &str) -> Binary {
                 }
             }
         }
-        Err(_) => Binary::NotBinary,
+        Err(_) => Binary::Invalid,
     }
 }
 
@@ -197,9 +197,9 @@ mod tests {
         assert_eq!(binary("0b0001"), Binary::Value { value: 1, bits: 1 });
         assert_eq!(binary("0b0000"), Binary::Value { value: 0, bits: 0 });
         assert_eq!(binary("0b1111"), Binary::Value { value: 15, bits: 4 });
-        assert_eq!(binary("0b0002"), Binary::NotBinary);
-        assert_eq!(binary("0x1"), Binary::NotBinary);
-        assert_eq!(binary("0B1"), Binary::NotBinary);
+        assert_eq!(binary("0b0002"), Binary::Invalid);
+        assert_eq!(binary("0x1"), Binary::Invalid);
+        assert_eq!(binary("0B1"), Binary::Invalid);
         assert_eq!(binary(&format!("0b1{}", "0".repeat(64))), Binary::TooWide);
         assert_eq!(
             binary(&format!("0b{}", "1".repeat(64))),

@@ -124,11 +124,16 @@ impl Directive {
             .into_iter()
             .find(|d| d.word().to_ascii_lowercase() == lower)
             .or_else(|| {
+                // On a tie prefer a directive the word starts with (`FieldX` -> `Field`, not
+                // `Fields`) or that starts with the word.
                 Directive::ALL
                     .into_iter()
                     .map(|d| (edit_distance(d.word(), word), d))
                     .filter(|&(dist, _)| dist <= 2)
-                    .min_by_key(|&(dist, _)| dist)
+                    .min_by_key(|&(dist, d)| {
+                        let related = word.starts_with(d.word()) || d.word().starts_with(word);
+                        (dist, !related)
+                    })
                     .map(|(_, d)| d)
             })
     }
@@ -203,6 +208,8 @@ struct Owner {
     /// `Sysreg`/`SysregFields` word, for "not closed" reports.
     open: Span,
     prefixed: Vec<Layout>,
+    /// The name of every `Prefix` so far and where it is, for duplicate reports.
+    prefix_names: Vec<(String, Span)>,
     default: LayoutBuilder,
     reference: Option<(Directive, Reference)>,
     /// A duplicate definition: checked like any other, but not added to the database.
@@ -234,6 +241,10 @@ struct LayoutBuilder {
     next_bit: Option<i8>,
     /// Where `Prefix` opened this layout.
     open: Option<Span>,
+    /// Where each field name was first used, for duplicate-name notes.
+    names: BTreeMap<String, Span>,
+    /// Whether any Field/Res0/.../Enum line was read into it.
+    touched: bool,
 }
 
 impl LayoutBuilder {
@@ -253,6 +264,18 @@ struct OpenEnum {
     /// Whether its entry was added to the layout (its bit range was valid).
     placed: bool,
     values: Vec<EnumValue>,
+    /// Where each value name was first used, for duplicate-name notes.
+    names: BTreeMap<String, Span>,
+    /// The first value (index into `values`) with each number, or each spelling when it is not
+    /// a number, for duplicate-value notes.
+    numbers: BTreeMap<ValueKey, usize>,
+}
+
+/// What makes two enum values the same: the number, or the spelling of a non-number.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum ValueKey {
+    Number(u64),
+    Spelling(String),
 }
 
 struct FileParser<'b> {
@@ -261,6 +284,50 @@ struct FileParser<'b> {
     owner: Option<Owner>,
     prefix: Option<LayoutBuilder>,
     enumeration: Option<OpenEnum>,
+}
+
+/// Splits a line syntax such as `Fields <SysregFields name>` into its words, keeping a
+/// `<placeholder>` with a blank inside it in one piece.
+fn syntax_parts(syntax: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut depth) = (0, 0);
+    for (i, c) in syntax.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            ' ' if depth == 0 => {
+                parts.push(&syntax[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&syntax[start..]);
+    parts
+}
+
+/// A word as quoted in a message: cut after 40 characters.
+fn shorten(word: &str) -> String {
+    let mut shown: String = word.chars().take(40).collect();
+    if shown.len() < word.len() {
+        shown.push_str("...");
+    }
+    shown
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn comment_note() -> Note {
+    Note {
+        span: None,
+        message: "comments must be on a line of their own".into(),
+    }
 }
 
 fn note(span: Span, message: impl Into<String>) -> Note {
@@ -286,6 +353,14 @@ impl FileParser<'_> {
         }
     }
 
+    /// `REG.FIELD`, the way the kernel's messages name a field.
+    fn qualified(&self, field: &str) -> String {
+        match &self.owner {
+            Some(o) => format!("{}.{field}", o.name),
+            None => field.to_string(),
+        }
+    }
+
     fn report(&mut self, code: Code, span: Span, msg: impl Into<String>, exp: impl Into<String>) {
         self.b.diags.report(code, span, msg, exp, Vec::new());
     }
@@ -305,7 +380,7 @@ impl FileParser<'_> {
                     bad.count,
                     if bad.count == 1 { "" } else { "s" }
                 ),
-                "ASCII text",
+                "UTF-8 text (the kernel's database is plain ASCII)",
             );
         }
         let mut crlf = src
@@ -384,13 +459,24 @@ impl FileParser<'_> {
                     self.close_enum();
                 }
                 None => {
-                    let msg = format!("`{}` is not an enum value line", first.text);
-                    return self.report(
-                        Code::InvalidEnumLine,
-                        at,
-                        msg,
-                        "`0b<binary digits> <NAME>` or `EndEnum`",
-                    );
+                    let shown = shorten(first.text);
+                    let msg = format!("unexpected `{shown}` in Enum `{}`", open.name);
+                    let mut exp = "`0b<binary digits> <NAME>` or `EndEnum`".to_string();
+                    if Directive::suggest(first.text) == Some(D::EndEnum) {
+                        exp.push_str("; did you mean `EndEnum`?");
+                    }
+                    let notes = if first.text.starts_with(|c: char| c.is_ascii_digit()) {
+                        vec![Note {
+                            span: None,
+                            message: "enum values are written in binary, e.g. `0b0001`".into(),
+                        }]
+                    } else {
+                        Vec::new()
+                    };
+                    return self
+                        .b
+                        .diags
+                        .report(Code::InvalidEnumLine, at, msg, exp, notes);
                 }
             }
         }
@@ -431,7 +517,7 @@ impl FileParser<'_> {
             return self.report(
                 Code::MisplacedDirective,
                 at,
-                format!("enum value `{word}` outside an Enum block"),
+                format!("enum value `{}` outside an Enum block", shorten(word)),
                 "`Enum`, `SignedEnum` or `UnsignedEnum` before the values",
             );
         }
@@ -440,12 +526,11 @@ impl FileParser<'_> {
             None => "a directive (Sysreg, SysregFields, Field, Enum, Res0, ... or a `#` comment)"
                 .to_string(),
         };
-        let shown: String = word.chars().take(40).collect();
-        let ellipsis = if shown.len() < word.len() { "..." } else { "" };
+        let shown = shorten(word);
         self.report(
             Code::UnknownDirective,
             at,
-            format!("unknown directive `{shown}{ellipsis}`"),
+            format!("unknown directive `{shown}`"),
             expected,
         );
     }
@@ -453,56 +538,62 @@ impl FileParser<'_> {
     /// Checks the number of words; on a mismatch reports it and returns false. The caller
     /// goes on with the words that are there.
     fn arity(&mut self, d: Directive, line: u32, words: &[Word]) -> bool {
-        let want = d.arity();
-        if words.len() == want {
+        let parts = syntax_parts(d.syntax());
+        debug_assert_eq!(parts.len(), d.arity());
+        let subject = format!("`{}`", d.word());
+        let label = format!("`{}`", d.syntax());
+        self.word_count(line, words, &subject, &parts, label)
+    }
+
+    /// Checks that the line has one word per element of `parts` (the line's syntax, split at
+    /// blanks); on a mismatch reports what is extra or missing and returns false.
+    fn word_count(
+        &mut self,
+        line: u32,
+        words: &[Word],
+        subject: &str,
+        parts: &[&str],
+        label: String,
+    ) -> bool {
+        let want = parts.len();
+        let found = words.len();
+        if found == want {
             return true;
         }
-        let (span, msg) = if words.len() > want {
+        let (span, msg) = if found > want {
             let extra = words[want];
-            let last = words[words.len() - 1];
+            let last = words[found - 1];
             let span = Span {
                 loc: self.loc(line, extra.col),
                 len: last.col + last.len - extra.col,
             };
-            (
-                span,
-                format!(
-                    "`{}` has {} extra word{}",
-                    d.word(),
-                    words.len() - want,
-                    if words.len() - want == 1 { "" } else { "s" }
-                ),
-            )
+            let n = found - want;
+            (span, format!("{subject} has {n} extra word{}", plural(n)))
         } else {
-            let last = words[words.len() - 1];
+            let last = words[found - 1];
             let span = Span {
                 loc: self.loc(line, last.col + last.len),
                 len: 1,
             };
-            let missing = &d.syntax().split(' ').collect::<Vec<_>>()[words.len()..];
             (
                 span,
-                format!("`{}` is missing {}", d.word(), missing.join(" ")),
+                format!("{subject} is missing {}", parts[found..].join(" ")),
             )
         };
         let mut notes = Vec::new();
-        if words[want.min(words.len())..]
+        if words[want.min(found)..]
             .iter()
             .any(|w| w.text.starts_with('#'))
         {
-            notes.push(Note {
-                span: None,
-                message: "comments must be on a line of their own".into(),
-            });
+            notes.push(comment_note());
         }
-        let msg = format!("{msg} ({} words found where {want} expected)", words.len());
-        self.b.diags.report(
-            Code::WrongFieldCount,
-            span,
-            msg,
-            format!("`{}`", d.syntax()),
-            notes,
+        let msg = format!(
+            "{msg} ({found} word{} found where {want} expected)",
+            plural(found)
         );
+        self.b
+            .diags
+            .report(Code::WrongFieldCount, span, msg, label, notes);
         false
     }
 
@@ -574,6 +665,7 @@ impl FileParser<'_> {
             loc: self.loc(line, words[0].col),
             open,
             prefixed: Vec::new(),
+            prefix_names: Vec::new(),
             default: LayoutBuilder::new(),
             reference: None,
             duplicate,
@@ -595,16 +687,33 @@ impl FileParser<'_> {
                             Code::EncodingOutOfRange,
                             span,
                             format!("{what} {v} does not fit the encoding"),
-                            format!("{what} in 0..={max}"),
+                            format!("{what} from 0 to {max}"),
                         );
                     }
                 }
-                _ => self.report(
+                Ok(_) => self.report(
                     Code::EncodingNotNumber,
                     span,
-                    format!("{what} `{}` is not a number the encoding can hold", w.text),
-                    format!("a decimal {what} in 0..={max}"),
+                    format!(
+                        "{what} `{}` is far too large for the encoding",
+                        shorten(w.text)
+                    ),
+                    format!("a decimal {what} from 0 to {max}"),
                 ),
+                Err(()) => {
+                    let notes = if w.text.starts_with('#') {
+                        vec![comment_note()]
+                    } else {
+                        Vec::new()
+                    };
+                    self.b.diags.report(
+                        Code::EncodingNotNumber,
+                        span,
+                        format!("{what} `{}` is not a decimal number", shorten(w.text)),
+                        format!("a decimal {what} from 0 to {max}"),
+                        notes,
+                    );
+                }
             }
         }
         Encoding {
@@ -750,19 +859,53 @@ impl FileParser<'_> {
         }
         self.arity(d, line, words);
         let owner = self.owner.as_mut().expect("checked above");
-        if owner.default.next_bit != Some(63) {
-            let name = owner.name.clone();
-            return self.report(
+        if let Some((first, r)) = &owner.reference {
+            let msg = format!(
+                "second `Fields`/`Mapping` line in `{}`: `{} {}` already describes it",
+                owner.name,
+                first.word(),
+                r.name
+            );
+            let notes = vec![note(
+                Span {
+                    loc: r.loc,
+                    len: first.word().len() as u32,
+                },
+                "the first one is here",
+            )];
+            return self.b.diags.report(
                 Code::FieldsNotFirst,
                 at,
-                format!(
-                    "`{}` after fields of `{name}` were already described",
-                    d.word()
-                ),
-                format!(
-                    "`{}` as the first line of the Sysreg block, and nothing else",
-                    d.word()
-                ),
+                msg,
+                "one `Fields` or `Mapping` line per Sysreg, and nothing else",
+                notes,
+            );
+        }
+        if owner.default.touched {
+            let msg = format!(
+                "`{}` after `{}` already has fields of its own",
+                d.word(),
+                owner.name
+            );
+            let notes = owner
+                .default
+                .layout
+                .entries
+                .first()
+                .map(|e| {
+                    let len = entry_directive(&e.kind).len() as u32;
+                    note(Span { loc: e.loc, len }, "the first field is here")
+                })
+                .into_iter()
+                .collect();
+            // Do not also report the layout as incomplete.
+            owner.default.next_bit = None;
+            return self.b.diags.report(
+                Code::FieldsNotFirst,
+                at,
+                msg,
+                format!("`{}` as the first line of the Sysreg block", d.word()),
+                notes,
             );
         }
         owner.default.next_bit = Some(-1);
@@ -799,7 +942,7 @@ impl FileParser<'_> {
         }
         self.arity(D::Prefix, line, words);
         let owner = self.owner.as_ref().expect("checked above");
-        if owner.default.next_bit != Some(63) {
+        if owner.default.touched || owner.reference.is_some() {
             let msg = format!("`Prefix` after non-prefixed fields of `{}`", owner.name);
             self.report(
                 Code::PrefixNotFirst,
@@ -813,20 +956,16 @@ impl FileParser<'_> {
         if let Some(w) = words.get(1) {
             self.check_name(line, w, "Prefix", false);
             let span = self.span(line, w);
-            let owner = self.owner.as_ref().expect("checked above");
-            if let Some(first) = owner
-                .prefixed
+            let owner = self.owner.as_mut().expect("checked above");
+            let first = owner
+                .prefix_names
                 .iter()
-                .filter_map(|l| l.prefix.as_ref())
-                .find(|p| p.name == w.text)
-            {
-                let notes = vec![note(
-                    Span {
-                        loc: first.loc,
-                        len: 6,
-                    },
-                    "first used here",
-                )];
+                .find(|(n, _)| n == w.text)
+                .map(|&(_, s)| s);
+            owner.prefix_names.push((w.text.to_string(), span));
+            let owner = self.owner.as_ref().expect("checked above");
+            if let Some(first) = first {
+                let notes = vec![note(first, "first used here")];
                 let msg = format!("duplicate prefix `{}_` for `{}`", w.text, owner.name);
                 self.b.diags.report(
                     Code::DuplicatePrefix,
@@ -908,19 +1047,31 @@ impl FileParser<'_> {
     fn check_complete(&mut self, next_bit: &Option<i8>, at: Span, what: &str, end: Directive) {
         if let Some(n) = *next_bit {
             if n >= 0 {
+                let missing = BitRange {
+                    msb: n as u8,
+                    lsb: 0,
+                };
+                let (bit_s, are) = if n == 0 {
+                    ("bit", "is")
+                } else {
+                    ("bits", "are")
+                };
                 self.report(
                     Code::UnspecifiedBits,
                     at,
-                    format!(
-                        "bits {} of {what} are not described",
-                        BitRange {
-                            msb: n as u8,
-                            lsb: 0
-                        }
-                    ),
+                    format!("{bit_s} {missing} of {what} {are} not described"),
                     format!("fields down to bit 0 before `{}`", end.word()),
                 );
             }
+        }
+    }
+
+    /// The layout being read, as messages name it: `` `FOO` `` or `` prefix `P_` of `FOO` ``.
+    fn layout_description(&self) -> String {
+        let owner = self.owner.as_ref().map_or("", |o| o.name.as_str());
+        match self.prefix.as_ref().and_then(|p| p.layout.prefix.as_ref()) {
+            Some(p) => format!("prefix `{}_` of `{owner}`", p.name),
+            None => format!("`{owner}`"),
         }
     }
 
@@ -987,39 +1138,57 @@ impl FileParser<'_> {
             .entries
             .last()
             .map(|e| (e.bits, entry_name(&e.kind)));
-        layout.next_bit = Some(lsb as i8 - 1);
+        // Continue below this slice, but never move back up over bits already described (an
+        // overlapping or out-of-order slice must not make them "undescribed" again).
+        layout.next_bit = Some(expected.map_or(lsb as i8 - 1, |n| n.min(lsb as i8 - 1)));
         match expected {
             Some(n) if n != msb as i8 => {
                 let (msg, exp) = if n < 0 {
-                    let why = match self.owner.as_ref().and_then(|o| o.reference.as_ref()) {
-                        Some((d, r)) if self.prefix.is_none() => {
-                            format!("`{}` described by `{} {}`", owner, d.word(), r.name)
-                        }
-                        _ => "all 64 bits already described".to_string(),
-                    };
-                    (
-                        format!("{owner}.{what} at bits {bits} follows {why}"),
-                        "the end of the block".to_string(),
-                    )
+                    let end = self.current_terminator();
+                    match self.owner.as_ref().and_then(|o| o.reference.as_ref()) {
+                        Some((d, r)) if self.prefix.is_none() => (
+                            format!(
+                                "{owner}.{what} at {} follows `{} {}`, which already describes every bit of `{owner}`",
+                                bits_phrase(bits),
+                                d.word(),
+                                r.name
+                            ),
+                            format!("`{end}`: nothing may follow `{}`", d.word()),
+                        ),
+                        _ => (
+                            format!(
+                                "{owner}.{what} at {} comes after bit 0 was already described",
+                                bits_phrase(bits)
+                            ),
+                            format!("`{end}`; fields go from bit 63 down to bit 0, in order"),
+                        ),
+                    }
                 } else if (msb as i8) < n {
                     let gap = BitRange {
                         msb: n as u8,
                         lsb: msb + 1,
                     };
+                    let (bit_s, are) = if gap.width() == 1 {
+                        ("bit", "is")
+                    } else {
+                        ("bits", "are")
+                    };
                     (
                         format!(
-                            "{owner}.{what} starts at bit {msb}, leaving bits {gap} undescribed"
+                            "{owner}.{what} starts at bit {msb}, leaving {bit_s} {gap} undescribed"
                         ),
-                        format!("a slice starting at bit {n} (`Res0 {gap}` if reserved)"),
+                        format!(
+                            "a field starting at bit {n} (`Res0 {gap}` if the {bit_s} {are} reserved)"
+                        ),
                     )
                 } else {
                     let prev = match previous {
-                        Some((pb, pn)) => format!(", overlapping {pn} at bits {pb}"),
+                        Some((pb, pn)) => format!(", overlapping {pn} at {}", bits_phrase(pb)),
                         None => String::new(),
                     };
                     (
                         format!("{owner}.{what} starts at bit {msb}{prev}"),
-                        format!("a slice starting at bit {n}; slices go from bit 63 down to 0"),
+                        format!("a field starting at bit {n}; fields go from bit 63 down to bit 0"),
                     )
                 };
                 self.report(Code::BitPosition, span, msg, exp);
@@ -1029,19 +1198,43 @@ impl FileParser<'_> {
         Some(bits)
     }
 
+    /// The directive that closes the innermost open layout: `EndPrefix`, `EndSysreg` or
+    /// `EndSysregFields`.
+    fn current_terminator(&self) -> &'static str {
+        match (&self.prefix, &self.owner) {
+            (Some(_), _) => D::EndPrefix.word(),
+            (None, Some(o)) => o.terminator().word(),
+            (None, None) => "",
+        }
+    }
+
     // ---- Field / Res0 / Res1 / Unkn / Raz / Enum -------------------------------------------
 
     fn entry(&mut self, d: Directive, line: u32, words: &[Word]) {
         let at = self.span(line, &words[0]);
         if self.owner.is_none() {
-            return self.report(
+            self.report(
                 Code::MisplacedDirective,
                 at,
                 format!("`{}` outside a Sysreg or SysregFields block", d.word()),
                 "a `Sysreg` or `SysregFields` block around it",
             );
+            if enum_kind(d).is_some() {
+                // Read its values (and EndEnum) as part of it, so they are not reported too.
+                self.enumeration = Some(OpenEnum {
+                    open: at,
+                    name: words.get(2).map_or(String::new(), |w| w.text.to_string()),
+                    bits: None,
+                    placed: false,
+                    values: Vec::new(),
+                    names: BTreeMap::new(),
+                    numbers: BTreeMap::new(),
+                });
+            }
+            return;
         }
         self.arity(d, line, words);
+        self.layout().expect("owner is open").touched = true;
         let name_word = if d.arity() == 3 {
             words.get(2).copied()
         } else {
@@ -1056,20 +1249,21 @@ impl FileParser<'_> {
         };
         let bits = match words.get(1) {
             Some(w) => self.place(line, w, &what),
-            None => None,
+            None => {
+                // No bit range at all: resynchronise on the next line, like a bad range.
+                self.layout().expect("owner is open").next_bit = None;
+                None
+            }
         };
         if let Some(w) = name_word {
             self.check_name(line, &w, "field", false);
+            let span = self.span(line, &w);
+            let described = self.layout_description();
             let layout = self.layout().expect("owner is open");
-            let first = layout
-                .layout
-                .fields()
-                .find(|(_, f)| f.name == w.text)
-                .map(|(e, _)| e.loc);
-            if let Some(first) = first {
-                let span = self.span(line, &w);
-                let notes = vec![note(Span { loc: first, len: 1 }, "first defined here")];
-                let msg = format!("duplicate field name `{}` in this layout", w.text);
+            let first = *layout.names.entry(w.text.to_string()).or_insert(span);
+            if first != span {
+                let notes = vec![note(first, "first defined here")];
+                let msg = format!("duplicate field name `{}` in {described}", w.text);
                 self.b.diags.report(
                     Code::DuplicateFieldName,
                     span,
@@ -1108,44 +1302,28 @@ impl FileParser<'_> {
                 bits,
                 placed,
                 values: Vec::new(),
+                names: BTreeMap::new(),
+                numbers: BTreeMap::new(),
             });
         }
     }
 
     fn enum_value(&mut self, line: u32, words: &[Word]) {
-        if words.len() != 2 {
-            let span = Span {
-                loc: self.loc(line, words[0].col),
-                len: words.last().map_or(1, |l| l.col + l.len - words[0].col),
-            };
-            let msg = format!(
-                "enum value line has {} word{} where 2 expected",
-                words.len(),
-                if words.len() == 1 { "" } else { "s" }
-            );
-            let notes = if words.iter().skip(2).any(|w| w.text.starts_with('#')) {
-                vec![Note {
-                    span: None,
-                    message: "comments must be on a line of their own".into(),
-                }]
-            } else {
-                Vec::new()
-            };
-            self.b.diags.report(
-                Code::WrongFieldCount,
-                span,
-                msg,
-                "`0b<binary digits> <NAME>`",
-                notes,
-            );
-            if words.len() < 2 {
-                return;
-            }
+        let label = "`0b<binary digits> <NAME>`".to_string();
+        if !self.word_count(
+            line,
+            words,
+            "enum value line",
+            &["<value>", "<NAME>"],
+            label,
+        ) && words.len() < 2
+        {
+            return;
         }
         let (val, name) = (words[0], words[1]);
         let val_span = self.span(line, &val);
         let open = self.enumeration.as_ref().expect("called inside an Enum");
-        let field = open.name.clone();
+        let field = self.qualified(&open.name);
         let bits = open.bits;
         let value = match lexer::binary(val.text) {
             Binary::Value {
@@ -1153,27 +1331,31 @@ impl FileParser<'_> {
                 bits: needed,
             } => {
                 if let Some(b) = bits.filter(|b| needed > b.width()) {
+                    let width = b.width();
                     let msg = format!(
-                        "value `{}` of {field} needs {needed} bits; the field has {}",
+                        "value `{}` of {field} needs {needed} bits but the field is {width} bit{} wide",
                         val.text,
-                        b.width()
+                        plural(width as usize)
                     );
-                    let exp = format!("a value of at most {} bits", b.width());
+                    let exp = format!("a value of at most {width} bit{}", plural(width as usize));
                     self.report(Code::EnumValueTooWide, val_span, msg, exp);
                 }
                 Some(value)
             }
             Binary::TooWide => {
                 let msg = format!("value `{}` of {field} is wider than 64 bits", val.text);
-                self.report(
-                    Code::EnumValueTooWide,
-                    val_span,
-                    msg,
-                    "a value that fits the field",
-                );
+                let exp = match bits {
+                    Some(b) => format!(
+                        "a value of at most {} bit{}",
+                        b.width(),
+                        plural(b.width() as usize)
+                    ),
+                    None => "a value that fits the field".to_string(),
+                };
+                self.report(Code::EnumValueTooWide, val_span, msg, exp);
                 None
             }
-            Binary::NotBinary => {
+            Binary::Invalid => {
                 let msg = format!(
                     "enum value `{}` of {field} is not a binary number",
                     val.text
@@ -1188,12 +1370,13 @@ impl FileParser<'_> {
             }
         };
         self.check_name(line, &name, "enum value", true);
-        let open = self.enumeration.as_ref().expect("called inside an Enum");
-        let same_value = open.values.iter().find(|v| match (v.value, value) {
-            (Some(a), Some(b)) => a == b,
-            _ => v.spelling == val.text,
-        });
-        if let Some(first) = same_value {
+        let key = match value {
+            Some(n) => ValueKey::Number(n),
+            None => ValueKey::Spelling(val.text.to_string()),
+        };
+        let open = self.enumeration.as_mut().expect("called inside an Enum");
+        let index = *open.numbers.entry(key).or_insert(open.values.len());
+        if let Some(first) = open.values.get(index) {
             let notes = vec![note(
                 Span {
                     loc: first.loc,
@@ -1202,7 +1385,7 @@ impl FileParser<'_> {
                 format!("`{}` has this value", first.name),
             )];
             let msg = format!(
-                "duplicate Enum value {} for `{}` in {field}",
+                "duplicate Enum value `{}` for `{}` in {field}",
                 val.text, name.text
             );
             self.b.diags.report(
@@ -1213,16 +1396,11 @@ impl FileParser<'_> {
                 notes,
             );
         }
-        let open = self.enumeration.as_ref().expect("called inside an Enum");
-        if let Some(first) = open.values.iter().find(|v| v.name == name.text) {
-            let notes = vec![note(
-                Span {
-                    loc: first.loc,
-                    len: first.spelling.chars().count() as u32,
-                },
-                "first defined here",
-            )];
-            let span = self.span(line, &name);
+        let span = self.span(line, &name);
+        let open = self.enumeration.as_mut().expect("called inside an Enum");
+        let first = *open.names.entry(name.text.to_string()).or_insert(span);
+        if first != span {
+            let notes = vec![note(first, "first defined here")];
             let msg = format!("duplicate enum name `{}` in {field}", name.text);
             self.b.diags.report(
                 Code::DuplicateEnumName,
@@ -1319,6 +1497,30 @@ fn enum_kind(d: Directive) -> Option<EnumKind> {
         D::SignedEnum => Some(EnumKind::Signed),
         D::UnsignedEnum => Some(EnumKind::Unsigned),
         _ => None,
+    }
+}
+
+/// `bit 5` or `bits 63:32`.
+fn bits_phrase(bits: BitRange) -> String {
+    if bits.msb == bits.lsb {
+        format!("bit {bits}")
+    } else {
+        format!("bits {bits}")
+    }
+}
+
+/// The directive that declared an entry.
+fn entry_directive(kind: &EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Field(Field {
+            enumeration: Some(e),
+            ..
+        }) => e.kind.directive(),
+        EntryKind::Field(_) => "Field",
+        EntryKind::Res0 => "Res0",
+        EntryKind::Res1 => "Res1",
+        EntryKind::Unkn => "Unkn",
+        EntryKind::Raz => "Raz",
     }
 }
 
