@@ -115,7 +115,7 @@ pub enum RegisterBody {
 #[derive(Clone, Debug)]
 pub struct Reference {
     pub name: String,
-    /// Location of the `Fields`/`Mapping` line.
+    /// Location of the target's name on the `Fields`/`Mapping` line.
     pub loc: Loc,
     /// Index into [`Database::field_sets`] (`Fields`) or [`Database::registers`] (`Mapping`);
     /// `None` only when the target does not exist (an error unless lenient).

@@ -913,7 +913,7 @@ impl FileParser<'_> {
         let loc = Loc {
             file: self.file,
             line,
-            col: words[0].col,
+            col: target.col,
         };
         owner.reference = Some((
             d,

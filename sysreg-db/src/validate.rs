@@ -32,7 +32,7 @@ pub(crate) fn resolve_references(db: &mut Database, diags: &mut Diagnostics) {
             };
             let span = Span {
                 loc: reference.loc,
-                len: directive.len() as u32,
+                len: reference.name.chars().count() as u32,
             };
             diags.report(
                 code,

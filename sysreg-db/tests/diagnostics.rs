@@ -208,11 +208,11 @@ cases! {
         b"Sysreg\tFOO\t3\t0\t0\t0\t0\nEnum\t63:62\tA\n\t0b0\tX\n\t0b00\tY\nEndEnum\nRes0\t61:0\nEndSysreg\n";
 
     // ---- SR0030 UnknownFieldSet ------------------------------------------------------------
-    fields_names_nothing: UnknownFieldSet at (2, 1, "Fields")
+    fields_names_nothing: UnknownFieldSet at (2, 8, "MPAM1_ELx")
         b"Sysreg\tMPAM1_EL12\t3\t5\t10\t5\t0\nFields\tMPAM1_ELx\nEndSysreg\n";
 
     // ---- SR0031 UnknownMappingTarget -------------------------------------------------------
-    mapping_names_nothing: UnknownMappingTarget at (2, 1, "Mapping")
+    mapping_names_nothing: UnknownMappingTarget at (2, 9, "FOO_EL1")
         b"Sysreg\tFOO_EL12\t3\t5\t0\t0\t0\nMapping\tFOO_EL1\nEndSysreg\n";
 
     // ---- SR0032 EnumValueNotBinary ---------------------------------------------------------

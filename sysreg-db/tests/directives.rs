@@ -179,7 +179,7 @@ fn fields_refers_to_a_sysreg_fields_block_defined_later() {
         panic!("expected a Fields body, got {:?}", reg.body);
     };
     assert_eq!(r.name, "SMCR_ELx");
-    assert_eq!(r.loc, loc(2, 1));
+    assert_eq!(r.loc, loc(2, 8));
     assert_eq!(r.target, Some(0));
     assert_eq!(db.field_sets[0].name, "SMCR_ELx");
     assert_eq!(reg.end, loc(3, 1));
@@ -208,7 +208,7 @@ fn mapping_refers_to_a_sysreg_and_is_followed_transitively() {
         panic!("expected a Mapping body, got {:?}", alias.body);
     };
     assert_eq!(r.name, "CPACR_EL1");
-    assert_eq!(r.loc, loc(2, 1));
+    assert_eq!(r.loc, loc(2, 9));
     assert_eq!(r.target, Some(1));
     assert_eq!(db.registers[1].name, "CPACR_EL1");
     let RegisterBody::Mapping(r2) = &db.register("ALIAS_EL02").unwrap().body else {
@@ -696,7 +696,7 @@ fn several_files_are_read_as_one_database() {
         Loc {
             file: FileId(1),
             line: 3,
-            col: 1
+            col: 8
         }
     );
     let d = db.register("D_EL1").unwrap();
