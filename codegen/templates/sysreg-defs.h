@@ -5,32 +5,32 @@
 
 {% for item in items -%}
 {% if let Some(e) = item.encoding -%}
-#define {{ "REG_{}"|format(item.name)|pad }}S{{ e.op0 }}_{{ e.op1 }}_C{{ e.crn }}_C{{ e.crm }}_{{ e.op2 }}
-#define {{ "SYS_{}"|format(item.name)|pad }}sys_reg({{ e.op0 }}, {{ e.op1 }}, {{ e.crn }}, {{ e.crm }}, {{ e.op2 }})
-#define {{ "SYS_{}_Op0"|format(item.name)|pad }}{{ e.op0 }}
-#define {{ "SYS_{}_Op1"|format(item.name)|pad }}{{ e.op1 }}
-#define {{ "SYS_{}_CRn"|format(item.name)|pad }}{{ e.crn }}
-#define {{ "SYS_{}_CRm"|format(item.name)|pad }}{{ e.crm }}
-#define {{ "SYS_{}_Op2"|format(item.name)|pad }}{{ e.op2 }}
+#define {{ ("REG_" ~ item.name)|pad }}S{{ e.op0 }}_{{ e.op1 }}_C{{ e.crn }}_C{{ e.crm }}_{{ e.op2 }}
+#define {{ ("SYS_" ~ item.name)|pad }}sys_reg({{ e.op0 }}, {{ e.op1 }}, {{ e.crn }}, {{ e.crm }}, {{ e.op2 }})
+#define {{ ("SYS_" ~ item.name ~ "_Op0")|pad }}{{ e.op0 }}
+#define {{ ("SYS_" ~ item.name ~ "_Op1")|pad }}{{ e.op1 }}
+#define {{ ("SYS_" ~ item.name ~ "_CRn")|pad }}{{ e.crn }}
+#define {{ ("SYS_" ~ item.name ~ "_CRm")|pad }}{{ e.crm }}
+#define {{ ("SYS_" ~ item.name ~ "_Op2")|pad }}{{ e.op2 }}
 
 {% endif -%}
 {% for layout in item.layouts -%}
 {% for f in layout.fields -%}
-#define {{ "{}_{}"|format(layout.c_name, f.name)|pad }}GENMASK({{ f.bits.msb }}, {{ f.bits.lsb }})
-#define {{ "{}_{}_MASK"|format(layout.c_name, f.name)|pad }}GENMASK({{ f.bits.msb }}, {{ f.bits.lsb }})
-#define {{ "{}_{}_SHIFT"|format(layout.c_name, f.name)|pad }}{{ f.bits.lsb }}
-#define {{ "{}_{}_WIDTH"|format(layout.c_name, f.name)|pad }}{{ f.bits.width() }}
+#define {{ (layout.c_name ~ "_" ~ f.name)|pad }}GENMASK({{ f.bits.msb }}, {{ f.bits.lsb }})
+#define {{ (layout.c_name ~ "_" ~ f.name ~ "_MASK")|pad }}GENMASK({{ f.bits.msb }}, {{ f.bits.lsb }})
+#define {{ (layout.c_name ~ "_" ~ f.name ~ "_SHIFT")|pad }}{{ f.bits.lsb }}
+#define {{ (layout.c_name ~ "_" ~ f.name ~ "_WIDTH")|pad }}{{ f.bits.width() }}
 {% if let Some(signed) = f.signed -%}
-#define {{ "{}_{}_SIGNED"|format(layout.c_name, f.name)|pad }}{{ signed }}
+#define {{ (layout.c_name ~ "_" ~ f.name ~ "_SIGNED")|pad }}{{ signed }}
 {% endif -%}
 {% for v in f.values -%}
-#define {{ "{}_{}_{}"|format(layout.c_name, f.name, v.name)|pad }}UL({{ v.spelling }})
+#define {{ (layout.c_name ~ "_" ~ f.name ~ "_" ~ v.name)|pad }}UL({{ v.spelling }})
 {% endfor %}
 {% endfor -%}
 {% if let Some(m) = layout.masks -%}
-#define {{ "{}_RES0"|format(layout.c_name)|pad }}({{ m.res0 }})
-#define {{ "{}_RES1"|format(layout.c_name)|pad }}({{ m.res1 }})
-#define {{ "{}_UNKN"|format(layout.c_name)|pad }}({{ m.unkn }})
+#define {{ (layout.c_name ~ "_RES0")|pad }}({{ m.res0 }})
+#define {{ (layout.c_name ~ "_RES1")|pad }}({{ m.res1 }})
+#define {{ (layout.c_name ~ "_UNKN")|pad }}({{ m.unkn }})
 
 {% endif -%}
 {% endfor -%}

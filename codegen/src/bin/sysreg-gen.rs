@@ -9,7 +9,7 @@
 //! errors.
 
 use clap::{Args, Parser, Subcommand};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use sysreg_db::{Options, Strictness};
@@ -93,9 +93,12 @@ fn main() -> ExitCode {
         eprintln!("sysreg-gen: error: warnings denied by --deny-warnings");
         return ExitCode::from(1);
     }
-    let text = match &cli.command {
-        Command::CHeader(_) => codegen::c_header::generate(&db),
-        Command::Dump(_) => codegen::json::dump(&db, &sources),
+    let written = match &cli.command {
+        Command::CHeader(_) => write_output(output, |w| codegen::c_header::write(&db, w)),
+        Command::Dump(_) => {
+            let text = codegen::json::dump(&db, &sources);
+            write_output(output, |w| w.write_all(text.as_bytes()))
+        }
         Command::Check(_) => {
             eprintln!(
                 "sysreg-gen: ok: {} registers, {} field sets",
@@ -105,13 +108,8 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    let written = match output {
-        Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display())),
-        None => std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .map_err(|e| format!("stdout: {e}")),
-    };
+    // The process is about to exit: freeing the IR piece by piece would only cost time.
+    std::mem::forget((db, sources));
     match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -119,4 +117,32 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Runs `emit` on `path` (created or truncated) or stdout, through a 64 KiB buffer; errors
+/// name where the output was going.
+fn write_output(
+    path: Option<&PathBuf>,
+    emit: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), String> {
+    const BUFFER: usize = 64 * 1024;
+    let (result, what) = match path {
+        Some(path) => {
+            let file =
+                std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut out = BufWriter::with_capacity(BUFFER, file);
+            (
+                emit(&mut out).and_then(|()| out.flush()),
+                path.display().to_string(),
+            )
+        }
+        None => {
+            let mut out = BufWriter::with_capacity(BUFFER, std::io::stdout().lock());
+            (
+                emit(&mut out).and_then(|()| out.flush()),
+                "stdout".to_string(),
+            )
+        }
+    };
+    result.map_err(|e| format!("{what}: {e}"))
 }

@@ -1,0 +1,153 @@
+//! In-process benchmark of the sysreg pipeline on the newest kernel database in the corpus:
+//! parse+validate (`sysreg_db::load`), parse+validate+C header (`codegen::c_header::generate`),
+//! and the C header alone from the parsed database.
+//!
+//! ```text
+//! cargo bench -p codegen                                          # human-readable
+//! cargo bench -p codegen --bench c_header -- --tsv                # what `cargo xtask bench` reads
+//! cargo bench -p codegen --bench c_header -- [--lenient] FILE     # another database
+//! ```
+//! No harness: each case is warmed up, then run many times with `std::time::Instant`, and the
+//! minimum and median of the per-iteration times are reported. The parsing cases start from the
+//! file's bytes already in memory (building the `SourceMap` is included, reading the file is not).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use sysreg_db::{Options, SourceFile, SourceMap};
+
+/// The database measured when no FILE is given, relative to the workspace root.
+const DEFAULT_INPUT: &str = "../shared/sysreg-corpus/linux-2025-v6.19/sysreg";
+/// Warm-up before timing each case.
+const WARM_UP: Duration = Duration::from_millis(300);
+/// Time budget of each case, and its bounds on the number of timed iterations.
+const BUDGET: Duration = Duration::from_secs(2);
+const MIN_ITERS: usize = 50;
+const MAX_ITERS: usize = 5_000;
+
+struct Stats {
+    min: Duration,
+    median: Duration,
+    iters: usize,
+}
+
+/// Runs `f` for `WARM_UP`, then times single calls until `BUDGET` (within the iteration
+/// bounds) is spent.
+fn measure(mut f: impl FnMut()) -> Stats {
+    let start = Instant::now();
+    while start.elapsed() < WARM_UP {
+        f();
+    }
+    let mut times = Vec::with_capacity(MAX_ITERS);
+    let start = Instant::now();
+    while times.len() < MIN_ITERS || (times.len() < MAX_ITERS && start.elapsed() < BUDGET) {
+        let t = Instant::now();
+        f();
+        times.push(t.elapsed());
+    }
+    times.sort_unstable();
+    Stats {
+        min: times[0],
+        median: times[times.len() / 2],
+        iters: times.len(),
+    }
+}
+
+fn sources(name: &str, bytes: &[u8]) -> SourceMap {
+    let mut sources = SourceMap::new();
+    sources.add(SourceFile::new(name, bytes));
+    sources
+}
+
+fn main() -> ExitCode {
+    let mut tsv = false;
+    let mut options = Options::default();
+    let mut input = None;
+    // `cargo bench` passes `--bench`; anything else starting with `-` is rejected.
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--bench" => {}
+            "--tsv" => tsv = true,
+            "--lenient" => options = Options::lenient(),
+            a if a.starts_with('-') => {
+                eprintln!("c_header bench: unknown option {a} (usage: c_header [--tsv] [--lenient] [FILE])");
+                return ExitCode::from(2);
+            }
+            _ => input = Some(PathBuf::from(arg)),
+        }
+    }
+    let path = input.unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(DEFAULT_INPUT)
+    });
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!(
+                "c_header bench: cannot read the benchmark input {}: {e}\n\
+                 (it is the kernel sysreg corpus, expected at {DEFAULT_INPUT} relative to the \
+                 workspace root; or pass FILE)",
+                path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let name = path.display().to_string();
+
+    // Check once that the input converts, so the timings are of a successful run.
+    let loaded = sysreg_db::load(&sources(&name, &bytes), &options);
+    let Some(db) = loaded.database else {
+        eprintln!(
+            "c_header bench: {name} has errors (see `sysreg-gen check {name}`; --lenient \
+             accepts historical databases)"
+        );
+        return ExitCode::FAILURE;
+    };
+    let header_bytes = codegen::c_header::generate(&db).len();
+
+    let parse = measure(|| {
+        let loaded = sysreg_db::load(&sources(&name, black_box(&bytes)), &options);
+        black_box(loaded);
+    });
+    let header = measure(|| {
+        let loaded = sysreg_db::load(&sources(&name, black_box(&bytes)), &options);
+        let text = codegen::c_header::generate(loaded.database.as_ref().expect("checked above"));
+        black_box(text);
+    });
+    let header_only = measure(|| {
+        black_box(codegen::c_header::generate(black_box(&db)));
+    });
+
+    let cases = [
+        ("parse+validate", parse),
+        ("parse+validate+c-header", header),
+        ("c-header alone", header_only),
+    ];
+    if tsv {
+        println!("case\tmin_ns\tmedian_ns\titerations");
+        for (case, s) in &cases {
+            println!(
+                "{case}\t{}\t{}\t{}",
+                s.min.as_nanos(),
+                s.median.as_nanos(),
+                s.iters
+            );
+        }
+    } else {
+        println!(
+            "input: {name} ({} bytes in, {header_bytes} bytes of C header out)",
+            bytes.len()
+        );
+        for (case, s) in &cases {
+            println!(
+                "{case:<26} min {:>8.3} ms   median {:>8.3} ms   ({} iterations)",
+                s.min.as_secs_f64() * 1e3,
+                s.median.as_secs_f64() * 1e3,
+                s.iters
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
