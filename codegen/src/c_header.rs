@@ -10,7 +10,7 @@
 //!   a field set always gets them, and each `Prefix` layout gets its own, prefixed.
 
 use askama::Template;
-use std::fmt::Write;
+use std::fmt::{self, Write};
 use std::io;
 use sysreg_db::Encoding;
 use sysreg_db::{BitRange, Database, EntryKind, EnumKind, EnumValue, Item, Layout, RegisterBody};
@@ -30,14 +30,16 @@ struct ItemView<'a> {
 }
 
 struct LayoutView<'a> {
-    /// Macro stem: `REG` or, in a Prefix layout, `PREFIX_REG`.
-    c_name: String,
+    /// `["PREFIX", "_"]` in a Prefix layout, else empty.
+    prefix: [&'a str; 2],
+    owner: &'a str,
     fields: Vec<FieldView<'a>>,
     masks: Option<Masks>,
 }
 
 struct FieldView<'a> {
-    name: &'a str,
+    /// `[PREFIX_]REG_FIELD`, built once per field: every macro of the field starts with it.
+    stem: String,
     bits: BitRange,
     signed: Option<bool>,
     values: &'a [EnumValue],
@@ -49,6 +51,70 @@ struct Masks {
     unkn: String,
 }
 
+impl<'a> ItemView<'a> {
+    /// `REG_<name>`, `SYS_<name>_Op0`, ...
+    fn define(&self, before: &'a str, after: &'a str) -> Name<'a> {
+        Name([before, self.name, after, "", "", "", "", ""])
+    }
+}
+
+impl<'a> LayoutView<'a> {
+    /// `[PREFIX_]REG_RES0`, ...
+    fn define(&self, suffix: &'a str) -> Name<'a> {
+        let [p, sep] = self.prefix;
+        Name([p, sep, self.owner, suffix, "", "", "", ""])
+    }
+}
+
+impl<'a> FieldView<'a> {
+    /// `[PREFIX_]REG_FIELD<suffix>`.
+    fn define<'s>(&'s self, suffix: &'s str) -> Name<'s> {
+        Name([&self.stem, suffix, "", "", "", "", "", ""])
+    }
+
+    /// `[PREFIX_]REG_FIELD_VALUE`.
+    fn define_value<'s>(&'s self, v: &'s EnumValue) -> Name<'s> {
+        Name([&self.stem, "_", &v.name, "", "", "", "", ""])
+    }
+}
+
+/// A macro name made of pieces, written padded so that `#define NAME` fills 56 columns, as
+/// awk's `printf "%-56s%s"` does (a longer name is not cut, and gets no blank). Writing the
+/// pieces straight out, instead of building a `String` per line, keeps the ~14 000 lines of the
+/// newest kernel header cheap.
+struct Name<'a>([&'a str; 8]);
+
+/// Width of `NAME` in `#define NAME` padded to 56.
+const NAME_WIDTH: usize = 56 - "#define ".len();
+const BLANKS: &str = "                                                ";
+
+impl Name<'_> {
+    fn write(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        let mut chars = 0;
+        for part in self.0.into_iter().filter(|p| !p.is_empty()) {
+            out.write_str(part)?;
+            chars += if part.is_ascii() {
+                part.len()
+            } else {
+                part.chars().count()
+            };
+        }
+        out.write_str(&BLANKS[..NAME_WIDTH.saturating_sub(chars)])
+    }
+}
+
+impl fmt::Display for Name<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f)
+    }
+}
+
+impl askama::FastWritable for Name<'_> {
+    fn write_into(&self, dest: &mut dyn fmt::Write, _: &dyn askama::Values) -> askama::Result<()> {
+        Ok(self.write(dest)?)
+    }
+}
+
 /// `UL(0) | GENMASK_ULL(h, l) | ...`, one term per slice, in input order.
 fn mask_expr(layout: &Layout, want: fn(&EntryKind) -> bool) -> String {
     let mut s = String::from("UL(0)");
@@ -58,15 +124,15 @@ fn mask_expr(layout: &Layout, want: fn(&EntryKind) -> bool) -> String {
     s
 }
 
-fn layout_view<'a>(owner: &str, layout: &'a Layout, with_masks: bool) -> LayoutView<'a> {
-    let c_name = match &layout.prefix {
-        Some(p) => format!("{}_{owner}", p.name),
-        None => owner.to_string(),
-    };
+fn layout_view<'a>(owner: &'a str, layout: &'a Layout) -> LayoutView<'a> {
+    let prefix = layout
+        .prefix
+        .as_ref()
+        .map_or(["", ""], |p| [p.name.as_str(), "_"]);
     let fields = layout
         .fields()
         .map(|(entry, field)| FieldView {
-            name: &field.name,
+            stem: [prefix[0], prefix[1], owner, "_", &field.name].concat(),
             bits: entry.bits,
             signed: field.enumeration.as_ref().and_then(|e| match e.kind {
                 EnumKind::Plain => None,
@@ -76,33 +142,34 @@ fn layout_view<'a>(owner: &str, layout: &'a Layout, with_masks: bool) -> LayoutV
             values: field.enumeration.as_ref().map_or(&[], |e| &e.values[..]),
         })
         .collect();
-    let masks = with_masks.then(|| Masks {
-        res0: mask_expr(layout, |k| matches!(k, EntryKind::Res0)),
-        res1: mask_expr(layout, |k| matches!(k, EntryKind::Res1)),
-        unkn: mask_expr(layout, |k| matches!(k, EntryKind::Unkn)),
-    });
     LayoutView {
-        c_name,
+        prefix,
+        owner,
         fields,
-        masks,
+        masks: Some(Masks {
+            res0: mask_expr(layout, |k| matches!(k, EntryKind::Res0)),
+            res1: mask_expr(layout, |k| matches!(k, EntryKind::Res1)),
+            unkn: mask_expr(layout, |k| matches!(k, EntryKind::Unkn)),
+        }),
     }
 }
 
 /// Renders the C header for `db`.
 pub fn generate(db: &Database) -> String {
-    let mut out = header(db)
-        .render()
+    let header = header(db);
+    // The header is about 11 bytes per byte of input; one allocation holds it.
+    let mut out = String::with_capacity(header.items.len() * 3200);
+    header
+        .render_into(&mut out)
         .expect("rendering into a String cannot fail");
     // askama drops the template file's final newline; the kernel's header ends with one.
     out.push('\n');
     out
 }
 
-/// Writes the C header for `db` to `out`: the text [`generate`] returns, without holding all of
-/// it in memory (the CLI writes through a `BufWriter`).
+/// Writes the C header for `db` to `out` in one write.
 pub fn write(db: &Database, out: &mut dyn io::Write) -> io::Result<()> {
-    header(db).write_into(out)?;
-    out.write_all(b"\n")
+    out.write_all(generate(db).as_bytes())
 }
 
 fn header(db: &Database) -> Header<'_> {
@@ -110,14 +177,11 @@ fn header(db: &Database) -> Header<'_> {
         .items()
         .map(|item| match item {
             Item::Register(r) => {
-                let mut layouts: Vec<_> = r
-                    .prefixed
-                    .iter()
-                    .map(|l| layout_view(&r.name, l, true))
-                    .collect();
+                let mut layouts: Vec<_> =
+                    r.prefixed.iter().map(|l| layout_view(&r.name, l)).collect();
                 let fields_from = match &r.body {
                     RegisterBody::Layout(l) => {
-                        layouts.push(layout_view(&r.name, l, true));
+                        layouts.push(layout_view(&r.name, l));
                         None
                     }
                     RegisterBody::Fields(t) | RegisterBody::Mapping(t) => Some(t.name.as_str()),
@@ -136,107 +200,13 @@ fn header(db: &Database) -> Header<'_> {
                     .prefixed
                     .iter()
                     .chain([&s.layout])
-                    .map(|l| layout_view(&s.name, l, true))
+                    .map(|l| layout_view(&s.name, l))
                     .collect(),
                 fields_from: None,
             },
         })
         .collect();
     Header { items }
-}
-
-mod filters {
-    use askama::FastWritable;
-    use std::fmt;
-
-    /// `#define NAME` padded to 56 columns: the name padded to 48 characters, as
-    /// `format!("{name:<48}")` does. The name is usually a `~` concatenation; it is assembled
-    /// on the stack rather than in a `String` of its own, which makes the header several times
-    /// faster to render (one of these per line of output).
-    #[askama::filter_fn]
-    pub fn pad(name: impl FastWritable, values: &dyn askama::Values) -> askama::Result<Padded> {
-        let mut padded = Padded {
-            inline: [b' '; INLINE],
-            len: 0,
-            chars: 0,
-            heap: None,
-        };
-        name.write_into(&mut padded, values)?;
-        let fill = WIDTH.saturating_sub(padded.chars);
-        match &mut padded.heap {
-            // `inline` is blank past `len`.
-            None if padded.len + fill <= INLINE => padded.len += fill,
-            _ => {
-                let heap = padded.spill();
-                heap.extend(std::iter::repeat_n(' ', fill));
-            }
-        }
-        Ok(padded)
-    }
-
-    const WIDTH: usize = 48;
-    const INLINE: usize = 64;
-
-    /// A padded name: in `inline` while it fits, else on the heap.
-    pub struct Padded {
-        /// Whole `&str`s, then blanks: always UTF-8.
-        inline: [u8; INLINE],
-        len: usize,
-        /// Characters written (padding counts characters, like `format!`, not bytes).
-        chars: usize,
-        heap: Option<String>,
-    }
-
-    impl Padded {
-        fn as_str(&self) -> &str {
-            match &self.heap {
-                Some(s) => s,
-                None => std::str::from_utf8(&self.inline[..self.len]).unwrap_or_default(),
-            }
-        }
-
-        /// Moves the text to the heap (once) and returns it there.
-        fn spill(&mut self) -> &mut String {
-            if self.heap.is_none() {
-                self.heap = Some(self.as_str().to_owned());
-            }
-            self.heap.get_or_insert_default()
-        }
-    }
-
-    impl fmt::Write for Padded {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            self.chars += if s.is_ascii() {
-                s.len()
-            } else {
-                s.chars().count()
-            };
-            match self.heap {
-                None if self.len + s.len() <= INLINE => {
-                    self.inline[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
-                    self.len += s.len();
-                }
-                _ => self.spill().push_str(s),
-            }
-            Ok(())
-        }
-    }
-
-    impl FastWritable for Padded {
-        fn write_into(
-            &self,
-            dest: &mut dyn fmt::Write,
-            _: &dyn askama::Values,
-        ) -> askama::Result<()> {
-            Ok(dest.write_str(self.as_str())?)
-        }
-    }
-
-    impl fmt::Display for Padded {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
 }
 
 #[cfg(test)]

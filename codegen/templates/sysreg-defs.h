@@ -5,32 +5,32 @@
 
 {% for item in items -%}
 {% if let Some(e) = item.encoding -%}
-#define {{ ("REG_" ~ item.name)|pad }}S{{ e.op0 }}_{{ e.op1 }}_C{{ e.crn }}_C{{ e.crm }}_{{ e.op2 }}
-#define {{ ("SYS_" ~ item.name)|pad }}sys_reg({{ e.op0 }}, {{ e.op1 }}, {{ e.crn }}, {{ e.crm }}, {{ e.op2 }})
-#define {{ ("SYS_" ~ item.name ~ "_Op0")|pad }}{{ e.op0 }}
-#define {{ ("SYS_" ~ item.name ~ "_Op1")|pad }}{{ e.op1 }}
-#define {{ ("SYS_" ~ item.name ~ "_CRn")|pad }}{{ e.crn }}
-#define {{ ("SYS_" ~ item.name ~ "_CRm")|pad }}{{ e.crm }}
-#define {{ ("SYS_" ~ item.name ~ "_Op2")|pad }}{{ e.op2 }}
+#define {{ item.define("REG_", "")|safe }}S{{ e.op0 }}_{{ e.op1 }}_C{{ e.crn }}_C{{ e.crm }}_{{ e.op2 }}
+#define {{ item.define("SYS_", "")|safe }}sys_reg({{ e.op0 }}, {{ e.op1 }}, {{ e.crn }}, {{ e.crm }}, {{ e.op2 }})
+#define {{ item.define("SYS_", "_Op0")|safe }}{{ e.op0 }}
+#define {{ item.define("SYS_", "_Op1")|safe }}{{ e.op1 }}
+#define {{ item.define("SYS_", "_CRn")|safe }}{{ e.crn }}
+#define {{ item.define("SYS_", "_CRm")|safe }}{{ e.crm }}
+#define {{ item.define("SYS_", "_Op2")|safe }}{{ e.op2 }}
 
 {% endif -%}
 {% for layout in item.layouts -%}
 {% for f in layout.fields -%}
-#define {{ (layout.c_name ~ "_" ~ f.name)|pad }}GENMASK({{ f.bits.msb }}, {{ f.bits.lsb }})
-#define {{ (layout.c_name ~ "_" ~ f.name ~ "_MASK")|pad }}GENMASK({{ f.bits.msb }}, {{ f.bits.lsb }})
-#define {{ (layout.c_name ~ "_" ~ f.name ~ "_SHIFT")|pad }}{{ f.bits.lsb }}
-#define {{ (layout.c_name ~ "_" ~ f.name ~ "_WIDTH")|pad }}{{ f.bits.width() }}
+#define {{ f.define("")|safe }}GENMASK({{ f.bits.msb }}, {{ f.bits.lsb }})
+#define {{ f.define("_MASK")|safe }}GENMASK({{ f.bits.msb }}, {{ f.bits.lsb }})
+#define {{ f.define("_SHIFT")|safe }}{{ f.bits.lsb }}
+#define {{ f.define("_WIDTH")|safe }}{{ f.bits.width() }}
 {% if let Some(signed) = f.signed -%}
-#define {{ (layout.c_name ~ "_" ~ f.name ~ "_SIGNED")|pad }}{{ signed }}
+#define {{ f.define("_SIGNED")|safe }}{{ signed }}
 {% endif -%}
 {% for v in f.values -%}
-#define {{ (layout.c_name ~ "_" ~ f.name ~ "_" ~ v.name)|pad }}UL({{ v.spelling }})
+#define {{ f.define_value(v)|safe }}UL({{ v.spelling }})
 {% endfor %}
 {% endfor -%}
 {% if let Some(m) = layout.masks -%}
-#define {{ (layout.c_name ~ "_RES0")|pad }}({{ m.res0 }})
-#define {{ (layout.c_name ~ "_RES1")|pad }}({{ m.res1 }})
-#define {{ (layout.c_name ~ "_UNKN")|pad }}({{ m.unkn }})
+#define {{ layout.define("_RES0")|safe }}({{ m.res0 }})
+#define {{ layout.define("_RES1")|safe }}({{ m.res1 }})
+#define {{ layout.define("_UNKN")|safe }}({{ m.unkn }})
 
 {% endif -%}
 {% endfor -%}

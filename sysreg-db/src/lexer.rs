@@ -5,7 +5,7 @@
 
 use nom::{
     branch::alt,
-    bytes::complete::{tag, take_till1, take_while, take_while1},
+    bytes::complete::{tag, take_while1},
     character::complete::{char, digit1},
     combinator::{all_consuming, map, opt},
     sequence::{pair, preceded},
@@ -22,12 +22,8 @@ pub(crate) struct Word<'a> {
     pub len: u32,
 }
 
-fn is_blank(c: char) -> bool {
-    c == ' ' || c == '\t'
-}
-
-fn word(input: &str) -> IResult<&str, &str> {
-    preceded(take_while(is_blank), take_till1(is_blank)).parse(input)
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
 }
 
 fn char_count(s: &str) -> u32 {
@@ -39,19 +35,41 @@ fn char_count(s: &str) -> u32 {
 }
 
 /// Splits a line into words, as awk's default field splitting does.
+#[cfg(test)]
 pub(crate) fn words(line: &str) -> Vec<Word<'_>> {
     let mut out = Vec::new();
-    let mut rest = line;
-    let mut col = 1;
-    while let Ok((after, text)) = word(rest) {
-        let skipped = &rest[..rest.len() - after.len() - text.len()];
-        col += char_count(skipped);
-        let len = char_count(text);
-        out.push(Word { text, col, len });
-        col += len;
-        rest = after;
-    }
+    words_into(line, &mut out);
     out
+}
+
+/// [`words`] into a caller's buffer (cleared first), so the parser reuses one allocation for
+/// every line of a file.
+pub(crate) fn words_into<'a>(line: &'a str, out: &mut Vec<Word<'a>>) {
+    out.clear();
+    // Splitting on blanks is a byte loop: blanks are ASCII, so cutting there never splits a
+    // UTF-8 sequence. (The words' grammars below are nom parsers.)
+    let bytes = line.as_bytes();
+    let ascii = line.is_ascii();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && is_blank(bytes[i]) {
+            i += 1;
+        }
+        if i == bytes.len() {
+            break;
+        }
+        let start = i;
+        while i < bytes.len() && !is_blank(bytes[i]) {
+            i += 1;
+        }
+        let text = &line[start..i];
+        let (col, len) = if ascii {
+            (start as u32 + 1, text.len() as u32)
+        } else {
+            (char_count(&line[..start]) + 1, char_count(text))
+        };
+        out.push(Word { text, col, len });
+    }
 }
 
 /// A decimal number; `None` if it does not fit in a u64.

@@ -91,7 +91,7 @@ pub fn load_paths<P: AsRef<std::path::Path>>(
     for path in paths {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        sources.add(SourceFile::new(path.display().to_string(), &bytes));
+        sources.add(SourceFile::from_bytes(path.display().to_string(), bytes));
     }
     let loaded = load(&sources, options);
     Ok((sources, loaded))

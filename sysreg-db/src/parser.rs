@@ -9,7 +9,9 @@ use crate::diagnostic::{Code, Diagnostics, Note};
 use crate::ir::*;
 use crate::lexer::{self, Binary, Word};
 use crate::source::{FileId, Loc, SourceFile, Span};
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry as MapEntry;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 
 /// The directives of the format. Recognised by exact equality of the line's first word, as the
 /// newest kernel script does (so `FieldX` is unknown and leading blanks are allowed).
@@ -80,7 +82,27 @@ impl Directive {
     }
 
     fn from_word(word: &str) -> Option<Directive> {
-        Directive::ALL.into_iter().find(|d| d.word() == word)
+        // A `match` on the string compiles to a length switch and one comparison.
+        Some(match word {
+            "Sysreg" => D::Sysreg,
+            "EndSysreg" => D::EndSysreg,
+            "SysregFields" => D::SysregFields,
+            "EndSysregFields" => D::EndSysregFields,
+            "Fields" => D::Fields,
+            "Mapping" => D::Mapping,
+            "Field" => D::Field,
+            "Res0" => D::Res0,
+            "Res1" => D::Res1,
+            "Unkn" => D::Unkn,
+            "Raz" => D::Raz,
+            "Enum" => D::Enum,
+            "SignedEnum" => D::SignedEnum,
+            "UnsignedEnum" => D::UnsignedEnum,
+            "EndEnum" => D::EndEnum,
+            "Prefix" => D::Prefix,
+            "EndPrefix" => D::EndPrefix,
+            _ => return None,
+        })
     }
 
     /// The full syntax of the line, for "expected" labels.
@@ -185,12 +207,22 @@ impl Builder {
             owner: None,
             prefix: None,
             enumeration: None,
+            field_names: Default::default(),
+            enum_names: FirstSeen::default(),
+            enum_numbers: FirstSeen::default(),
         };
         p.report_encoding_problems(src);
+        let mut words = Vec::with_capacity(8);
+        // Line starts are recorded on the way, for diagnostics to show their lines.
+        let mut starts = Vec::with_capacity(src.text.len() / 16);
+        let mut offset = 0;
         for (i, raw) in src.text.split('\n').enumerate() {
+            starts.push(offset);
+            offset += raw.len() + 1;
             let line = raw.strip_suffix('\r').unwrap_or(raw);
-            p.line(i as u32 + 1, line);
+            p.line(i as u32 + 1, line, &mut words);
         }
+        src.set_line_starts(starts);
         p.finish();
     }
 }
@@ -241,14 +273,12 @@ struct LayoutBuilder {
     next_bit: Option<i8>,
     /// Where `Prefix` opened this layout.
     open: Option<Span>,
-    /// Where each field name was first used, for duplicate-name notes.
-    names: BTreeMap<String, Span>,
     /// Whether any Field/Res0/.../Enum line was read into it.
     touched: bool,
 }
 
 impl LayoutBuilder {
-    fn new() -> LayoutBuilder {
+    fn new() -> Self {
         LayoutBuilder {
             next_bit: Some(63),
             ..LayoutBuilder::default()
@@ -264,26 +294,79 @@ struct OpenEnum {
     /// Whether its entry was added to the layout (its bit range was valid).
     placed: bool,
     values: Vec<EnumValue>,
-    /// Where each value name was first used, for duplicate-name notes.
-    names: BTreeMap<String, Span>,
-    /// The first value (index into `values`) with each number, or each spelling when it is not
-    /// a number, for duplicate-value notes.
-    numbers: BTreeMap<ValueKey, usize>,
 }
 
 /// What makes two enum values the same: the number, or the spelling of a non-number.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum ValueKey {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum ValueKey<'src> {
     Number(u64),
-    Spelling(String),
+    Spelling(&'src str),
 }
 
-struct FileParser<'b> {
+/// What was first seen under each key, for duplicate reports. A linear scan while small (the
+/// normal case: a few fields or enum values, no allocation per key), a hash map once large,
+/// so an adversarial input with 100 000 values stays linear.
+struct FirstSeen<K, V> {
+    small: Vec<(K, V)>,
+    large: Option<HashMap<K, V>>,
+}
+
+impl<K, V> Default for FirstSeen<K, V> {
+    fn default() -> Self {
+        FirstSeen {
+            small: Vec::new(),
+            large: None,
+        }
+    }
+}
+
+impl<K: Copy + Eq + Hash, V: Copy> FirstSeen<K, V> {
+    /// A layout has at most 64 slices, so field names never leave the linear scan.
+    const SMALL: usize = 64;
+
+    /// Forgets every key, keeping the small buffer's allocation.
+    fn clear(&mut self) {
+        self.small.clear();
+        self.large = None;
+    }
+
+    /// Records `value` under `key` unless the key was seen before; returns the first value.
+    fn insert(&mut self, key: K, value: V) -> Option<V> {
+        if let Some(map) = &mut self.large {
+            return match map.entry(key) {
+                MapEntry::Occupied(e) => Some(*e.get()),
+                MapEntry::Vacant(e) => {
+                    e.insert(value);
+                    None
+                }
+            };
+        }
+        if let Some(&(_, first)) = self.small.iter().find(|(k, _)| *k == key) {
+            return Some(first);
+        }
+        self.small.push((key, value));
+        if self.small.len() > Self::SMALL {
+            self.large = Some(self.small.drain(..).collect());
+        }
+        None
+    }
+}
+
+struct FileParser<'b, 'src> {
     file: FileId,
     b: &'b mut Builder,
     owner: Option<Owner>,
     prefix: Option<LayoutBuilder>,
     enumeration: Option<OpenEnum>,
+    /// Where each field name of the default layout ([0]) and of the open Prefix layout ([1])
+    /// was first used, for duplicate-name reports. Kept here and cleared, not rebuilt, when a
+    /// block opens, so reading a block allocates nothing for them.
+    field_names: [FirstSeen<&'src str, Span>; 2],
+    /// Where each name of the open Enum was first used.
+    enum_names: FirstSeen<&'src str, Span>,
+    /// The first value (index into the Enum's values) with each number, or each spelling when
+    /// it is not a number.
+    enum_numbers: FirstSeen<ValueKey<'src>, usize>,
 }
 
 /// Splits a line syntax such as `Fields <SysregFields name>` into its words, keeping a
@@ -337,7 +420,7 @@ fn note(span: Span, message: impl Into<String>) -> Note {
     }
 }
 
-impl FileParser<'_> {
+impl<'src> FileParser<'_, 'src> {
     fn loc(&self, line: u32, col: u32) -> Loc {
         Loc {
             file: self.file,
@@ -383,6 +466,9 @@ impl FileParser<'_> {
                 "UTF-8 text (the kernel's database is plain ASCII)",
             );
         }
+        if !src.text.contains('\r') {
+            return;
+        }
         let mut crlf = src
             .text
             .split('\n')
@@ -406,7 +492,7 @@ impl FileParser<'_> {
         }
     }
 
-    fn line(&mut self, line: u32, text: &str) {
+    fn line(&mut self, line: u32, text: &'src str, words: &mut Vec<Word<'src>>) {
         if text.is_empty() {
             return;
         }
@@ -427,11 +513,11 @@ impl FileParser<'_> {
             );
             return;
         }
-        let words = lexer::words(text);
-        self.dispatch(line, text, &words);
+        lexer::words_into(text, words);
+        self.dispatch(line, text, words);
     }
 
-    fn dispatch(&mut self, line: u32, text: &str, words: &[Word]) {
+    fn dispatch(&mut self, line: u32, text: &str, words: &[Word<'src>]) {
         let first = words[0];
         let directive = Directive::from_word(first.text);
         let at = self.span(line, &first);
@@ -537,7 +623,10 @@ impl FileParser<'_> {
 
     /// Checks the number of words; on a mismatch reports it and returns false. The caller
     /// goes on with the words that are there.
-    fn arity(&mut self, d: Directive, line: u32, words: &[Word]) -> bool {
+    fn arity(&mut self, d: Directive, line: u32, words: &[Word<'src>]) -> bool {
+        if words.len() == d.arity() {
+            return true;
+        }
         let parts = syntax_parts(d.syntax());
         debug_assert_eq!(parts.len(), d.arity());
         let subject = format!("`{}`", d.word());
@@ -550,7 +639,7 @@ impl FileParser<'_> {
     fn word_count(
         &mut self,
         line: u32,
-        words: &[Word],
+        words: &[Word<'src>],
         subject: &str,
         parts: &[&str],
         label: String,
@@ -597,7 +686,7 @@ impl FileParser<'_> {
         false
     }
 
-    fn check_name(&mut self, line: u32, word: &Word, what: &str, tail_only: bool) {
+    fn check_name(&mut self, line: u32, word: &Word<'src>, what: &str, tail_only: bool) {
         let ok = if tail_only {
             lexer::is_identifier_tail(word.text)
         } else {
@@ -621,7 +710,7 @@ impl FileParser<'_> {
 
     // ---- Sysreg / SysregFields -------------------------------------------------------------
 
-    fn open_owner(&mut self, d: Directive, line: u32, words: &[Word]) {
+    fn open_owner(&mut self, d: Directive, line: u32, words: &[Word<'src>]) {
         self.arity(d, line, words);
         let open = self.span(line, &words[0]);
         let name_word = words.get(1).copied();
@@ -659,6 +748,7 @@ impl FileParser<'_> {
         } else {
             duplicate = true;
         }
+        self.field_names[0].clear();
         self.owner = Some(Owner {
             kind,
             name,
@@ -672,7 +762,7 @@ impl FileParser<'_> {
         });
     }
 
-    fn encoding(&mut self, line: u32, words: &[Word]) -> Encoding {
+    fn encoding(&mut self, line: u32, words: &[Word<'src>]) -> Encoding {
         const OPERANDS: [(&str, u64); 5] =
             [("op0", 3), ("op1", 7), ("CRn", 15), ("CRm", 15), ("op2", 7)];
         let mut ops = [0u8; 5];
@@ -725,7 +815,7 @@ impl FileParser<'_> {
         }
     }
 
-    fn end_owner(&mut self, d: Directive, line: u32, words: &[Word]) {
+    fn end_owner(&mut self, d: Directive, line: u32, words: &[Word<'src>]) {
         let at = self.span(line, &words[0]);
         let Some(owner) = &self.owner else {
             return self.report(
@@ -839,7 +929,7 @@ impl FileParser<'_> {
 
     // ---- Fields / Mapping ------------------------------------------------------------------
 
-    fn reference(&mut self, d: Directive, line: u32, words: &[Word]) {
+    fn reference(&mut self, d: Directive, line: u32, words: &[Word<'src>]) {
         let at = self.span(line, &words[0]);
         let context = match (&self.owner, &self.prefix) {
             (None, _) => Some("outside a Sysreg block".to_string()),
@@ -927,7 +1017,7 @@ impl FileParser<'_> {
 
     // ---- Prefix ----------------------------------------------------------------------------
 
-    fn open_prefix(&mut self, line: u32, words: &[Word]) {
+    fn open_prefix(&mut self, line: u32, words: &[Word<'src>]) {
         let at = self.span(line, &words[0]);
         if self.owner.is_none() {
             return self.report(
@@ -980,10 +1070,11 @@ impl FileParser<'_> {
                 loc: at.loc,
             });
         }
+        self.field_names[1].clear();
         self.prefix = Some(builder);
     }
 
-    fn end_prefix(&mut self, line: u32, words: &[Word]) {
+    fn end_prefix(&mut self, line: u32, words: &[Word<'src>]) {
         let at = self.span(line, &words[0]);
         let Some(prefix) = self.prefix.take() else {
             return self.report(
@@ -1085,14 +1176,13 @@ impl FileParser<'_> {
 
     /// Parses a bit range and checks it continues the layout right below the previous slice.
     /// `what` names the slice in messages (`FIELD`, `RES0`).
-    fn place(&mut self, line: u32, word: &Word, what: &str) -> Option<BitRange> {
+    fn place(&mut self, line: u32, word: &Word<'src>, what: &str) -> Option<BitRange> {
         let span = self.span(line, word);
-        let owner = self
-            .owner
-            .as_ref()
-            .map_or(String::new(), |o| o.name.clone());
+        // The block's name, for messages only: not built unless something is reported.
+        let owner_name = |p: &Self| p.owner.as_ref().map_or(String::new(), |o| o.name.clone());
         let Some(raw) = lexer::bit_range(word.text) else {
             self.layout()?.next_bit = None;
+            let owner = owner_name(self);
             self.report(
                 Code::BitRangeSyntax,
                 span,
@@ -1104,6 +1194,7 @@ impl FileParser<'_> {
         let in_range = |n: Option<u64>| n.filter(|&n| n <= 63).map(|n| n as u8);
         let (Some(msb), Some(lsb)) = (in_range(raw.msb), in_range(raw.lsb)) else {
             self.layout()?.next_bit = None;
+            let owner = owner_name(self);
             let which = if in_range(raw.msb).is_none() {
                 "high"
             } else {
@@ -1122,6 +1213,7 @@ impl FileParser<'_> {
         };
         if msb < lsb {
             self.layout()?.next_bit = None;
+            let owner = owner_name(self);
             self.report(
                 Code::BitRangeReversed,
                 span,
@@ -1133,16 +1225,17 @@ impl FileParser<'_> {
         let bits = BitRange { msb, lsb };
         let layout = self.layout()?;
         let expected = layout.next_bit;
-        let previous = layout
-            .layout
-            .entries
-            .last()
-            .map(|e| (e.bits, entry_name(&e.kind)));
         // Continue below this slice, but never move back up over bits already described (an
         // overlapping or out-of-order slice must not make them "undescribed" again).
         layout.next_bit = Some(expected.map_or(lsb as i8 - 1, |n| n.min(lsb as i8 - 1)));
         match expected {
             Some(n) if n != msb as i8 => {
+                let owner = owner_name(self);
+                // The slice before this one (this one is not in the layout yet).
+                let previous = self
+                    .layout()
+                    .and_then(|l| l.layout.entries.last())
+                    .map(|e| (e.bits, entry_name(&e.kind)));
                 let (msg, exp) = if n < 0 {
                     let end = self.current_terminator();
                     match self.owner.as_ref().and_then(|o| o.reference.as_ref()) {
@@ -1210,7 +1303,7 @@ impl FileParser<'_> {
 
     // ---- Field / Res0 / Res1 / Unkn / Raz / Enum -------------------------------------------
 
-    fn entry(&mut self, d: Directive, line: u32, words: &[Word]) {
+    fn entry(&mut self, d: Directive, line: u32, words: &[Word<'src>]) {
         let at = self.span(line, &words[0]);
         if self.owner.is_none() {
             self.report(
@@ -1221,14 +1314,14 @@ impl FileParser<'_> {
             );
             if enum_kind(d).is_some() {
                 // Read its values (and EndEnum) as part of it, so they are not reported too.
-                self.enumeration = Some(OpenEnum {
+                self.enum_names.clear();
+                self.enum_numbers.clear();
+            self.enumeration = Some(OpenEnum {
                     open: at,
                     name: words.get(2).map_or(String::new(), |w| w.text.to_string()),
                     bits: None,
                     placed: false,
                     values: Vec::new(),
-                    names: BTreeMap::new(),
-                    numbers: BTreeMap::new(),
                 });
             }
             return;
@@ -1241,14 +1334,14 @@ impl FileParser<'_> {
             None
         };
         let what = match d {
-            D::Res0 => "RES0".to_string(),
-            D::Res1 => "RES1".to_string(),
-            D::Unkn => "UNKN".to_string(),
-            D::Raz => "RAZ".to_string(),
-            _ => name_word.map_or(String::new(), |w| w.text.to_string()),
+            D::Res0 => "RES0",
+            D::Res1 => "RES1",
+            D::Unkn => "UNKN",
+            D::Raz => "RAZ",
+            _ => name_word.map_or("", |w| w.text),
         };
         let bits = match words.get(1) {
-            Some(w) => self.place(line, w, &what),
+            Some(w) => self.place(line, w, what),
             None => {
                 // No bit range at all: resynchronise on the next line, like a bad range.
                 self.layout().expect("owner is open").next_bit = None;
@@ -1258,10 +1351,9 @@ impl FileParser<'_> {
         if let Some(w) = name_word {
             self.check_name(line, &w, "field", false);
             let span = self.span(line, &w);
-            let described = self.layout_description();
-            let layout = self.layout().expect("owner is open");
-            let first = *layout.names.entry(w.text.to_string()).or_insert(span);
-            if first != span {
+            let names = &mut self.field_names[usize::from(self.prefix.is_some())];
+            if let Some(first) = names.insert(w.text, span) {
+                let described = self.layout_description();
                 let notes = vec![note(first, "first defined here")];
                 let msg = format!("duplicate field name `{}` in {described}", w.text);
                 self.b.diags.report(
@@ -1279,7 +1371,7 @@ impl FileParser<'_> {
             D::Unkn => EntryKind::Unkn,
             D::Raz => EntryKind::Raz,
             _ => EntryKind::Field(Field {
-                name: what.clone(),
+                name: what.to_string(),
                 enumeration: enum_kind(d).map(|kind| Enumeration {
                     kind,
                     values: Vec::new(),
@@ -1296,34 +1388,36 @@ impl FileParser<'_> {
                 .push(Entry { bits, loc, kind });
         }
         if enum_kind(d).is_some() {
+            self.enum_names.clear();
+            self.enum_numbers.clear();
             self.enumeration = Some(OpenEnum {
                 open: at,
-                name: what,
+                name: what.to_string(),
                 bits,
                 placed,
                 values: Vec::new(),
-                names: BTreeMap::new(),
-                numbers: BTreeMap::new(),
             });
         }
     }
 
-    fn enum_value(&mut self, line: u32, words: &[Word]) {
-        let label = "`0b<binary digits> <NAME>`".to_string();
-        if !self.word_count(
-            line,
-            words,
-            "enum value line",
-            &["<value>", "<NAME>"],
-            label,
-        ) && words.len() < 2
+    fn enum_value(&mut self, line: u32, words: &[Word<'src>]) {
+        if words.len() != 2
+            && !self.word_count(
+                line,
+                words,
+                "enum value line",
+                &["<value>", "<NAME>"],
+                "`0b<binary digits> <NAME>`".to_string(),
+            )
+            && words.len() < 2
         {
             return;
         }
         let (val, name) = (words[0], words[1]);
         let val_span = self.span(line, &val);
         let open = self.enumeration.as_ref().expect("called inside an Enum");
-        let field = self.qualified(&open.name);
+        // `REG.FIELD` for messages; only built when there is something to report.
+        let field = |p: &Self| p.qualified(&p.enumeration.as_ref().expect("inside an Enum").name);
         let bits = open.bits;
         let value = match lexer::binary(val.text) {
             Binary::Value {
@@ -1332,6 +1426,7 @@ impl FileParser<'_> {
             } => {
                 if let Some(b) = bits.filter(|b| needed > b.width()) {
                     let width = b.width();
+                    let field = field(self);
                     let msg = format!(
                         "value `{}` of {field} needs {needed} bits but the field is {width} bit{} wide",
                         val.text,
@@ -1343,6 +1438,7 @@ impl FileParser<'_> {
                 Some(value)
             }
             Binary::TooWide => {
+                let field = field(self);
                 let msg = format!("value `{}` of {field} is wider than 64 bits", val.text);
                 let exp = match bits {
                     Some(b) => format!(
@@ -1356,6 +1452,7 @@ impl FileParser<'_> {
                 None
             }
             Binary::Invalid => {
+                let field = field(self);
                 let msg = format!(
                     "enum value `{}` of {field} is not a binary number",
                     val.text
@@ -1372,11 +1469,12 @@ impl FileParser<'_> {
         self.check_name(line, &name, "enum value", true);
         let key = match value {
             Some(n) => ValueKey::Number(n),
-            None => ValueKey::Spelling(val.text.to_string()),
+            None => ValueKey::Spelling(val.text),
         };
         let open = self.enumeration.as_mut().expect("called inside an Enum");
-        let index = *open.numbers.entry(key).or_insert(open.values.len());
-        if let Some(first) = open.values.get(index) {
+        let first = self.enum_numbers.insert(key, open.values.len());
+        if let Some(first) = first {
+            let first = &open.values[first];
             let notes = vec![note(
                 Span {
                     loc: first.loc,
@@ -1384,6 +1482,7 @@ impl FileParser<'_> {
                 },
                 format!("`{}` has this value", first.name),
             )];
+            let field = field(self);
             let msg = format!(
                 "duplicate Enum value `{}` for `{}` in {field}",
                 val.text, name.text
@@ -1397,10 +1496,9 @@ impl FileParser<'_> {
             );
         }
         let span = self.span(line, &name);
-        let open = self.enumeration.as_mut().expect("called inside an Enum");
-        let first = *open.names.entry(name.text.to_string()).or_insert(span);
-        if first != span {
+        if let Some(first) = self.enum_names.insert(name.text, span) {
             let notes = vec![note(first, "first defined here")];
+            let field = field(self);
             let msg = format!("duplicate enum name `{}` in {field}", name.text);
             self.b.diags.report(
                 Code::DuplicateEnumName,
@@ -1419,7 +1517,7 @@ impl FileParser<'_> {
         });
     }
 
-    fn end_enum(&mut self, line: u32, words: &[Word]) {
+    fn end_enum(&mut self, line: u32, words: &[Word<'src>]) {
         self.arity(D::EndEnum, line, words);
         self.close_enum();
     }

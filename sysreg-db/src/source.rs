@@ -5,6 +5,7 @@
 //! way compilers report them so editors can jump to them.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 /// Index of an input file in a [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -35,8 +36,8 @@ pub struct SourceFile {
     pub name: String,
     /// The file's text. Invalid UTF-8 has been replaced by U+FFFD (and reported).
     pub text: String,
-    /// Byte offset of the start of every line.
-    line_starts: Vec<usize>,
+    /// Byte offset of the start of every line; computed when a diagnostic first needs a line.
+    line_starts: OnceLock<Vec<usize>>,
     /// Where the bytes first failed to be UTF-8, if they did.
     pub invalid_utf8: Option<InvalidUtf8>,
 }
@@ -87,29 +88,48 @@ fn find_invalid_utf8(bytes: &[u8]) -> Option<InvalidUtf8> {
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, bytes: &[u8]) -> SourceFile {
-        let invalid_utf8 = find_invalid_utf8(bytes);
-        let text = match invalid_utf8 {
-            None => String::from_utf8(bytes.to_vec()).expect("checked to be UTF-8"),
-            Some(_) => String::from_utf8_lossy(bytes).into_owned(),
+        SourceFile::from_bytes(name, bytes.to_vec())
+    }
+
+    /// Like [`SourceFile::new`], taking ownership of the bytes (no copy when they are UTF-8).
+    pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> SourceFile {
+        let (text, invalid_utf8) = match String::from_utf8(bytes) {
+            Ok(text) => (text, None),
+            Err(e) => {
+                let bytes = e.into_bytes();
+                let problem = find_invalid_utf8(&bytes);
+                (String::from_utf8_lossy(&bytes).into_owned(), problem)
+            }
         };
-        let mut line_starts = vec![0];
-        line_starts.extend(memchr_newlines(text.as_bytes()).map(|i| i + 1));
         SourceFile {
             name: name.into(),
             text,
-            line_starts,
+            line_starts: OnceLock::new(),
             invalid_utf8,
         }
+    }
+
+    /// Hands over line starts computed elsewhere (the parser finds them anyway).
+    pub(crate) fn set_line_starts(&self, starts: Vec<usize>) {
+        let _ = self.line_starts.set(starts);
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(newlines(&self.text).map(|i| i + 1));
+            starts
+        })
     }
 
     /// The text of 1-based line `line`, without its line terminator (`\n` or `\r\n`).
     pub fn line(&self, line: u32) -> &str {
         let i = line.saturating_sub(1) as usize;
-        let Some(&start) = self.line_starts.get(i) else {
+        let starts = self.line_starts();
+        let Some(&start) = starts.get(i) else {
             return "";
         };
-        let end = self
-            .line_starts
+        let end = starts
             .get(i + 1)
             .map_or(self.text.len(), |&next| next - 1);
         let text = &self.text[start..end.max(start)];
@@ -117,11 +137,9 @@ impl SourceFile {
     }
 }
 
-fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &b)| (b == b'\n').then_some(i))
+fn newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
+    // `match_indices` on a char searches with memchr.
+    text.match_indices('\n').map(|(i, _)| i)
 }
 
 /// All input files of one run, in command-line order.
