@@ -167,9 +167,52 @@ pub fn generate(db: &Database) -> String {
     out
 }
 
-/// Writes the C header for `db` to `out` in one write.
+/// Writes the C header for `db` to `out`, 64 KiB at a time: the same bytes as [`generate`]
+/// without holding the whole (1 MB) header in memory.
 pub fn write(db: &Database, out: &mut dyn io::Write) -> io::Result<()> {
-    out.write_all(generate(db).as_bytes())
+    let mut sink = Chunks {
+        buf: String::with_capacity(CHUNK),
+        out,
+        error: None,
+    };
+    let rendered = header(db).render_into(&mut sink);
+    sink.buf.push('\n');
+    match (rendered, sink.error.take()) {
+        (_, Some(e)) => Err(e),
+        (Err(e), None) => Err(io::Error::other(e)),
+        (Ok(()), None) => sink.flush(),
+    }
+}
+
+const CHUNK: usize = 64 * 1024;
+
+/// A `fmt::Write` that passes text on to an `io::Write` in chunks of [`CHUNK`] bytes, keeping
+/// the first I/O error (`fmt::Error` cannot carry it).
+struct Chunks<'w> {
+    buf: String,
+    out: &'w mut dyn io::Write,
+    error: Option<io::Error>,
+}
+
+impl Chunks<'_> {
+    fn flush(&mut self) -> io::Result<()> {
+        let result = self.out.write_all(self.buf.as_bytes());
+        self.buf.clear();
+        result
+    }
+}
+
+impl fmt::Write for Chunks<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.buf.len() + s.len() > CHUNK {
+            if let Err(e) = self.flush() {
+                self.error = Some(e);
+                return Err(fmt::Error);
+            }
+        }
+        self.buf.push_str(s);
+        Ok(())
+    }
 }
 
 fn header(db: &Database) -> Header<'_> {

@@ -8,6 +8,8 @@
 //! Diagnostics go to stderr; the exit status is 1 when the input has errors, 2 on usage or I/O
 //! errors.
 
+mod bump;
+
 use clap::{Args, Parser, Subcommand};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -60,6 +62,9 @@ struct Output {
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
 }
+
+#[global_allocator]
+static ALLOCATOR: bump::Bump = bump::Bump::new();
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
