@@ -34,7 +34,11 @@ pub fn first_difference(expected: &str, actual: &str) -> Option<String> {
         return None;
     }
     let (e, a): (Vec<_>, Vec<_>) = (expected.split('\n').collect(), actual.split('\n').collect());
-    let i = e.iter().zip(&a).position(|(x, y)| x != y).unwrap_or(e.len().min(a.len()));
+    let i = e
+        .iter()
+        .zip(&a)
+        .position(|(x, y)| x != y)
+        .unwrap_or(e.len().min(a.len()));
     let show = |lines: &[&str]| {
         lines[i.min(lines.len())..(i + 5).min(lines.len())]
             .iter()

@@ -31,7 +31,11 @@ fn temp(name: &str, contents: &[u8]) -> PathBuf {
 fn c_header_to_stdout_matches_the_kernel() {
     let dir = corpus("linux-2025-v6.19");
     let out = sysreg_gen(&["c-header", dir.join("sysreg").to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout == std::fs::read(dir.join("sysreg-defs.h")).unwrap());
 }
 
@@ -41,7 +45,11 @@ fn c_header_to_file_with_lenient() {
     let out_path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("v6.5.h");
     let input = dir.join("sysreg");
     let strict = sysreg_gen(&["c-header", input.to_str().unwrap()]);
-    assert_eq!(strict.status.code(), Some(1), "duplicate enum values are errors");
+    assert_eq!(
+        strict.status.code(),
+        Some(1),
+        "duplicate enum values are errors"
+    );
     assert!(strict.stdout.is_empty(), "no partial header on error");
     let lenient = sysreg_gen(&[
         "c-header",
@@ -66,9 +74,15 @@ fn check_reports_errors_with_location_and_exit_status_1() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let name = bad.to_str().unwrap();
-    assert!(stderr.contains(&format!("{name}:3:1: error[SR0001]")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{name}:3:1: error[SR0001]")),
+        "{stderr}"
+    );
     assert!(stderr.contains("did you mean `Field`?"), "{stderr}");
-    assert!(stderr.contains(&format!("{name}:4:1: error[SR0014]")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{name}:4:1: error[SR0014]")),
+        "{stderr}"
+    );
     assert!(stderr.contains("2 errors, 0 warnings"), "{stderr}");
 }
 
@@ -86,7 +100,11 @@ fn deny_warnings_fails_on_warnings() {
     let dir = corpus("linux-2025-v6.19");
     let input = dir.join("sysreg");
     let out = sysreg_gen(&["check", "--deny-warnings", input.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "MPAM1_EL12 names a missing field set");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "MPAM1_EL12 names a missing field set"
+    );
 }
 
 #[test]

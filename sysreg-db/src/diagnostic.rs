@@ -280,23 +280,42 @@ fn render_snippet(out: &mut String, sources: &SourceMap, span: Span, label: &str
     }
 }
 
+/// Longest message kept, in bytes: a name quoted from a 1 MB line must not make a 1 MB message.
+const MAX_MESSAGE: usize = 400;
+
+fn cap_length(mut text: String) -> String {
+    if text.len() > MAX_MESSAGE {
+        let mut cut = MAX_MESSAGE;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("...");
+    }
+    text
+}
+
 /// The diagnostics of one run, with a cap on how many are kept so that a 100 MB file of garbage
 /// cannot exhaust memory; the rest are only counted.
 #[derive(Clone, Debug)]
 pub struct Diagnostics {
     kept: Vec<Diagnostic>,
     limit: usize,
+    kept_errors: usize,
+    kept_warnings: usize,
     dropped_errors: usize,
     dropped_warnings: usize,
     strictness: Strictness,
 }
 
 impl Diagnostics {
-    /// `limit` = how many diagnostics to keep (0 keeps all).
+    /// `limit` = how many errors, and how many warnings, to keep (0 keeps all).
     pub fn new(strictness: Strictness, limit: usize) -> Diagnostics {
         Diagnostics {
             kept: Vec::new(),
             limit: if limit == 0 { usize::MAX } else { limit },
+            kept_errors: 0,
+            kept_warnings: 0,
             dropped_errors: 0,
             dropped_warnings: 0,
             strictness,
@@ -317,20 +336,30 @@ impl Diagnostics {
         notes: Vec<Note>,
     ) {
         let severity = code.severity(self.strictness);
-        if self.kept.len() >= self.limit {
-            match severity {
-                Severity::Error => self.dropped_errors += 1,
-                Severity::Warning => self.dropped_warnings += 1,
-            }
+        // The cap applies to errors and warnings separately, so warnings can never crowd out
+        // the errors that explain why the input was refused.
+        let (kept, dropped) = match severity {
+            Severity::Error => (&mut self.kept_errors, &mut self.dropped_errors),
+            Severity::Warning => (&mut self.kept_warnings, &mut self.dropped_warnings),
+        };
+        if *kept >= self.limit {
+            *dropped += 1;
             return;
         }
+        *kept += 1;
         self.kept.push(Diagnostic {
             severity,
             code,
             span,
-            message: message.into(),
-            expected: expected.into(),
-            notes,
+            message: cap_length(message.into()),
+            expected: cap_length(expected.into()),
+            notes: notes
+                .into_iter()
+                .map(|n| Note {
+                    message: cap_length(n.message),
+                    ..n
+                })
+                .collect(),
         });
     }
 

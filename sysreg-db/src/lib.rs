@@ -31,7 +31,7 @@ pub use source::{FileId, Loc, SourceFile, SourceMap, Span};
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
     pub strictness: Strictness,
-    /// How many diagnostics to keep (the rest are counted); 0 keeps all.
+    /// How many errors, and how many warnings, to keep (the rest are counted); 0 keeps all.
     pub max_diagnostics: usize,
 }
 

@@ -959,7 +959,7 @@ impl<'src> FileParser<'_, 'src> {
             let notes = vec![note(
                 Span {
                     loc: r.loc,
-                    len: first.word().len() as u32,
+                    len: r.name.chars().count() as u32,
                 },
                 "the first one is here",
             )];
@@ -1316,7 +1316,7 @@ impl<'src> FileParser<'_, 'src> {
                 // Read its values (and EndEnum) as part of it, so they are not reported too.
                 self.enum_names.clear();
                 self.enum_numbers.clear();
-            self.enumeration = Some(OpenEnum {
+                self.enumeration = Some(OpenEnum {
                     open: at,
                     name: words.get(2).map_or(String::new(), |w| w.text.to_string()),
                     bits: None,

@@ -129,9 +129,7 @@ impl SourceFile {
         let Some(&start) = starts.get(i) else {
             return "";
         };
-        let end = starts
-            .get(i + 1)
-            .map_or(self.text.len(), |&next| next - 1);
+        let end = starts.get(i + 1).map_or(self.text.len(), |&next| next - 1);
         let text = &self.text[start..end.max(start)];
         text.strip_suffix('\r').unwrap_or(text)
     }

@@ -65,7 +65,10 @@ fn c_header_is_byte_identical_to_the_kernels() {
         }
         checked += 1;
     }
-    assert!(checked >= 3, "expected the three corpus versions, checked {checked}");
+    assert!(
+        checked >= 3,
+        "expected the three corpus versions, checked {checked}"
+    );
 }
 
 #[test]
@@ -77,7 +80,11 @@ fn the_2025_database_has_one_dangling_fields_reference() {
         .expect("linux-2025-v6.19 is in the corpus");
     let sources = sources(&path);
     let loaded = load(&sources, &Options::default());
-    let warnings: Vec<_> = loaded.diagnostics.iter().filter(|d| !d.is_error()).collect();
+    let warnings: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| !d.is_error())
+        .collect();
     assert_eq!(warnings.len(), 1, "{}", loaded.diagnostics.render(&sources));
     assert_eq!(warnings[0].code, Code::UnknownFieldSet);
     assert!(warnings[0].message.contains("MPAM1_ELx"));
@@ -110,10 +117,7 @@ fn split_into_several_files_gives_the_same_header() {
         .find(|(v, _)| v == "linux-2025-v6.19")
         .expect("linux-2025-v6.19 is in the corpus");
     let text = std::fs::read_to_string(path.join("sysreg")).unwrap();
-    let starts: Vec<usize> = text
-        .match_indices("\nSysreg")
-        .map(|(i, _)| i + 1)
-        .collect();
+    let starts: Vec<usize> = text.match_indices("\nSysreg").map(|(i, _)| i + 1).collect();
     let (a, b) = (starts[starts.len() / 3], starts[2 * starts.len() / 3]);
     let mut split = SourceMap::new();
     for (i, part) in [&text[..a], &text[a..b], &text[b..]].iter().enumerate() {

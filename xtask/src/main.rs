@@ -61,11 +61,31 @@ fn regen() -> Result<(), String> {
     // Until the project's own database and generated crate exist, the main job builds the
     // generator and checks it reproduces the kernel's headers.
     run("cargo", &["build", "--release", "-p", "codegen"])?;
-    run("cargo", &["test", "--release", "-p", "sysreg-tests", "--test", "corpus"])
+    run(
+        "cargo",
+        &[
+            "test",
+            "--release",
+            "-p",
+            "sysreg-tests",
+            "--test",
+            "corpus",
+        ],
+    )
 }
 
 fn test() -> Result<(), String> {
     run("cargo", &["fmt", "--all", "--check"])?;
-    run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
     run("cargo", &["test", "--workspace"])
 }

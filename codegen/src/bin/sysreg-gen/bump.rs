@@ -172,7 +172,8 @@ mod tests {
     fn alignment_is_respected() {
         #[repr(align(64))]
         struct Aligned([u8; 3]);
-        let blocks: Vec<Box<Aligned>> = (0..1000).map(|i| Box::new(Aligned([i as u8; 3]))).collect();
+        let blocks: Vec<Box<Aligned>> =
+            (0..1000).map(|i| Box::new(Aligned([i as u8; 3]))).collect();
         for (i, b) in blocks.iter().enumerate() {
             assert_eq!(&**b as *const Aligned as usize % 64, 0);
             assert_eq!(b.0, [i as u8; 3]);
@@ -185,7 +186,10 @@ mod tests {
             .map(|t| {
                 std::thread::spawn(move || {
                     let strings: Vec<String> = (0..20_000).map(|i| format!("{t}-{i}")).collect();
-                    strings.iter().enumerate().all(|(i, s)| *s == format!("{t}-{i}"))
+                    strings
+                        .iter()
+                        .enumerate()
+                        .all(|(i, s)| *s == format!("{t}-{i}"))
                 })
             })
             .collect();

@@ -49,7 +49,7 @@ struct Input {
     /// Treat warnings as errors (exit 1 if there are any)
     #[arg(long)]
     deny_warnings: bool,
-    /// Show at most this many diagnostics (0: all); the summary counts every one
+    /// Show at most this many errors and this many warnings (0: all); the summary counts every one
     #[arg(long, default_value_t = 1000, value_name = "N")]
     max_diagnostics: usize,
 }
