@@ -10,7 +10,7 @@
 //!   a field set always gets them, and each `Prefix` layout gets its own, prefixed.
 
 use askama::Template;
-use std::fmt::{self, Write};
+use std::fmt;
 use std::io;
 use sysreg_db::Encoding;
 use sysreg_db::{BitRange, Database, EntryKind, EnumKind, EnumValue, Item, Layout, RegisterBody};
@@ -40,6 +40,8 @@ struct LayoutView<'a> {
 struct FieldView<'a> {
     /// `[PREFIX_]REG_FIELD`, built once per field: every macro of the field starts with it.
     stem: String,
+    /// `GENMASK(msb, lsb)`, the value of two of its macros.
+    genmask: String,
     bits: BitRange,
     signed: Option<bool>,
     values: &'a [EnumValue],
@@ -54,7 +56,7 @@ struct Masks {
 impl<'a> ItemView<'a> {
     /// `REG_<name>`, `SYS_<name>_Op0`, ...
     fn define(&self, before: &'a str, after: &'a str) -> Name<'a> {
-        Name([before, self.name, after, "", "", "", "", ""])
+        Name([before, self.name, after, ""])
     }
 }
 
@@ -62,44 +64,60 @@ impl<'a> LayoutView<'a> {
     /// `[PREFIX_]REG_RES0`, ...
     fn define(&self, suffix: &'a str) -> Name<'a> {
         let [p, sep] = self.prefix;
-        Name([p, sep, self.owner, suffix, "", "", "", ""])
+        Name([p, sep, self.owner, suffix])
     }
 }
 
 impl<'a> FieldView<'a> {
     /// `[PREFIX_]REG_FIELD<suffix>`.
     fn define<'s>(&'s self, suffix: &'s str) -> Name<'s> {
-        Name([&self.stem, suffix, "", "", "", "", "", ""])
+        Name([&self.stem, suffix, "", ""])
     }
 
     /// `[PREFIX_]REG_FIELD_VALUE`.
     fn define_value<'s>(&'s self, v: &'s EnumValue) -> Name<'s> {
-        Name([&self.stem, "_", &v.name, "", "", "", "", ""])
+        Name([&self.stem, "_", &v.name, ""])
     }
 }
 
 /// A macro name made of pieces, written padded so that `#define NAME` fills 56 columns, as
-/// awk's `printf "%-56s%s"` does (a longer name is not cut, and gets no blank). Writing the
-/// pieces straight out, instead of building a `String` per line, keeps the ~14 000 lines of the
-/// newest kernel header cheap.
-struct Name<'a>([&'a str; 8]);
+/// awk's `printf "%-56s%s"` does (a longer name is not cut, and gets no blank). The pieces and
+/// the padding are assembled on the stack and written in one call: with ~14 000 such lines in
+/// the newest kernel header, the number of writes is what the rendering time is made of.
+struct Name<'a>([&'a str; 4]);
 
 /// Width of `NAME` in `#define NAME` padded to 56.
 const NAME_WIDTH: usize = 56 - "#define ".len();
-const BLANKS: &str = "                                                ";
 
 impl Name<'_> {
     fn write(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        let mut line = [b' '; 128];
+        let mut len = 0;
         let mut chars = 0;
-        for part in self.0.into_iter().filter(|p| !p.is_empty()) {
-            out.write_str(part)?;
+        for part in self.0 {
             chars += if part.is_ascii() {
                 part.len()
             } else {
                 part.chars().count()
             };
+            if let Some(dest) = line.get_mut(len..len + part.len()) {
+                dest.copy_from_slice(part.as_bytes());
+            }
+            len += part.len();
         }
-        out.write_str(&BLANKS[..NAME_WIDTH.saturating_sub(chars)])
+        let padded = len + NAME_WIDTH.saturating_sub(chars);
+        match line.get(..padded) {
+            // SAFETY: the bytes are whole `&str`s followed by ASCII blanks, so UTF-8.
+            // (Validating them again cost more than the rest of the line.)
+            Some(text) => out.write_str(unsafe { std::str::from_utf8_unchecked(text) }),
+            // A name too long for the stack line (never in the kernel's databases).
+            None => {
+                for part in self.0 {
+                    out.write_str(part)?;
+                }
+                (chars..NAME_WIDTH).try_for_each(|_| out.write_char(' '))
+            }
+        }
     }
 }
 
@@ -115,11 +133,36 @@ impl askama::FastWritable for Name<'_> {
     }
 }
 
+/// `GENMASK(msb, lsb)`, without `format!` (one per field: it showed in profiles).
+fn genmask(bits: BitRange) -> String {
+    let mut s = String::with_capacity(16);
+    s.push_str("GENMASK(");
+    push_decimal(&mut s, bits.msb);
+    s.push_str(", ");
+    push_decimal(&mut s, bits.lsb);
+    s.push(')');
+    s
+}
+
+fn push_decimal(s: &mut String, n: u8) {
+    if n >= 100 {
+        s.push(char::from(b'0' + n / 100));
+    }
+    if n >= 10 {
+        s.push(char::from(b'0' + n / 10 % 10));
+    }
+    s.push(char::from(b'0' + n % 10));
+}
+
 /// `UL(0) | GENMASK_ULL(h, l) | ...`, one term per slice, in input order.
 fn mask_expr(layout: &Layout, want: fn(&EntryKind) -> bool) -> String {
     let mut s = String::from("UL(0)");
     for e in layout.entries.iter().filter(|e| want(&e.kind)) {
-        let _ = write!(s, " | GENMASK_ULL({}, {})", e.bits.msb, e.bits.lsb);
+        s.push_str(" | GENMASK_ULL(");
+        push_decimal(&mut s, e.bits.msb);
+        s.push_str(", ");
+        push_decimal(&mut s, e.bits.lsb);
+        s.push(')');
     }
     s
 }
@@ -133,6 +176,7 @@ fn layout_view<'a>(owner: &'a str, layout: &'a Layout) -> LayoutView<'a> {
         .fields()
         .map(|(entry, field)| FieldView {
             stem: [prefix[0], prefix[1], owner, "_", &field.name].concat(),
+            genmask: genmask(entry.bits),
             bits: entry.bits,
             signed: field.enumeration.as_ref().and_then(|e| match e.kind {
                 EnumKind::Plain => None,

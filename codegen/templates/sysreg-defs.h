@@ -16,8 +16,8 @@
 {% endif -%}
 {% for layout in item.layouts -%}
 {% for f in layout.fields -%}
-#define {{ f.define("")|safe }}GENMASK({{ f.bits.msb }}, {{ f.bits.lsb }})
-#define {{ f.define("_MASK")|safe }}GENMASK({{ f.bits.msb }}, {{ f.bits.lsb }})
+#define {{ f.define("")|safe }}{{ f.genmask }}
+#define {{ f.define("_MASK")|safe }}{{ f.genmask }}
 #define {{ f.define("_SHIFT")|safe }}{{ f.bits.lsb }}
 #define {{ f.define("_WIDTH")|safe }}{{ f.bits.width() }}
 {% if let Some(signed) = f.signed -%}

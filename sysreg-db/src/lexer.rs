@@ -38,18 +38,17 @@ fn char_count(s: &str) -> u32 {
 #[cfg(test)]
 pub(crate) fn words(line: &str) -> Vec<Word<'_>> {
     let mut out = Vec::new();
-    words_into(line, &mut out);
+    words_into(line, line.is_ascii(), &mut out);
     out
 }
 
 /// [`words`] into a caller's buffer (cleared first), so the parser reuses one allocation for
-/// every line of a file.
-pub(crate) fn words_into<'a>(line: &'a str, out: &mut Vec<Word<'a>>) {
+/// every line of a file. `ascii`: the line is known to be ASCII (columns are then byte offsets).
+pub(crate) fn words_into<'a>(line: &'a str, ascii: bool, out: &mut Vec<Word<'a>>) {
     out.clear();
     // Splitting on blanks is a byte loop: blanks are ASCII, so cutting there never splits a
     // UTF-8 sequence. (The words' grammars below are nom parsers.)
     let bytes = line.as_bytes();
-    let ascii = line.is_ascii();
     let mut i = 0;
     while i < bytes.len() {
         while i < bytes.len() && is_blank(bytes[i]) {

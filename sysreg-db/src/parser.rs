@@ -215,12 +215,25 @@ impl Builder {
         let mut words = Vec::with_capacity(8);
         // Line starts are recorded on the way, for diagnostics to show their lines.
         let mut starts = Vec::with_capacity(src.text.len() / 16);
-        let mut offset = 0;
-        for (i, raw) in src.text.split('\n').enumerate() {
-            starts.push(offset);
-            offset += raw.len() + 1;
+        let ascii = src.text.is_ascii();
+        let (text, bytes) = (src.text.as_str(), src.text.as_bytes());
+        let mut start = 0;
+        let mut number = 0;
+        loop {
+            // A plain byte loop: lines are short, and this beats `split`'s searcher on them.
+            let end = bytes[start..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |i| start + i);
+            starts.push(start);
+            number += 1;
+            let raw = &text[start..end];
             let line = raw.strip_suffix('\r').unwrap_or(raw);
-            p.line(i as u32 + 1, line, &mut words);
+            p.line(number, line, ascii, &mut words);
+            if end == bytes.len() {
+                break;
+            }
+            start = end + 1;
         }
         src.set_line_starts(starts);
         p.finish();
@@ -307,7 +320,8 @@ enum ValueKey<'src> {
 /// normal case: a few fields or enum values, no allocation per key), a hash map once large,
 /// so an adversarial input with 100 000 values stays linear.
 struct FirstSeen<K, V> {
-    small: Vec<(K, V)>,
+    /// A cheap hash of each key first, so the scan compares one word per entry.
+    small: Vec<(u64, K, V)>,
     large: Option<HashMap<K, V>>,
 }
 
@@ -320,7 +334,31 @@ impl<K, V> Default for FirstSeen<K, V> {
     }
 }
 
-impl<K: Copy + Eq + Hash, V: Copy> FirstSeen<K, V> {
+/// What [`FirstSeen`] keys need: equality, hashing for the large map, and a cheap hash for the
+/// linear scan.
+trait Key: Copy + Eq + Hash {
+    fn quick_hash(&self) -> u64;
+}
+
+impl Key for &str {
+    fn quick_hash(&self) -> u64 {
+        // FNV-1a: names are short, and this only has to tell most of them apart.
+        self.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
+    }
+}
+
+impl Key for ValueKey<'_> {
+    fn quick_hash(&self) -> u64 {
+        match self {
+            ValueKey::Number(n) => *n,
+            ValueKey::Spelling(s) => s.quick_hash() | 1 << 63,
+        }
+    }
+}
+
+impl<K: Key, V: Copy> FirstSeen<K, V> {
     /// A layout has at most 64 slices, so field names never leave the linear scan.
     const SMALL: usize = 64;
 
@@ -341,12 +379,13 @@ impl<K: Copy + Eq + Hash, V: Copy> FirstSeen<K, V> {
                 }
             };
         }
-        if let Some(&(_, first)) = self.small.iter().find(|(k, _)| *k == key) {
+        let hash = key.quick_hash();
+        if let Some(&(_, _, first)) = self.small.iter().find(|(h, k, _)| *h == hash && *k == key) {
             return Some(first);
         }
-        self.small.push((key, value));
+        self.small.push((hash, key, value));
         if self.small.len() > Self::SMALL {
-            self.large = Some(self.small.drain(..).collect());
+            self.large = Some(self.small.drain(..).map(|(_, k, v)| (k, v)).collect());
         }
         None
     }
@@ -492,7 +531,8 @@ impl<'src> FileParser<'_, 'src> {
         }
     }
 
-    fn line(&mut self, line: u32, text: &'src str, words: &mut Vec<Word<'src>>) {
+    /// Reads one line; `ascii` says whether the whole file is ASCII (columns are then bytes).
+    fn line(&mut self, line: u32, text: &'src str, ascii: bool, words: &mut Vec<Word<'src>>) {
         if text.is_empty() {
             return;
         }
@@ -513,7 +553,7 @@ impl<'src> FileParser<'_, 'src> {
             );
             return;
         }
-        lexer::words_into(text, words);
+        lexer::words_into(text, ascii, words);
         self.dispatch(line, text, words);
     }
 

@@ -93,6 +93,17 @@ impl SourceFile {
 
     /// Like [`SourceFile::new`], taking ownership of the bytes (no copy when they are UTF-8).
     pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> SourceFile {
+        if bytes.is_ascii() {
+            // The usual case, checked word by word far faster than UTF-8 validation.
+            // SAFETY: ASCII is UTF-8.
+            let text = unsafe { String::from_utf8_unchecked(bytes) };
+            return SourceFile {
+                name: name.into(),
+                text,
+                line_starts: OnceLock::new(),
+                invalid_utf8: None,
+            };
+        }
         let (text, invalid_utf8) = match String::from_utf8(bytes) {
             Ok(text) => (text, None),
             Err(e) => {
