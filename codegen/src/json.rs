@@ -202,6 +202,12 @@ impl Dumper<'_> {
                     self.json.raw(Some("op2"), e.op2);
                     self.json.str(Some("name"), &e.s_name());
                     self.json.close('}');
+                    let access = match r.access {
+                        sysreg_db::Access::ReadWrite => "RW",
+                        sysreg_db::Access::ReadOnly => "RO",
+                        sysreg_db::Access::WriteOnly => "WO",
+                    };
+                    self.json.str(Some("access"), access);
                     self.layouts(&r.prefixed);
                     match &r.body {
                         RegisterBody::Layout(l) => {

@@ -128,6 +128,11 @@ codes! {
     EncodingOutOfRange = 38, "";
     /// A name with characters other than ASCII letters, digits and `_`.
     InvalidName = 39, "";
+    /// A `#@` annotation comment the project's extension does not know, or in the wrong place
+    /// (annotations go inside a Sysreg block, outside its Prefix and Enum blocks).
+    InvalidAnnotation = 40, "";
+    /// The same annotation twice in one Sysreg.
+    DuplicateAnnotation = 41, "";
 }
 
 impl Code {

@@ -96,8 +96,42 @@ pub struct Register {
     /// Feature-specific layouts (`Prefix FEAT_X` ... `EndPrefix`), in input order.
     pub prefixed: Vec<Layout>,
     pub body: RegisterBody,
+    /// Whether the register can be read and written (`#@ access` annotation; default both).
+    pub access: Access,
     /// Location of `EndSysreg`.
     pub end: Loc,
+}
+
+/// Which of `MRS` and `MSR` a register supports.
+///
+/// The kernel's format has no access column; the project extends it compatibly with an
+/// annotation comment inside the Sysreg block, which the kernel's script skips like any other
+/// comment:
+///
+/// ```text
+/// Sysreg	PMCEID0_EL0	3	3	9	12	6
+/// #@ access RO
+/// Field	63:0	IDhi_lo
+/// EndSysreg
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Access {
+    #[default]
+    ReadWrite,
+    /// `RO`: no `MSR` (e.g. ID registers, PMCEID0_EL0).
+    ReadOnly,
+    /// `WO`: no `MRS` (e.g. PMSWINC_EL0, PMZR_EL0).
+    WriteOnly,
+}
+
+impl Access {
+    pub const fn readable(self) -> bool {
+        !matches!(self, Access::WriteOnly)
+    }
+
+    pub const fn writable(self) -> bool {
+        !matches!(self, Access::ReadOnly)
+    }
 }
 
 /// How a register's bits are described.

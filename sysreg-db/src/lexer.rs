@@ -35,7 +35,6 @@ fn char_count(s: &str) -> u32 {
 }
 
 /// Splits a line into words, as awk's default field splitting does.
-#[cfg(test)]
 pub(crate) fn words(line: &str) -> Vec<Word<'_>> {
     let mut out = Vec::new();
     words_into(line, line.is_ascii(), &mut out);

@@ -257,6 +257,8 @@ struct Owner {
     prefix_names: Vec<(String, Span)>,
     default: LayoutBuilder,
     reference: Option<(Directive, Reference)>,
+    /// `#@ access` and where it was given.
+    access: Option<(Access, Span)>,
     /// A duplicate definition: checked like any other, but not added to the database.
     duplicate: bool,
 }
@@ -537,6 +539,11 @@ impl<'src> FileParser<'_, 'src> {
             return;
         }
         let trimmed = text.trim_start_matches([' ', '\t']);
+        if let Some(annotation) = trimmed.strip_prefix("#@") {
+            // The project's extension: a comment to the kernel's script, data to us.
+            let col = (text.len() - annotation.len()) as u32 + 1;
+            return self.annotation(line, annotation, col);
+        }
         if trimmed.starts_with('#') {
             return;
         }
@@ -555,6 +562,84 @@ impl<'src> FileParser<'_, 'src> {
         }
         lexer::words_into(text, ascii, words);
         self.dispatch(line, text, words);
+    }
+
+    /// `#@ <key> <value>`: `rest` is what follows `#@`, starting at column `col`.
+    fn annotation(&mut self, line: u32, rest: &str, col: u32) {
+        let words = lexer::words(rest);
+        let at = |w: Option<&Word>| Span {
+            loc: Loc {
+                file: self.file,
+                line,
+                col: w.map_or(col - 2, |w| col + w.col - 1),
+            },
+            len: w.map_or(2, |w| w.len),
+        };
+        let place = match (&self.owner, &self.prefix, &self.enumeration) {
+            (_, _, Some(_)) => Some("inside an Enum block"),
+            (_, Some(_), None) => Some("inside a Prefix block"),
+            (
+                Some(Owner {
+                    kind: OwnerKind::FieldSet,
+                    ..
+                }),
+                None,
+                None,
+            ) => Some("inside a SysregFields block"),
+            (None, None, None) => Some("outside a Sysreg block"),
+            (Some(_), None, None) => None,
+        };
+        if let Some(place) = place {
+            return self.report(
+                Code::InvalidAnnotation,
+                at(None),
+                format!("`#@` annotation {place}"),
+                "annotations inside a Sysreg block, outside its Prefix and Enum blocks",
+            );
+        }
+        let access = match words.as_slice() {
+            [key, value] if key.text == "access" => match value.text {
+                "RO" => Access::ReadOnly,
+                "WO" => Access::WriteOnly,
+                "RW" => Access::ReadWrite,
+                other => {
+                    let msg = format!("unknown access `{}`", shorten(other));
+                    return self.report(
+                        Code::InvalidAnnotation,
+                        at(Some(value)),
+                        msg,
+                        "`RO`, `WO` or `RW`",
+                    );
+                }
+            },
+            _ => {
+                let first = words.first();
+                let msg = format!(
+                    "unknown annotation `#@{}`",
+                    shorten(rest.trim_end_matches([' ', '\t']))
+                );
+                return self.report(
+                    Code::InvalidAnnotation,
+                    at(first),
+                    msg,
+                    "`#@ access RO`, `#@ access WO` or `#@ access RW`",
+                );
+            }
+        };
+        let span = at(words.get(1));
+        let owner = self.owner.as_mut().expect("checked above");
+        if let Some((_, first)) = owner.access {
+            let notes = vec![note(first, "first given here")];
+            let msg = format!("second `#@ access` for `{}`", owner.name);
+            return self.b.diags.report(
+                Code::DuplicateAnnotation,
+                span,
+                msg,
+                "one `#@ access` per Sysreg",
+                notes,
+            );
+        }
+        owner.access = Some((access, span));
     }
 
     fn dispatch(&mut self, line: u32, text: &str, words: &[Word<'src>]) {
@@ -798,6 +883,7 @@ impl<'src> FileParser<'_, 'src> {
             prefix_names: Vec::new(),
             default: LayoutBuilder::new(),
             reference: None,
+            access: None,
             duplicate,
         });
     }
@@ -948,6 +1034,7 @@ impl<'src> FileParser<'_, 'src> {
                     encoding,
                     prefixed: owner.prefixed,
                     body,
+                    access: owner.access.map_or(Access::ReadWrite, |(a, _)| a),
                     end,
                 });
             }

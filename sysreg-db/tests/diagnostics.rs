@@ -258,6 +258,20 @@ cases! {
         b"Sysreg\tFOO-1\t3\t0\t0\t0\t0\nRes0\t63:0\nEndSysreg\n";
     invalid_field_and_value_names: InvalidName at (2, 11, "9A")
         b"Sysreg\tFOO\t3\t0\t0\t0\t0\nEnum\t63:0\t9A\n\t0b0\t8BIT\n\t0b1\tTWO.0\nEndEnum\nEndSysreg\n";
+
+    // ---- SR0040 InvalidAnnotation ----------------------------------------------------------
+    annotation_with_unknown_access: InvalidAnnotation at (2, 11, "RX")
+        b"Sysreg\tFOO\t3\t0\t0\t0\t0\n#@ access RX\nRes0\t63:0\nEndSysreg\n";
+    annotation_with_unknown_key: InvalidAnnotation at (2, 4, "acces")
+        b"Sysreg\tFOO\t3\t0\t0\t0\t0\n#@ acces RO\nRes0\t63:0\nEndSysreg\n";
+    annotation_outside_a_sysreg: InvalidAnnotation at (1, 1, "#@")
+        b"#@ access RO\nSysreg\tFOO\t3\t0\t0\t0\t0\nRes0\t63:0\nEndSysreg\n";
+    annotation_inside_an_enum: InvalidAnnotation at (3, 2, "#@")
+        b"Sysreg\tFOO\t3\t0\t0\t0\t0\nEnum\t63:0\tA\n\t#@ access RO\nEndEnum\nEndSysreg\n";
+
+    // ---- SR0041 DuplicateAnnotation --------------------------------------------------------
+    second_access_annotation: DuplicateAnnotation at (4, 11, "WO")
+        b"Sysreg\tFOO\t3\t0\t0\t0\t0\n#@ access RO\nRes0\t63:0\n#@ access WO\nEndSysreg\n";
 }
 
 fn case(name: &str) -> &'static Case {
@@ -377,7 +391,7 @@ fn codes_are_stable_and_severities_follow_strictness() {
             "SR0001", "SR0002", "SR0003", "SR0004", "SR0005", "SR0006", "SR0007", "SR0008",
             "SR0010", "SR0011", "SR0012", "SR0013", "SR0014", "SR0015", "SR0016", "SR0020",
             "SR0021", "SR0022", "SR0023", "SR0030", "SR0031", "SR0032", "SR0033", "SR0034",
-            "SR0035", "SR0036", "SR0037", "SR0038", "SR0039",
+            "SR0035", "SR0036", "SR0037", "SR0038", "SR0039", "SR0040", "SR0041",
         ]
     );
     use sysreg_db::Strictness::{Lenient, Strict};

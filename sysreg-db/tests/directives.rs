@@ -773,3 +773,24 @@ fn unknown_fields_target_is_a_warning_and_stays_unresolved() {
     );
     assert!(db.effective_layout(reg).is_none());
 }
+
+#[test]
+fn access_annotations_mark_read_only_and_write_only_registers() {
+    // `#@ access` is a comment to the kernel's script and data to us.
+    let src = b"Sysreg\tPMCEID0_EL0\t3\t3\t9\t12\t6\n#@ access RO\nField\t63:0\tIDhi\nEndSysreg\n\
+Sysreg\tPMSWINC_EL0\t3\t3\t9\t12\t4\n  #@ access WO\nRes0\t63:31\nField\t30:0\tP\nEndSysreg\n\
+Sysreg\tPMCR_EL0\t3\t3\t9\t12\t0\nField\t63:0\tBITS\nEndSysreg\n";
+    let mut sources = sysreg_db::SourceMap::new();
+    sources.add(sysreg_db::SourceFile::new("t", src));
+    let loaded = sysreg_db::load(&sources, &sysreg_db::Options::default());
+    let db = loaded.database.expect("valid");
+    use sysreg_db::Access;
+    assert_eq!(db.register("PMCEID0_EL0").unwrap().access, Access::ReadOnly);
+    assert_eq!(
+        db.register("PMSWINC_EL0").unwrap().access,
+        Access::WriteOnly
+    );
+    assert_eq!(db.register("PMCR_EL0").unwrap().access, Access::ReadWrite);
+    assert!(!Access::ReadOnly.writable() && Access::ReadOnly.readable());
+    assert!(!Access::WriteOnly.readable() && Access::WriteOnly.writable());
+}
