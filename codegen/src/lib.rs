@@ -4,6 +4,8 @@
 //!
 //! - [`c_header`]: the kernel's `sysreg-defs.h`, byte-identical to `gen-sysreg.awk`.
 //! - [`json`]: a dump of the IR, to see what was understood.
+//! - [`rust`]: a `no_std`, dependency-free register crate.
 
 pub mod c_header;
 pub mod json;
+pub mod rust;

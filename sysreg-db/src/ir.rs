@@ -109,9 +109,9 @@ pub struct Register {
 /// comment:
 ///
 /// ```text
-/// Sysreg	PMCEID0_EL0	3	3	9	12	6
+/// Sysreg PMCEID0_EL0 3 3 9 12 6
 /// #@ access RO
-/// Field	63:0	IDhi_lo
+/// Field 63:0 IDhi_lo
 /// EndSysreg
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

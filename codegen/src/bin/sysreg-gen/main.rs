@@ -35,6 +35,20 @@ enum Command {
     Check(Input),
     /// Write the IR as JSON, to see what was understood
     Dump(Output),
+    /// Write a Rust register crate (Cargo.toml and sources) to a directory
+    Rust(RustOutput),
+}
+
+#[derive(Args)]
+struct RustOutput {
+    #[command(flatten)]
+    input: Input,
+    /// The crate's directory (created; files in it are replaced)
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
+    /// The package name
+    #[arg(long, default_value = "sysregs", value_name = "NAME")]
+    crate_name: String,
 }
 
 #[derive(Args)]
@@ -71,6 +85,7 @@ fn main() -> ExitCode {
     let (input, output) = match &cli.command {
         Command::CHeader(o) | Command::Dump(o) => (&o.input, o.output.as_ref()),
         Command::Check(i) => (i, None),
+        Command::Rust(r) => (&r.input, None),
     };
     let options = Options {
         strictness: if input.lenient {
@@ -104,6 +119,13 @@ fn main() -> ExitCode {
             let text = codegen::json::dump(&db, &sources);
             write_output(output, |w| w.write_all(text.as_bytes()))
         }
+        Command::Rust(r) => {
+            let options = codegen::rust::Options {
+                crate_name: r.crate_name.clone(),
+                ..Default::default()
+            };
+            write_crate(&r.output, &codegen::rust::generate(&db, &sources, &options))
+        }
         Command::Check(_) => {
             eprintln!(
                 "sysreg-gen: ok: {} registers, {} field sets",
@@ -122,6 +144,18 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes the generated crate's files under `dir`.
+fn write_crate(dir: &std::path::Path, files: &[codegen::rust::File]) -> Result<(), String> {
+    for file in files {
+        let path = dir.join(&file.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, &file.contents).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Runs `emit` on `path` (created or truncated) or stdout, through a 64 KiB buffer; errors
