@@ -103,7 +103,7 @@ mod tests {
         assert_eq!(snake("nPMICNTR_EL0"), "n_pmicntr_el0");
         assert_eq!(snake("PMEVTYPERn_EL0"), "pmevtypern_el0");
         assert_eq!(snake("Type"), "type_");
-        assert_eq!(snake("52Bit"), "_52_bit");
+        assert_eq!(snake("52Bit"), "_52bit");
         assert_eq!(camel("PMUVer"), "PmuVer");
         assert_eq!(camel("HPMN0"), "Hpmn0");
         assert_eq!(camel("ID_AA64DFR0_EL1"), "IdAa64dfr0El1");
