@@ -8,4 +8,5 @@
 
 pub mod c_header;
 pub mod json;
+pub mod project;
 pub mod rust;

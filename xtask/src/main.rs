@@ -57,21 +57,42 @@ pub fn run(program: &str, args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// Rewrites `generated/` from `sysreg-db/data/*.sysreg`, removing files it no longer makes.
 fn regen() -> Result<(), String> {
-    // Until the project's own database and generated crate exist, the main job builds the
-    // generator and checks it reproduces the kernel's headers.
-    run("cargo", &["build", "--release", "-p", "codegen"])?;
-    run(
-        "cargo",
-        &[
-            "test",
-            "--release",
-            "-p",
-            "sysreg-tests",
-            "--test",
-            "corpus",
-        ],
-    )
+    use codegen::project;
+    let root = root();
+    let started = std::time::Instant::now();
+    let files = project::generate(&root)?;
+    let elapsed = started.elapsed();
+    let dir = root.join(project::CRATE_DIR);
+    let mut written = 0;
+    for file in &files {
+        let path = dir.join(&file.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(file.contents.as_str()) {
+            std::fs::write(&path, &file.contents)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            written += 1;
+        }
+    }
+    let src = dir.join("src");
+    for entry in std::fs::read_dir(&src).map_err(|e| format!("{}: {e}", src.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let rel = format!("src/{}", entry.file_name().to_string_lossy());
+        if !files.iter().any(|f| f.path == rel) {
+            std::fs::remove_file(entry.path()).map_err(|e| format!("{rel}: {e}"))?;
+            eprintln!("removed {}/{rel}", project::CRATE_DIR);
+        }
+    }
+    eprintln!(
+        "regen: {} files from {} ({written} changed), generated in {:.1} ms",
+        files.len(),
+        project::DATABASE_DIR,
+        elapsed.as_secs_f64() * 1000.0
+    );
+    Ok(())
 }
 
 fn test() -> Result<(), String> {

@@ -873,18 +873,30 @@ impl<'a> Model<'a> {
         let low = hex_min(low_mask);
         let in_place = hex_min(bits.mask());
         // `x >> 0` and `x << 0` upset clippy; leave the shift out for fields at bit 0.
-        let get_bits = if shift == 0 {
+        let get_bits = if width == 64 {
+            quote!(self.0)
+        } else if shift == 0 {
             quote!(self.0 & #low)
         } else {
             let s = Literal::u8_unsuffixed(shift);
             quote!((self.0 >> #s) & #low)
         };
         let place = |v: TokenStream| {
-            if shift == 0 {
+            if width == 64 {
+                v
+            } else if shift == 0 {
                 quote!((#v) & #low)
             } else {
                 let s = Literal::u8_unsuffixed(shift);
                 quote!(((#v) & #low) << #s)
+            }
+        };
+        // The new bits: the field's replaced, the rest kept (a 64-bit field is the whole value).
+        let set = |put: TokenStream| {
+            if width == 64 {
+                quote!(Self(#put))
+            } else {
+                quote!(Self(self.0 & !#in_place | #put))
             }
         };
         match &field.enumeration {
@@ -897,6 +909,7 @@ impl<'a> Model<'a> {
                     let s = Literal::u8_unsuffixed(shift);
                     quote!((value as u64) << #s)
                 };
+                let put_bits = set(put);
                 (
                     quote! {
                         #[doc = #doc]
@@ -907,7 +920,7 @@ impl<'a> Model<'a> {
                         #[doc = #set_doc]
                         #[inline(always)]
                         pub const fn #setter(self, value: bool) -> Self {
-                            Self(self.0 & !#in_place | #put)
+                            #put_bits
                         }
                     },
                     None,
@@ -920,7 +933,7 @@ impl<'a> Model<'a> {
                     " This value with `{}` set to `value` (bits above its {width} are dropped).",
                     field.name
                 );
-                let put = place(widen(quote!(value), width));
+                let put_bits = set(place(widen(quote!(value), width)));
                 let cast = narrow(get_bits.clone(), width);
                 (
                     quote! {
@@ -932,7 +945,7 @@ impl<'a> Model<'a> {
                         #[doc = #set_doc]
                         #[inline(always)]
                         pub const fn #setter(self, value: #int) -> Self {
-                            Self(self.0 & !#in_place | #put)
+                            #put_bits
                         }
                     },
                     None,
@@ -954,7 +967,7 @@ impl<'a> Model<'a> {
                 };
                 let doc = format!(" `{}`, {range} ({at}): {kind}.", field.name);
                 let set_doc = format!(" This value with `{}` set to `value`.", field.name);
-                let put = place(widen(quote!(value.to_bits()), width));
+                let put_bits = set(place(widen(quote!(value.to_bits()), width)));
                 let cast = narrow(get_bits.clone(), width);
                 (
                     quote! {
@@ -966,7 +979,7 @@ impl<'a> Model<'a> {
                         #[doc = #set_doc]
                         #[inline(always)]
                         pub const fn #setter(self, value: #enum_ident) -> Self {
-                            Self(self.0 & !#in_place | #put)
+                            #put_bits
                         }
                     },
                     Some(self.enum_type(&enum_ty, owner, field, enumeration, entry)),
