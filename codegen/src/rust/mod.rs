@@ -147,13 +147,16 @@ fn cargo_toml(options: &Options, stamp: &Stamp) -> String {
 fn lib_rs(model: &Model, modules: &[String], stamp: &Stamp) -> String {
     let mods = modules.iter().map(|m| {
         let m = format_ident!("{}", m);
+        // prettyplease's layout, not rustfmt's: keep `cargo fmt` off the generated modules.
         quote! {
+            #[rustfmt::skip]
             pub mod #m;
             pub use #m::*;
         }
     });
     let lookup = model.name_lookup();
     let tokens = quote! {
+        #[rustfmt::skip]
         mod runtime;
         pub use runtime::*;
         #(#mods)*
