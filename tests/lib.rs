@@ -1,5 +1,7 @@
 //! Shared helpers for the integration tests.
 
+pub mod toolchain;
+
 use std::path::PathBuf;
 
 /// `../shared/sysreg-corpus`, next to the repository. Panics, naming the path, if it is missing:

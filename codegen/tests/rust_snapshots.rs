@@ -31,7 +31,7 @@ fn crate_files() -> Vec<File> {
 }
 
 /// The text of top-level module `name` in the registers file: its doc comment through its
-/// closing brace (and the `pub use` after it).
+/// closing brace (and the `pub use` re-exports after it).
 fn module(name: &str) -> String {
     let files = crate_files();
     let file = files
@@ -53,6 +53,10 @@ fn module(name: &str) -> String {
         .expect("module closes");
     let mut end = end + 1;
     while lines.get(end).is_some_and(|l| l.starts_with("pub use ")) {
+        // A `pub use m::{..};` list prettyplease wrapped over several lines.
+        while !lines[end].ends_with(';') {
+            end += 1;
+        }
         end += 1;
     }
     lines[doc_start..end].join("\n")

@@ -358,7 +358,7 @@ pub mod mdcr_el2 {
         }
     }
 }
-pub use mdcr_el2::*;
+pub use mdcr_el2::{MDCR_EL2, MdcrEl2};
 /// `HDFGRTR_EL2`: encoding S3_4_C3_C1_4 (op0 3, op1 4, CRn 3, CRm 1, op2 4). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:62.
 pub mod hdfgrtr_el2 {
@@ -1042,7 +1042,7 @@ pub mod hdfgrtr_el2 {
         }
     }
 }
-pub use hdfgrtr_el2::*;
+pub use hdfgrtr_el2::{HDFGRTR_EL2, HdfgrtrEl2};
 /// `HDFGWTR_EL2`: encoding S3_4_C3_C1_5 (op0 3, op1 4, CRn 3, CRm 1, op2 5). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:130.
 pub mod hdfgwtr_el2 {
@@ -1656,7 +1656,7 @@ pub mod hdfgwtr_el2 {
         }
     }
 }
-pub use hdfgwtr_el2::*;
+pub use hdfgwtr_el2::{HDFGWTR_EL2, HdfgwtrEl2};
 /// `HDFGRTR2_EL2`: encoding S3_4_C3_C1_0 (op0 3, op1 4, CRn 3, CRm 1, op2 0). Read-write. Defined
 /// at sysreg-db/data/el2.sysreg:198.
 pub mod hdfgrtr2_el2 {
@@ -2010,7 +2010,7 @@ pub mod hdfgrtr2_el2 {
         }
     }
 }
-pub use hdfgrtr2_el2::*;
+pub use hdfgrtr2_el2::{HDFGRTR2_EL2, Hdfgrtr2El2};
 /// `HDFGWTR2_EL2`: encoding S3_4_C3_C1_1 (op0 3, op1 4, CRn 3, CRm 1, op2 1). Read-write. Defined
 /// at sysreg-db/data/el2.sysreg:229.
 pub mod hdfgwtr2_el2 {
@@ -2344,7 +2344,7 @@ pub mod hdfgwtr2_el2 {
         }
     }
 }
-pub use hdfgwtr2_el2::*;
+pub use hdfgwtr2_el2::{HDFGWTR2_EL2, Hdfgwtr2El2};
 /// `HCR_EL2`: encoding S3_4_C1_C1_0 (op0 3, op1 4, CRn 1, CRm 1, op2 0). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:257.
 pub mod hcr_el2 {
@@ -3088,7 +3088,7 @@ pub mod hcr_el2 {
         }
     }
 }
-pub use hcr_el2::*;
+pub use hcr_el2::{HCR_EL2, HcrEl2, Bsu};
 /// `SCTLR_EL2`: encoding S3_4_C1_C0_0 (op0 3, op1 4, CRn 1, CRm 0, op2 0). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:331.
 pub mod sctlr_el2 {
@@ -3820,7 +3820,7 @@ pub mod sctlr_el2 {
         }
     }
 }
-pub use sctlr_el2::*;
+pub use sctlr_el2::{SCTLR_EL2, SctlrEl2, Tcf, Tcf0};
 /// `SPSR_ELx`: a layout shared by several registers (`SysregFields`,
 /// sysreg-db/data/el2.sysreg:401).
 pub mod spsr_elx {
@@ -4655,7 +4655,7 @@ pub mod spsr_el2 {
         }
     }
 }
-pub use spsr_el2::*;
+pub use spsr_el2::SPSR_EL2;
 /// `ELR_EL2`: encoding S3_4_C4_C0_1 (op0 3, op1 4, CRn 4, CRm 0, op2 1). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:524.
 pub mod elr_el2 {
@@ -4779,7 +4779,7 @@ pub mod elr_el2 {
         }
     }
 }
-pub use elr_el2::*;
+pub use elr_el2::{ELR_EL2, ElrEl2};
 /// `ESR_EL2`: encoding S3_4_C5_C2_0 (op0 3, op1 4, CRn 5, CRm 2, op2 0). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:528. Fields: `ESR_ELx`.
 pub mod esr_el2 {
@@ -4846,7 +4846,7 @@ pub mod esr_el2 {
         }
     }
 }
-pub use esr_el2::*;
+pub use esr_el2::ESR_EL2;
 /// `FAR_EL2`: encoding S3_4_C6_C0_0 (op0 3, op1 4, CRn 6, CRm 0, op2 0). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:532.
 pub mod far_el2 {
@@ -4970,7 +4970,7 @@ pub mod far_el2 {
         }
     }
 }
-pub use far_el2::*;
+pub use far_el2::{FAR_EL2, FarEl2};
 /// `VBAR_EL2`: encoding S3_4_C12_C0_0 (op0 3, op1 4, CRn 12, CRm 0, op2 0). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:536. Fields: `VBAR_ELx`.
 pub mod vbar_el2 {
@@ -5037,7 +5037,7 @@ pub mod vbar_el2 {
         }
     }
 }
-pub use vbar_el2::*;
+pub use vbar_el2::VBAR_EL2;
 /// `SPSR_EL1`: encoding S3_0_C4_C0_0 (op0 3, op1 0, CRn 4, CRm 0, op2 0). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:540. Fields: `SPSR_ELx`.
 pub mod spsr_el1 {
@@ -5104,7 +5104,7 @@ pub mod spsr_el1 {
         }
     }
 }
-pub use spsr_el1::*;
+pub use spsr_el1::SPSR_EL1;
 /// `ELR_EL1`: encoding S3_0_C4_C0_1 (op0 3, op1 0, CRn 4, CRm 0, op2 1). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:544.
 pub mod elr_el1 {
@@ -5228,7 +5228,7 @@ pub mod elr_el1 {
         }
     }
 }
-pub use elr_el1::*;
+pub use elr_el1::{ELR_EL1, ElrEl1};
 /// `ESR_EL1`: encoding S3_0_C5_C2_0 (op0 3, op1 0, CRn 5, CRm 2, op2 0). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:548. Fields: `ESR_ELx`.
 pub mod esr_el1 {
@@ -5295,7 +5295,7 @@ pub mod esr_el1 {
         }
     }
 }
-pub use esr_el1::*;
+pub use esr_el1::ESR_EL1;
 /// `VBAR_EL1`: encoding S3_0_C12_C0_0 (op0 3, op1 0, CRn 12, CRm 0, op2 0). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:552. Fields: `VBAR_ELx`.
 pub mod vbar_el1 {
@@ -5362,7 +5362,7 @@ pub mod vbar_el1 {
         }
     }
 }
-pub use vbar_el1::*;
+pub use vbar_el1::VBAR_EL1;
 /// `CurrentEL`: encoding S3_0_C4_C2_2 (op0 3, op1 0, CRn 4, CRm 2, op2 2). Read-only. Defined at
 /// sysreg-db/data/el2.sysreg:556.
 pub mod current_el {
@@ -5501,7 +5501,7 @@ pub mod current_el {
         }
     }
 }
-pub use current_el::*;
+pub use current_el::{CurrentEL, CurrentEl, El};
 /// `MPIDR_EL1`: encoding S3_0_C0_C0_5 (op0 3, op1 0, CRn 0, CRm 0, op2 5). Read-only. Defined at
 /// sysreg-db/data/el2.sysreg:568. Fields: `MPIDR_ELx`.
 pub mod mpidr_el1 {
@@ -5537,7 +5537,7 @@ pub mod mpidr_el1 {
         }
     }
 }
-pub use mpidr_el1::*;
+pub use mpidr_el1::MPIDR_EL1;
 /// `VMPIDR_EL2`: encoding S3_4_C0_C0_5 (op0 3, op1 4, CRn 0, CRm 0, op2 5). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:573. Fields: `MPIDR_ELx`.
 pub mod vmpidr_el2 {
@@ -5604,7 +5604,7 @@ pub mod vmpidr_el2 {
         }
     }
 }
-pub use vmpidr_el2::*;
+pub use vmpidr_el2::VMPIDR_EL2;
 /// `VPIDR_EL2`: encoding S3_4_C0_C0_0 (op0 3, op1 4, CRn 0, CRm 0, op2 0). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:578.
 pub mod vpidr_el2 {
@@ -5768,7 +5768,7 @@ pub mod vpidr_el2 {
         }
     }
 }
-pub use vpidr_el2::*;
+pub use vpidr_el2::{VPIDR_EL2, VpidrEl2};
 /// `VTTBR_EL2`: encoding S3_4_C2_C1_0 (op0 3, op1 4, CRn 2, CRm 1, op2 0). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:589.
 pub mod vttbr_el2 {
@@ -5912,7 +5912,7 @@ pub mod vttbr_el2 {
         }
     }
 }
-pub use vttbr_el2::*;
+pub use vttbr_el2::{VTTBR_EL2, VttbrEl2};
 /// `CNTVOFF_EL2`: encoding S3_4_C14_C0_3 (op0 3, op1 4, CRn 14, CRm 0, op2 3). Read-write. Defined
 /// at sysreg-db/data/el2.sysreg:595.
 pub mod cntvoff_el2 {
@@ -6036,7 +6036,7 @@ pub mod cntvoff_el2 {
         }
     }
 }
-pub use cntvoff_el2::*;
+pub use cntvoff_el2::{CNTVOFF_EL2, CntvoffEl2};
 /// `CNTHCTL_EL2`: encoding S3_4_C14_C1_0 (op0 3, op1 4, CRn 14, CRm 1, op2 0). Read-write. Defined
 /// at sysreg-db/data/el2.sysreg:604.
 pub mod cnthctl_el2 {
@@ -6505,7 +6505,7 @@ pub mod cnthctl_el2 {
         }
     }
 }
-pub use cnthctl_el2::*;
+pub use cnthctl_el2::{CNTHCTL_EL2, CnthctlEl2, CnthctlEl2E2h0};
 /// `ICH_HCR_EL2`: encoding S3_4_C12_C11_0 (op0 3, op1 4, CRn 12, CRm 11, op2 0). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:645.
 pub mod ich_hcr_el2 {
@@ -6779,7 +6779,7 @@ pub mod ich_hcr_el2 {
         }
     }
 }
-pub use ich_hcr_el2::*;
+pub use ich_hcr_el2::{ICH_HCR_EL2, IchHcrEl2};
 /// `ICH_VTR_EL2`: encoding S3_4_C12_C11_1 (op0 3, op1 4, CRn 12, CRm 11, op2 1). Read-only. Defined
 /// at sysreg-db/data/el2.sysreg:668.
 pub mod ich_vtr_el2 {
@@ -6954,7 +6954,7 @@ pub mod ich_vtr_el2 {
         }
     }
 }
-pub use ich_vtr_el2::*;
+pub use ich_vtr_el2::{ICH_VTR_EL2, IchVtrEl2};
 /// `ICH_MISR_EL2`: encoding S3_4_C12_C11_2 (op0 3, op1 4, CRn 12, CRm 11, op2 2). Read-only.
 /// Defined at sysreg-db/data/el2.sysreg:683.
 pub mod ich_misr_el2 {
@@ -7119,7 +7119,7 @@ pub mod ich_misr_el2 {
         }
     }
 }
-pub use ich_misr_el2::*;
+pub use ich_misr_el2::{ICH_MISR_EL2, IchMisrEl2};
 /// `ICH_ELRSR_EL2`: encoding S3_4_C12_C11_5 (op0 3, op1 4, CRn 12, CRm 11, op2 5). Read-only.
 /// Defined at sysreg-db/data/el2.sysreg:697.
 pub mod ich_elrsr_el2 {
@@ -7214,7 +7214,7 @@ pub mod ich_elrsr_el2 {
         }
     }
 }
-pub use ich_elrsr_el2::*;
+pub use ich_elrsr_el2::{ICH_ELRSR_EL2, IchElrsrEl2};
 /// `ICH_VMCR_EL2`: encoding S3_4_C12_C11_7 (op0 3, op1 4, CRn 12, CRm 11, op2 7). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:705.
 pub mod ich_vmcr_el2 {
@@ -7493,7 +7493,7 @@ pub mod ich_vmcr_el2 {
         }
     }
 }
-pub use ich_vmcr_el2::*;
+pub use ich_vmcr_el2::{ICH_VMCR_EL2, IchVmcrEl2, IchVmcrEl2FeatGcie};
 /// `ICH_LRx_EL2`: a layout shared by several registers (`SysregFields`,
 /// sysreg-db/data/el2.sysreg:731).
 pub mod ich_lrx_el2 {
@@ -7731,7 +7731,7 @@ pub mod ich_lr0_el2 {
         }
     }
 }
-pub use ich_lr0_el2::*;
+pub use ich_lr0_el2::ICH_LR0_EL2;
 /// `ICH_LRn_EL2`: `ICH_LR0_EL2` .. `ICH_LR15_EL2` as one family of 16 registers, indexed by `n`.
 pub mod ich_lrn_el2 {
     /// `ICH_LRn_EL2`: `ICH_LR0_EL2` .. `ICH_LR15_EL2` as one family of 16 registers, indexed by
@@ -7978,7 +7978,7 @@ pub mod ich_lr1_el2 {
         }
     }
 }
-pub use ich_lr1_el2::*;
+pub use ich_lr1_el2::ICH_LR1_EL2;
 /// `ICH_LR2_EL2`: encoding S3_4_C12_C12_2 (op0 3, op1 4, CRn 12, CRm 12, op2 2). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:759. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr2_el2 {
@@ -8047,7 +8047,7 @@ pub mod ich_lr2_el2 {
         }
     }
 }
-pub use ich_lr2_el2::*;
+pub use ich_lr2_el2::ICH_LR2_EL2;
 /// `ICH_LR3_EL2`: encoding S3_4_C12_C12_3 (op0 3, op1 4, CRn 12, CRm 12, op2 3). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:763. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr3_el2 {
@@ -8116,7 +8116,7 @@ pub mod ich_lr3_el2 {
         }
     }
 }
-pub use ich_lr3_el2::*;
+pub use ich_lr3_el2::ICH_LR3_EL2;
 /// `ICH_LR4_EL2`: encoding S3_4_C12_C12_4 (op0 3, op1 4, CRn 12, CRm 12, op2 4). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:767. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr4_el2 {
@@ -8185,7 +8185,7 @@ pub mod ich_lr4_el2 {
         }
     }
 }
-pub use ich_lr4_el2::*;
+pub use ich_lr4_el2::ICH_LR4_EL2;
 /// `ICH_LR5_EL2`: encoding S3_4_C12_C12_5 (op0 3, op1 4, CRn 12, CRm 12, op2 5). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:771. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr5_el2 {
@@ -8254,7 +8254,7 @@ pub mod ich_lr5_el2 {
         }
     }
 }
-pub use ich_lr5_el2::*;
+pub use ich_lr5_el2::ICH_LR5_EL2;
 /// `ICH_LR6_EL2`: encoding S3_4_C12_C12_6 (op0 3, op1 4, CRn 12, CRm 12, op2 6). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:775. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr6_el2 {
@@ -8323,7 +8323,7 @@ pub mod ich_lr6_el2 {
         }
     }
 }
-pub use ich_lr6_el2::*;
+pub use ich_lr6_el2::ICH_LR6_EL2;
 /// `ICH_LR7_EL2`: encoding S3_4_C12_C12_7 (op0 3, op1 4, CRn 12, CRm 12, op2 7). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:779. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr7_el2 {
@@ -8392,7 +8392,7 @@ pub mod ich_lr7_el2 {
         }
     }
 }
-pub use ich_lr7_el2::*;
+pub use ich_lr7_el2::ICH_LR7_EL2;
 /// `ICH_LR8_EL2`: encoding S3_4_C12_C13_0 (op0 3, op1 4, CRn 12, CRm 13, op2 0). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:783. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr8_el2 {
@@ -8461,7 +8461,7 @@ pub mod ich_lr8_el2 {
         }
     }
 }
-pub use ich_lr8_el2::*;
+pub use ich_lr8_el2::ICH_LR8_EL2;
 /// `ICH_LR9_EL2`: encoding S3_4_C12_C13_1 (op0 3, op1 4, CRn 12, CRm 13, op2 1). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:787. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr9_el2 {
@@ -8530,7 +8530,7 @@ pub mod ich_lr9_el2 {
         }
     }
 }
-pub use ich_lr9_el2::*;
+pub use ich_lr9_el2::ICH_LR9_EL2;
 /// `ICH_LR10_EL2`: encoding S3_4_C12_C13_2 (op0 3, op1 4, CRn 12, CRm 13, op2 2). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:791. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr10_el2 {
@@ -8599,7 +8599,7 @@ pub mod ich_lr10_el2 {
         }
     }
 }
-pub use ich_lr10_el2::*;
+pub use ich_lr10_el2::ICH_LR10_EL2;
 /// `ICH_LR11_EL2`: encoding S3_4_C12_C13_3 (op0 3, op1 4, CRn 12, CRm 13, op2 3). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:795. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr11_el2 {
@@ -8668,7 +8668,7 @@ pub mod ich_lr11_el2 {
         }
     }
 }
-pub use ich_lr11_el2::*;
+pub use ich_lr11_el2::ICH_LR11_EL2;
 /// `ICH_LR12_EL2`: encoding S3_4_C12_C13_4 (op0 3, op1 4, CRn 12, CRm 13, op2 4). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:799. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr12_el2 {
@@ -8737,7 +8737,7 @@ pub mod ich_lr12_el2 {
         }
     }
 }
-pub use ich_lr12_el2::*;
+pub use ich_lr12_el2::ICH_LR12_EL2;
 /// `ICH_LR13_EL2`: encoding S3_4_C12_C13_5 (op0 3, op1 4, CRn 12, CRm 13, op2 5). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:803. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr13_el2 {
@@ -8806,7 +8806,7 @@ pub mod ich_lr13_el2 {
         }
     }
 }
-pub use ich_lr13_el2::*;
+pub use ich_lr13_el2::ICH_LR13_EL2;
 /// `ICH_LR14_EL2`: encoding S3_4_C12_C13_6 (op0 3, op1 4, CRn 12, CRm 13, op2 6). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:807. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr14_el2 {
@@ -8875,7 +8875,7 @@ pub mod ich_lr14_el2 {
         }
     }
 }
-pub use ich_lr14_el2::*;
+pub use ich_lr14_el2::ICH_LR14_EL2;
 /// `ICH_LR15_EL2`: encoding S3_4_C12_C13_7 (op0 3, op1 4, CRn 12, CRm 13, op2 7). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:811. Fields: `ICH_LRx_EL2`.
 pub mod ich_lr15_el2 {
@@ -8944,7 +8944,7 @@ pub mod ich_lr15_el2 {
         }
     }
 }
-pub use ich_lr15_el2::*;
+pub use ich_lr15_el2::ICH_LR15_EL2;
 /// `ICC_SRE_EL2`: encoding S3_4_C12_C9_5 (op0 3, op1 4, CRn 12, CRm 9, op2 5). Read-write. Defined
 /// at sysreg-db/data/el2.sysreg:819.
 pub mod icc_sre_el2 {
@@ -9098,7 +9098,7 @@ pub mod icc_sre_el2 {
         }
     }
 }
-pub use icc_sre_el2::*;
+pub use icc_sre_el2::{ICC_SRE_EL2, IccSreEl2};
 /// `ICC_SRE_EL1`: encoding S3_0_C12_C12_5 (op0 3, op1 0, CRn 12, CRm 12, op2 5). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:828.
 pub mod icc_sre_el1 {
@@ -9242,7 +9242,7 @@ pub mod icc_sre_el1 {
         }
     }
 }
-pub use icc_sre_el1::*;
+pub use icc_sre_el1::{ICC_SRE_EL1, IccSreEl1};
 /// `ICC_PMR_EL1`: encoding S3_0_C4_C6_0 (op0 3, op1 0, CRn 4, CRm 6, op2 0). Read-write. Defined at
 /// sysreg-db/data/el2.sysreg:835.
 pub mod icc_pmr_el1 {
@@ -9366,7 +9366,7 @@ pub mod icc_pmr_el1 {
         }
     }
 }
-pub use icc_pmr_el1::*;
+pub use icc_pmr_el1::{ICC_PMR_EL1, IccPmrEl1};
 /// `ICC_IGRPEN1_EL1`: encoding S3_0_C12_C12_7 (op0 3, op1 0, CRn 12, CRm 12, op2 7). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:840.
 pub mod icc_igrpen1_el1 {
@@ -9490,7 +9490,7 @@ pub mod icc_igrpen1_el1 {
         }
     }
 }
-pub use icc_igrpen1_el1::*;
+pub use icc_igrpen1_el1::{ICC_IGRPEN1_EL1, IccIgrpen1El1};
 /// `ICC_CTLR_EL1`: encoding S3_0_C12_C12_4 (op0 3, op1 0, CRn 12, CRm 12, op2 4). Read-write.
 /// Defined at sysreg-db/data/el2.sysreg:845.
 pub mod icc_ctlr_el1 {
@@ -9694,7 +9694,7 @@ pub mod icc_ctlr_el1 {
         }
     }
 }
-pub use icc_ctlr_el1::*;
+pub use icc_ctlr_el1::{ICC_CTLR_EL1, IccCtlrEl1};
 /// `ICC_IAR1_EL1`: encoding S3_0_C12_C12_0 (op0 3, op1 0, CRn 12, CRm 12, op2 0). Read-only.
 /// Defined at sysreg-db/data/el2.sysreg:862.
 pub mod icc_iar1_el1 {
@@ -9789,7 +9789,7 @@ pub mod icc_iar1_el1 {
         }
     }
 }
-pub use icc_iar1_el1::*;
+pub use icc_iar1_el1::{ICC_IAR1_EL1, IccIar1El1};
 /// `ICC_EOIR1_EL1`: encoding S3_0_C12_C12_1 (op0 3, op1 0, CRn 12, CRm 12, op2 1). Write-only.
 /// Defined at sysreg-db/data/el2.sysreg:869.
 pub mod icc_eoir1_el1 {
@@ -9886,7 +9886,7 @@ pub mod icc_eoir1_el1 {
         }
     }
 }
-pub use icc_eoir1_el1::*;
+pub use icc_eoir1_el1::{ICC_EOIR1_EL1, IccEoir1El1};
 /// `ICC_DIR_EL1`: encoding S3_0_C12_C11_1 (op0 3, op1 0, CRn 12, CRm 11, op2 1). Write-only.
 /// Defined at sysreg-db/data/el2.sysreg:876.
 pub mod icc_dir_el1 {
@@ -9983,7 +9983,7 @@ pub mod icc_dir_el1 {
         }
     }
 }
-pub use icc_dir_el1::*;
+pub use icc_dir_el1::{ICC_DIR_EL1, IccDirEl1};
 /// `ICC_SGI1R_EL1`: encoding S3_0_C12_C11_5 (op0 3, op1 0, CRn 12, CRm 11, op2 5). Write-only.
 /// Defined at sysreg-db/data/el2.sysreg:882.
 pub mod icc_sgi1r_el1 {
@@ -10140,4 +10140,4 @@ pub mod icc_sgi1r_el1 {
         }
     }
 }
-pub use icc_sgi1r_el1::*;
+pub use icc_sgi1r_el1::{ICC_SGI1R_EL1, IccSgi1rEl1};

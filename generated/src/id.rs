@@ -1060,7 +1060,10 @@ pub mod id_aa64pfr0_el1 {
         }
     }
 }
-pub use id_aa64pfr0_el1::*;
+pub use id_aa64pfr0_el1::{
+    ID_AA64PFR0_EL1, IdAa64pfr0El1, Csv3, Csv2, Rme, Dit, Amu, Mpam, Sel2, Sve, Ras, Gic,
+    AdvSimd, Fp, El3, El2, El1, El0,
+};
 /// `ID_AA64DFR0_EL1`: encoding S3_0_C0_C5_0 (op0 3, op1 0, CRn 0, CRm 5, op2 0). Read-only. Defined
 /// at sysreg-db/data/id.sysreg:96.
 pub mod id_aa64dfr0_el1 {
@@ -2010,7 +2013,10 @@ pub mod id_aa64dfr0_el1 {
         }
     }
 }
-pub use id_aa64dfr0_el1::*;
+pub use id_aa64dfr0_el1::{
+    ID_AA64DFR0_EL1, IdAa64dfr0El1, Hpmn0, ExtTrcBuff, Brbe, Mtpmu, TraceBuffer,
+    TraceFilt, DoubleLock, PmsVer, Sebep, Pmss, PmuVer, TraceVer, DebugVer,
+};
 /// `ID_AA64DFR1_EL1`: encoding S3_0_C0_C5_1 (op0 3, op1 0, CRn 0, CRm 5, op2 1). Read-only. Defined
 /// at sysreg-db/data/id.sysreg:186.
 pub mod id_aa64dfr1_el1 {
@@ -2497,7 +2503,9 @@ pub mod id_aa64dfr1_el1 {
         }
     }
 }
-pub use id_aa64dfr1_el1::*;
+pub use id_aa64dfr1_el1::{
+    ID_AA64DFR1_EL1, IdAa64dfr1El1, Dpfzs, Ebep, Ite, Able, Pmicntr, Spmu,
+};
 /// `ID_AA64MMFR0_EL1`: encoding S3_0_C0_C7_0 (op0 3, op1 0, CRn 0, CRm 7, op2 0). Read-only.
 /// Defined at sysreg-db/data/id.sysreg:221.
 pub mod id_aa64mmfr0_el1 {
@@ -3444,7 +3452,10 @@ pub mod id_aa64mmfr0_el1 {
         }
     }
 }
-pub use id_aa64mmfr0_el1::*;
+pub use id_aa64mmfr0_el1::{
+    ID_AA64MMFR0_EL1, IdAa64mmfr0El1, Ecv, Fgt, Exs, Tgran42, Tgran642, Tgran162, Tgran4,
+    Tgran64, Tgran16, Bigendel0, Snsmem, Bigend, Asidbits, Parange,
+};
 /// `MIDR_EL1`: encoding S3_0_C0_C0_0 (op0 3, op1 0, CRn 0, CRm 0, op2 0). Read-only. Defined at
 /// sysreg-db/data/id.sysreg:305.
 pub mod midr_el1 {
@@ -3579,4 +3590,4 @@ pub mod midr_el1 {
         }
     }
 }
-pub use midr_el1::*;
+pub use midr_el1::{MIDR_EL1, MidrEl1};

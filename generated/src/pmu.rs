@@ -710,7 +710,7 @@ pub mod pmcr_el0 {
         }
     }
 }
-pub use pmcr_el0::*;
+pub use pmcr_el0::{PMCR_EL0, PmcrEl0};
 /// `PMCNTENSET_EL0`: encoding S3_3_C9_C12_1 (op0 3, op1 3, CRn 9, CRm 12, op2 1). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:93. Fields: `PMU_COUNTERS`.
 pub mod pmcntenset_el0 {
@@ -779,7 +779,7 @@ pub mod pmcntenset_el0 {
         }
     }
 }
-pub use pmcntenset_el0::*;
+pub use pmcntenset_el0::PMCNTENSET_EL0;
 /// `PMCNTENCLR_EL0`: encoding S3_3_C9_C12_2 (op0 3, op1 3, CRn 9, CRm 12, op2 2). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:97. Fields: `PMU_COUNTERS`.
 pub mod pmcntenclr_el0 {
@@ -848,7 +848,7 @@ pub mod pmcntenclr_el0 {
         }
     }
 }
-pub use pmcntenclr_el0::*;
+pub use pmcntenclr_el0::PMCNTENCLR_EL0;
 /// `PMOVSCLR_EL0`: encoding S3_3_C9_C12_3 (op0 3, op1 3, CRn 9, CRm 12, op2 3). Read-write. Defined
 /// at sysreg-db/data/pmu.sysreg:101. Fields: `PMU_COUNTERS`.
 pub mod pmovsclr_el0 {
@@ -917,7 +917,7 @@ pub mod pmovsclr_el0 {
         }
     }
 }
-pub use pmovsclr_el0::*;
+pub use pmovsclr_el0::PMOVSCLR_EL0;
 /// `PMSWINC_EL0`: encoding S3_3_C9_C12_4 (op0 3, op1 3, CRn 9, CRm 12, op2 4). Write-only. Defined
 /// at sysreg-db/data/pmu.sysreg:106.
 pub mod pmswinc_el0 {
@@ -1014,7 +1014,7 @@ pub mod pmswinc_el0 {
         }
     }
 }
-pub use pmswinc_el0::*;
+pub use pmswinc_el0::{PMSWINC_EL0, PmswincEl0};
 /// `PMSELR_EL0`: encoding S3_3_C9_C12_5 (op0 3, op1 3, CRn 9, CRm 12, op2 5). Read-write. Defined
 /// at sysreg-db/data/pmu.sysreg:114.
 pub mod pmselr_el0 {
@@ -1138,7 +1138,7 @@ pub mod pmselr_el0 {
         }
     }
 }
-pub use pmselr_el0::*;
+pub use pmselr_el0::{PMSELR_EL0, PmselrEl0};
 /// `PMCEID0_EL0`: encoding S3_3_C9_C12_6 (op0 3, op1 3, CRn 9, CRm 12, op2 6). Read-only. Defined
 /// at sysreg-db/data/pmu.sysreg:119. Fields: `PMCEIDx_EL0`.
 pub mod pmceid0_el0 {
@@ -1174,7 +1174,7 @@ pub mod pmceid0_el0 {
         }
     }
 }
-pub use pmceid0_el0::*;
+pub use pmceid0_el0::PMCEID0_EL0;
 /// `PMCEID1_EL0`: encoding S3_3_C9_C12_7 (op0 3, op1 3, CRn 9, CRm 12, op2 7). Read-only. Defined
 /// at sysreg-db/data/pmu.sysreg:124. Fields: `PMCEIDx_EL0`.
 pub mod pmceid1_el0 {
@@ -1210,7 +1210,7 @@ pub mod pmceid1_el0 {
         }
     }
 }
-pub use pmceid1_el0::*;
+pub use pmceid1_el0::PMCEID1_EL0;
 /// `PMCCNTR_EL0`: encoding S3_3_C9_C13_0 (op0 3, op1 3, CRn 9, CRm 13, op2 0). Read-write. Defined
 /// at sysreg-db/data/pmu.sysreg:129.
 pub mod pmccntr_el0 {
@@ -1334,7 +1334,7 @@ pub mod pmccntr_el0 {
         }
     }
 }
-pub use pmccntr_el0::*;
+pub use pmccntr_el0::{PMCCNTR_EL0, PmccntrEl0};
 /// `PMXEVTYPER_EL0`: encoding S3_3_C9_C13_1 (op0 3, op1 3, CRn 9, CRm 13, op2 1). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:135. Fields: `PMEVTYPERx_EL0`.
 pub mod pmxevtyper_el0 {
@@ -1403,7 +1403,7 @@ pub mod pmxevtyper_el0 {
         }
     }
 }
-pub use pmxevtyper_el0::*;
+pub use pmxevtyper_el0::PMXEVTYPER_EL0;
 /// `PMXEVCNTR_EL0`: encoding S3_3_C9_C13_2 (op0 3, op1 3, CRn 9, CRm 13, op2 2). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:139. Fields: `PMEVCNTRx_EL0`.
 pub mod pmxevcntr_el0 {
@@ -1472,7 +1472,7 @@ pub mod pmxevcntr_el0 {
         }
     }
 }
-pub use pmxevcntr_el0::*;
+pub use pmxevcntr_el0::PMXEVCNTR_EL0;
 /// `PMSSCR_EL1`: encoding S3_0_C9_C13_3 (op0 3, op1 0, CRn 9, CRm 13, op2 3). Read-write. Defined
 /// at sysreg-db/data/pmu.sysreg:144.
 pub mod pmsscr_el1 {
@@ -1606,7 +1606,7 @@ pub mod pmsscr_el1 {
         }
     }
 }
-pub use pmsscr_el1::*;
+pub use pmsscr_el1::{PMSSCR_EL1, PmsscrEl1};
 /// `PMZR_EL0`: encoding S3_3_C9_C13_4 (op0 3, op1 3, CRn 9, CRm 13, op2 4). Write-only. Defined at
 /// sysreg-db/data/pmu.sysreg:152. Fields: `PMU_COUNTERS`.
 pub mod pmzr_el0 {
@@ -1644,7 +1644,7 @@ pub mod pmzr_el0 {
         }
     }
 }
-pub use pmzr_el0::*;
+pub use pmzr_el0::PMZR_EL0;
 /// `PMUSERENR_EL0`: encoding S3_3_C9_C14_0 (op0 3, op1 3, CRn 9, CRm 14, op2 0). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:157.
 pub mod pmuserenr_el0 {
@@ -1828,7 +1828,7 @@ pub mod pmuserenr_el0 {
         }
     }
 }
-pub use pmuserenr_el0::*;
+pub use pmuserenr_el0::{PMUSERENR_EL0, PmuserenrEl0};
 /// `PMINTENSET_EL1`: encoding S3_0_C9_C14_1 (op0 3, op1 0, CRn 9, CRm 14, op2 1). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:168. Fields: `PMU_COUNTERS`.
 pub mod pmintenset_el1 {
@@ -1897,7 +1897,7 @@ pub mod pmintenset_el1 {
         }
     }
 }
-pub use pmintenset_el1::*;
+pub use pmintenset_el1::PMINTENSET_EL1;
 /// `PMINTENCLR_EL1`: encoding S3_0_C9_C14_2 (op0 3, op1 0, CRn 9, CRm 14, op2 2). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:172. Fields: `PMU_COUNTERS`.
 pub mod pmintenclr_el1 {
@@ -1966,7 +1966,7 @@ pub mod pmintenclr_el1 {
         }
     }
 }
-pub use pmintenclr_el1::*;
+pub use pmintenclr_el1::PMINTENCLR_EL1;
 /// `PMOVSSET_EL0`: encoding S3_3_C9_C14_3 (op0 3, op1 3, CRn 9, CRm 14, op2 3). Read-write. Defined
 /// at sysreg-db/data/pmu.sysreg:176. Fields: `PMU_COUNTERS`.
 pub mod pmovsset_el0 {
@@ -2035,7 +2035,7 @@ pub mod pmovsset_el0 {
         }
     }
 }
-pub use pmovsset_el0::*;
+pub use pmovsset_el0::PMOVSSET_EL0;
 /// `PMUACR_EL1`: encoding S3_0_C9_C14_4 (op0 3, op1 0, CRn 9, CRm 14, op2 4). Read-write. Defined
 /// at sysreg-db/data/pmu.sysreg:181. Fields: `PMU_COUNTERS`.
 pub mod pmuacr_el1 {
@@ -2104,7 +2104,7 @@ pub mod pmuacr_el1 {
         }
     }
 }
-pub use pmuacr_el1::*;
+pub use pmuacr_el1::PMUACR_EL1;
 /// `PMECR_EL1`: encoding S3_0_C9_C14_5 (op0 3, op1 0, CRn 9, CRm 14, op2 5). Read-write. Defined at
 /// sysreg-db/data/pmu.sysreg:186.
 pub mod pmecr_el1 {
@@ -2248,7 +2248,7 @@ pub mod pmecr_el1 {
         }
     }
 }
-pub use pmecr_el1::*;
+pub use pmecr_el1::{PMECR_EL1, PmecrEl1};
 /// `PMMIR_EL1`: encoding S3_0_C9_C14_6 (op0 3, op1 0, CRn 9, CRm 14, op2 6). Read-only. Defined at
 /// sysreg-db/data/pmu.sysreg:193.
 pub mod pmmir_el1 {
@@ -2393,7 +2393,7 @@ pub mod pmmir_el1 {
         }
     }
 }
-pub use pmmir_el1::*;
+pub use pmmir_el1::{PMMIR_EL1, PmmirEl1};
 /// `PMIAR_EL1`: encoding S3_0_C9_C14_7 (op0 3, op1 0, CRn 9, CRm 14, op2 7). Read-write. Defined at
 /// sysreg-db/data/pmu.sysreg:205.
 pub mod pmiar_el1 {
@@ -2517,7 +2517,7 @@ pub mod pmiar_el1 {
         }
     }
 }
-pub use pmiar_el1::*;
+pub use pmiar_el1::{PMIAR_EL1, PmiarEl1};
 /// `PMICNTR_EL0`: encoding S3_3_C9_C4_0 (op0 3, op1 3, CRn 9, CRm 4, op2 0). Read-write. Defined at
 /// sysreg-db/data/pmu.sysreg:213.
 pub mod pmicntr_el0 {
@@ -2641,7 +2641,7 @@ pub mod pmicntr_el0 {
         }
     }
 }
-pub use pmicntr_el0::*;
+pub use pmicntr_el0::{PMICNTR_EL0, PmicntrEl0};
 /// `PMICFILTR_EL0`: encoding S3_3_C9_C6_0 (op0 3, op1 3, CRn 9, CRm 6, op2 0). Read-write. Defined
 /// at sysreg-db/data/pmu.sysreg:217.
 pub mod pmicfiltr_el0 {
@@ -2895,7 +2895,7 @@ pub mod pmicfiltr_el0 {
         }
     }
 }
-pub use pmicfiltr_el0::*;
+pub use pmicfiltr_el0::{PMICFILTR_EL0, PmicfiltrEl0};
 /// `PMCCFILTR_EL0`: encoding S3_3_C14_C15_7 (op0 3, op1 3, CRn 14, CRm 15, op2 7). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:241.
 pub mod pmccfiltr_el0 {
@@ -3129,7 +3129,7 @@ pub mod pmccfiltr_el0 {
         }
     }
 }
-pub use pmccfiltr_el0::*;
+pub use pmccfiltr_el0::{PMCCFILTR_EL0, PmccfiltrEl0};
 /// `PMEVCNTR0_EL0`: encoding S3_3_C14_C8_0 (op0 3, op1 3, CRn 14, CRm 8, op2 0). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:262. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr0_el0 {
@@ -3198,7 +3198,7 @@ pub mod pmevcntr0_el0 {
         }
     }
 }
-pub use pmevcntr0_el0::*;
+pub use pmevcntr0_el0::PMEVCNTR0_EL0;
 /// `PMEVCNTRn_EL0`: `PMEVCNTR0_EL0` .. `PMEVCNTR30_EL0` as one family of 31 registers, indexed by
 /// `n`.
 pub mod pmevcntrn_el0 {
@@ -3663,7 +3663,7 @@ pub mod pmevcntr1_el0 {
         }
     }
 }
-pub use pmevcntr1_el0::*;
+pub use pmevcntr1_el0::PMEVCNTR1_EL0;
 /// `PMEVCNTR2_EL0`: encoding S3_3_C14_C8_2 (op0 3, op1 3, CRn 14, CRm 8, op2 2). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:270. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr2_el0 {
@@ -3732,7 +3732,7 @@ pub mod pmevcntr2_el0 {
         }
     }
 }
-pub use pmevcntr2_el0::*;
+pub use pmevcntr2_el0::PMEVCNTR2_EL0;
 /// `PMEVCNTR3_EL0`: encoding S3_3_C14_C8_3 (op0 3, op1 3, CRn 14, CRm 8, op2 3). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:274. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr3_el0 {
@@ -3801,7 +3801,7 @@ pub mod pmevcntr3_el0 {
         }
     }
 }
-pub use pmevcntr3_el0::*;
+pub use pmevcntr3_el0::PMEVCNTR3_EL0;
 /// `PMEVCNTR4_EL0`: encoding S3_3_C14_C8_4 (op0 3, op1 3, CRn 14, CRm 8, op2 4). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:278. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr4_el0 {
@@ -3870,7 +3870,7 @@ pub mod pmevcntr4_el0 {
         }
     }
 }
-pub use pmevcntr4_el0::*;
+pub use pmevcntr4_el0::PMEVCNTR4_EL0;
 /// `PMEVCNTR5_EL0`: encoding S3_3_C14_C8_5 (op0 3, op1 3, CRn 14, CRm 8, op2 5). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:282. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr5_el0 {
@@ -3939,7 +3939,7 @@ pub mod pmevcntr5_el0 {
         }
     }
 }
-pub use pmevcntr5_el0::*;
+pub use pmevcntr5_el0::PMEVCNTR5_EL0;
 /// `PMEVCNTR6_EL0`: encoding S3_3_C14_C8_6 (op0 3, op1 3, CRn 14, CRm 8, op2 6). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:286. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr6_el0 {
@@ -4008,7 +4008,7 @@ pub mod pmevcntr6_el0 {
         }
     }
 }
-pub use pmevcntr6_el0::*;
+pub use pmevcntr6_el0::PMEVCNTR6_EL0;
 /// `PMEVCNTR7_EL0`: encoding S3_3_C14_C8_7 (op0 3, op1 3, CRn 14, CRm 8, op2 7). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:290. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr7_el0 {
@@ -4077,7 +4077,7 @@ pub mod pmevcntr7_el0 {
         }
     }
 }
-pub use pmevcntr7_el0::*;
+pub use pmevcntr7_el0::PMEVCNTR7_EL0;
 /// `PMEVCNTR8_EL0`: encoding S3_3_C14_C9_0 (op0 3, op1 3, CRn 14, CRm 9, op2 0). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:294. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr8_el0 {
@@ -4146,7 +4146,7 @@ pub mod pmevcntr8_el0 {
         }
     }
 }
-pub use pmevcntr8_el0::*;
+pub use pmevcntr8_el0::PMEVCNTR8_EL0;
 /// `PMEVCNTR9_EL0`: encoding S3_3_C14_C9_1 (op0 3, op1 3, CRn 14, CRm 9, op2 1). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:298. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr9_el0 {
@@ -4215,7 +4215,7 @@ pub mod pmevcntr9_el0 {
         }
     }
 }
-pub use pmevcntr9_el0::*;
+pub use pmevcntr9_el0::PMEVCNTR9_EL0;
 /// `PMEVCNTR10_EL0`: encoding S3_3_C14_C9_2 (op0 3, op1 3, CRn 14, CRm 9, op2 2). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:302. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr10_el0 {
@@ -4284,7 +4284,7 @@ pub mod pmevcntr10_el0 {
         }
     }
 }
-pub use pmevcntr10_el0::*;
+pub use pmevcntr10_el0::PMEVCNTR10_EL0;
 /// `PMEVCNTR11_EL0`: encoding S3_3_C14_C9_3 (op0 3, op1 3, CRn 14, CRm 9, op2 3). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:306. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr11_el0 {
@@ -4353,7 +4353,7 @@ pub mod pmevcntr11_el0 {
         }
     }
 }
-pub use pmevcntr11_el0::*;
+pub use pmevcntr11_el0::PMEVCNTR11_EL0;
 /// `PMEVCNTR12_EL0`: encoding S3_3_C14_C9_4 (op0 3, op1 3, CRn 14, CRm 9, op2 4). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:310. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr12_el0 {
@@ -4422,7 +4422,7 @@ pub mod pmevcntr12_el0 {
         }
     }
 }
-pub use pmevcntr12_el0::*;
+pub use pmevcntr12_el0::PMEVCNTR12_EL0;
 /// `PMEVCNTR13_EL0`: encoding S3_3_C14_C9_5 (op0 3, op1 3, CRn 14, CRm 9, op2 5). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:314. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr13_el0 {
@@ -4491,7 +4491,7 @@ pub mod pmevcntr13_el0 {
         }
     }
 }
-pub use pmevcntr13_el0::*;
+pub use pmevcntr13_el0::PMEVCNTR13_EL0;
 /// `PMEVCNTR14_EL0`: encoding S3_3_C14_C9_6 (op0 3, op1 3, CRn 14, CRm 9, op2 6). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:318. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr14_el0 {
@@ -4560,7 +4560,7 @@ pub mod pmevcntr14_el0 {
         }
     }
 }
-pub use pmevcntr14_el0::*;
+pub use pmevcntr14_el0::PMEVCNTR14_EL0;
 /// `PMEVCNTR15_EL0`: encoding S3_3_C14_C9_7 (op0 3, op1 3, CRn 14, CRm 9, op2 7). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:322. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr15_el0 {
@@ -4629,7 +4629,7 @@ pub mod pmevcntr15_el0 {
         }
     }
 }
-pub use pmevcntr15_el0::*;
+pub use pmevcntr15_el0::PMEVCNTR15_EL0;
 /// `PMEVCNTR16_EL0`: encoding S3_3_C14_C10_0 (op0 3, op1 3, CRn 14, CRm 10, op2 0). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:326. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr16_el0 {
@@ -4698,7 +4698,7 @@ pub mod pmevcntr16_el0 {
         }
     }
 }
-pub use pmevcntr16_el0::*;
+pub use pmevcntr16_el0::PMEVCNTR16_EL0;
 /// `PMEVCNTR17_EL0`: encoding S3_3_C14_C10_1 (op0 3, op1 3, CRn 14, CRm 10, op2 1). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:330. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr17_el0 {
@@ -4767,7 +4767,7 @@ pub mod pmevcntr17_el0 {
         }
     }
 }
-pub use pmevcntr17_el0::*;
+pub use pmevcntr17_el0::PMEVCNTR17_EL0;
 /// `PMEVCNTR18_EL0`: encoding S3_3_C14_C10_2 (op0 3, op1 3, CRn 14, CRm 10, op2 2). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:334. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr18_el0 {
@@ -4836,7 +4836,7 @@ pub mod pmevcntr18_el0 {
         }
     }
 }
-pub use pmevcntr18_el0::*;
+pub use pmevcntr18_el0::PMEVCNTR18_EL0;
 /// `PMEVCNTR19_EL0`: encoding S3_3_C14_C10_3 (op0 3, op1 3, CRn 14, CRm 10, op2 3). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:338. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr19_el0 {
@@ -4905,7 +4905,7 @@ pub mod pmevcntr19_el0 {
         }
     }
 }
-pub use pmevcntr19_el0::*;
+pub use pmevcntr19_el0::PMEVCNTR19_EL0;
 /// `PMEVCNTR20_EL0`: encoding S3_3_C14_C10_4 (op0 3, op1 3, CRn 14, CRm 10, op2 4). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:342. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr20_el0 {
@@ -4974,7 +4974,7 @@ pub mod pmevcntr20_el0 {
         }
     }
 }
-pub use pmevcntr20_el0::*;
+pub use pmevcntr20_el0::PMEVCNTR20_EL0;
 /// `PMEVCNTR21_EL0`: encoding S3_3_C14_C10_5 (op0 3, op1 3, CRn 14, CRm 10, op2 5). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:346. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr21_el0 {
@@ -5043,7 +5043,7 @@ pub mod pmevcntr21_el0 {
         }
     }
 }
-pub use pmevcntr21_el0::*;
+pub use pmevcntr21_el0::PMEVCNTR21_EL0;
 /// `PMEVCNTR22_EL0`: encoding S3_3_C14_C10_6 (op0 3, op1 3, CRn 14, CRm 10, op2 6). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:350. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr22_el0 {
@@ -5112,7 +5112,7 @@ pub mod pmevcntr22_el0 {
         }
     }
 }
-pub use pmevcntr22_el0::*;
+pub use pmevcntr22_el0::PMEVCNTR22_EL0;
 /// `PMEVCNTR23_EL0`: encoding S3_3_C14_C10_7 (op0 3, op1 3, CRn 14, CRm 10, op2 7). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:354. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr23_el0 {
@@ -5181,7 +5181,7 @@ pub mod pmevcntr23_el0 {
         }
     }
 }
-pub use pmevcntr23_el0::*;
+pub use pmevcntr23_el0::PMEVCNTR23_EL0;
 /// `PMEVCNTR24_EL0`: encoding S3_3_C14_C11_0 (op0 3, op1 3, CRn 14, CRm 11, op2 0). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:358. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr24_el0 {
@@ -5250,7 +5250,7 @@ pub mod pmevcntr24_el0 {
         }
     }
 }
-pub use pmevcntr24_el0::*;
+pub use pmevcntr24_el0::PMEVCNTR24_EL0;
 /// `PMEVCNTR25_EL0`: encoding S3_3_C14_C11_1 (op0 3, op1 3, CRn 14, CRm 11, op2 1). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:362. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr25_el0 {
@@ -5319,7 +5319,7 @@ pub mod pmevcntr25_el0 {
         }
     }
 }
-pub use pmevcntr25_el0::*;
+pub use pmevcntr25_el0::PMEVCNTR25_EL0;
 /// `PMEVCNTR26_EL0`: encoding S3_3_C14_C11_2 (op0 3, op1 3, CRn 14, CRm 11, op2 2). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:366. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr26_el0 {
@@ -5388,7 +5388,7 @@ pub mod pmevcntr26_el0 {
         }
     }
 }
-pub use pmevcntr26_el0::*;
+pub use pmevcntr26_el0::PMEVCNTR26_EL0;
 /// `PMEVCNTR27_EL0`: encoding S3_3_C14_C11_3 (op0 3, op1 3, CRn 14, CRm 11, op2 3). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:370. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr27_el0 {
@@ -5457,7 +5457,7 @@ pub mod pmevcntr27_el0 {
         }
     }
 }
-pub use pmevcntr27_el0::*;
+pub use pmevcntr27_el0::PMEVCNTR27_EL0;
 /// `PMEVCNTR28_EL0`: encoding S3_3_C14_C11_4 (op0 3, op1 3, CRn 14, CRm 11, op2 4). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:374. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr28_el0 {
@@ -5526,7 +5526,7 @@ pub mod pmevcntr28_el0 {
         }
     }
 }
-pub use pmevcntr28_el0::*;
+pub use pmevcntr28_el0::PMEVCNTR28_EL0;
 /// `PMEVCNTR29_EL0`: encoding S3_3_C14_C11_5 (op0 3, op1 3, CRn 14, CRm 11, op2 5). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:378. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr29_el0 {
@@ -5595,7 +5595,7 @@ pub mod pmevcntr29_el0 {
         }
     }
 }
-pub use pmevcntr29_el0::*;
+pub use pmevcntr29_el0::PMEVCNTR29_EL0;
 /// `PMEVCNTR30_EL0`: encoding S3_3_C14_C11_6 (op0 3, op1 3, CRn 14, CRm 11, op2 6). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:382. Fields: `PMEVCNTRx_EL0`.
 pub mod pmevcntr30_el0 {
@@ -5664,7 +5664,7 @@ pub mod pmevcntr30_el0 {
         }
     }
 }
-pub use pmevcntr30_el0::*;
+pub use pmevcntr30_el0::PMEVCNTR30_EL0;
 /// `PMEVTYPER0_EL0`: encoding S3_3_C14_C12_0 (op0 3, op1 3, CRn 14, CRm 12, op2 0). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:388. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper0_el0 {
@@ -5733,7 +5733,7 @@ pub mod pmevtyper0_el0 {
         }
     }
 }
-pub use pmevtyper0_el0::*;
+pub use pmevtyper0_el0::PMEVTYPER0_EL0;
 /// `PMEVTYPERn_EL0`: `PMEVTYPER0_EL0` .. `PMEVTYPER30_EL0` as one family of 31 registers, indexed
 /// by `n`.
 pub mod pmevtypern_el0 {
@@ -6198,7 +6198,7 @@ pub mod pmevtyper1_el0 {
         }
     }
 }
-pub use pmevtyper1_el0::*;
+pub use pmevtyper1_el0::PMEVTYPER1_EL0;
 /// `PMEVTYPER2_EL0`: encoding S3_3_C14_C12_2 (op0 3, op1 3, CRn 14, CRm 12, op2 2). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:396. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper2_el0 {
@@ -6267,7 +6267,7 @@ pub mod pmevtyper2_el0 {
         }
     }
 }
-pub use pmevtyper2_el0::*;
+pub use pmevtyper2_el0::PMEVTYPER2_EL0;
 /// `PMEVTYPER3_EL0`: encoding S3_3_C14_C12_3 (op0 3, op1 3, CRn 14, CRm 12, op2 3). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:400. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper3_el0 {
@@ -6336,7 +6336,7 @@ pub mod pmevtyper3_el0 {
         }
     }
 }
-pub use pmevtyper3_el0::*;
+pub use pmevtyper3_el0::PMEVTYPER3_EL0;
 /// `PMEVTYPER4_EL0`: encoding S3_3_C14_C12_4 (op0 3, op1 3, CRn 14, CRm 12, op2 4). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:404. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper4_el0 {
@@ -6405,7 +6405,7 @@ pub mod pmevtyper4_el0 {
         }
     }
 }
-pub use pmevtyper4_el0::*;
+pub use pmevtyper4_el0::PMEVTYPER4_EL0;
 /// `PMEVTYPER5_EL0`: encoding S3_3_C14_C12_5 (op0 3, op1 3, CRn 14, CRm 12, op2 5). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:408. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper5_el0 {
@@ -6474,7 +6474,7 @@ pub mod pmevtyper5_el0 {
         }
     }
 }
-pub use pmevtyper5_el0::*;
+pub use pmevtyper5_el0::PMEVTYPER5_EL0;
 /// `PMEVTYPER6_EL0`: encoding S3_3_C14_C12_6 (op0 3, op1 3, CRn 14, CRm 12, op2 6). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:412. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper6_el0 {
@@ -6543,7 +6543,7 @@ pub mod pmevtyper6_el0 {
         }
     }
 }
-pub use pmevtyper6_el0::*;
+pub use pmevtyper6_el0::PMEVTYPER6_EL0;
 /// `PMEVTYPER7_EL0`: encoding S3_3_C14_C12_7 (op0 3, op1 3, CRn 14, CRm 12, op2 7). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:416. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper7_el0 {
@@ -6612,7 +6612,7 @@ pub mod pmevtyper7_el0 {
         }
     }
 }
-pub use pmevtyper7_el0::*;
+pub use pmevtyper7_el0::PMEVTYPER7_EL0;
 /// `PMEVTYPER8_EL0`: encoding S3_3_C14_C13_0 (op0 3, op1 3, CRn 14, CRm 13, op2 0). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:420. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper8_el0 {
@@ -6681,7 +6681,7 @@ pub mod pmevtyper8_el0 {
         }
     }
 }
-pub use pmevtyper8_el0::*;
+pub use pmevtyper8_el0::PMEVTYPER8_EL0;
 /// `PMEVTYPER9_EL0`: encoding S3_3_C14_C13_1 (op0 3, op1 3, CRn 14, CRm 13, op2 1). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:424. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper9_el0 {
@@ -6750,7 +6750,7 @@ pub mod pmevtyper9_el0 {
         }
     }
 }
-pub use pmevtyper9_el0::*;
+pub use pmevtyper9_el0::PMEVTYPER9_EL0;
 /// `PMEVTYPER10_EL0`: encoding S3_3_C14_C13_2 (op0 3, op1 3, CRn 14, CRm 13, op2 2). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:428. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper10_el0 {
@@ -6819,7 +6819,7 @@ pub mod pmevtyper10_el0 {
         }
     }
 }
-pub use pmevtyper10_el0::*;
+pub use pmevtyper10_el0::PMEVTYPER10_EL0;
 /// `PMEVTYPER11_EL0`: encoding S3_3_C14_C13_3 (op0 3, op1 3, CRn 14, CRm 13, op2 3). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:432. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper11_el0 {
@@ -6888,7 +6888,7 @@ pub mod pmevtyper11_el0 {
         }
     }
 }
-pub use pmevtyper11_el0::*;
+pub use pmevtyper11_el0::PMEVTYPER11_EL0;
 /// `PMEVTYPER12_EL0`: encoding S3_3_C14_C13_4 (op0 3, op1 3, CRn 14, CRm 13, op2 4). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:436. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper12_el0 {
@@ -6957,7 +6957,7 @@ pub mod pmevtyper12_el0 {
         }
     }
 }
-pub use pmevtyper12_el0::*;
+pub use pmevtyper12_el0::PMEVTYPER12_EL0;
 /// `PMEVTYPER13_EL0`: encoding S3_3_C14_C13_5 (op0 3, op1 3, CRn 14, CRm 13, op2 5). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:440. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper13_el0 {
@@ -7026,7 +7026,7 @@ pub mod pmevtyper13_el0 {
         }
     }
 }
-pub use pmevtyper13_el0::*;
+pub use pmevtyper13_el0::PMEVTYPER13_EL0;
 /// `PMEVTYPER14_EL0`: encoding S3_3_C14_C13_6 (op0 3, op1 3, CRn 14, CRm 13, op2 6). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:444. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper14_el0 {
@@ -7095,7 +7095,7 @@ pub mod pmevtyper14_el0 {
         }
     }
 }
-pub use pmevtyper14_el0::*;
+pub use pmevtyper14_el0::PMEVTYPER14_EL0;
 /// `PMEVTYPER15_EL0`: encoding S3_3_C14_C13_7 (op0 3, op1 3, CRn 14, CRm 13, op2 7). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:448. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper15_el0 {
@@ -7164,7 +7164,7 @@ pub mod pmevtyper15_el0 {
         }
     }
 }
-pub use pmevtyper15_el0::*;
+pub use pmevtyper15_el0::PMEVTYPER15_EL0;
 /// `PMEVTYPER16_EL0`: encoding S3_3_C14_C14_0 (op0 3, op1 3, CRn 14, CRm 14, op2 0). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:452. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper16_el0 {
@@ -7233,7 +7233,7 @@ pub mod pmevtyper16_el0 {
         }
     }
 }
-pub use pmevtyper16_el0::*;
+pub use pmevtyper16_el0::PMEVTYPER16_EL0;
 /// `PMEVTYPER17_EL0`: encoding S3_3_C14_C14_1 (op0 3, op1 3, CRn 14, CRm 14, op2 1). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:456. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper17_el0 {
@@ -7302,7 +7302,7 @@ pub mod pmevtyper17_el0 {
         }
     }
 }
-pub use pmevtyper17_el0::*;
+pub use pmevtyper17_el0::PMEVTYPER17_EL0;
 /// `PMEVTYPER18_EL0`: encoding S3_3_C14_C14_2 (op0 3, op1 3, CRn 14, CRm 14, op2 2). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:460. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper18_el0 {
@@ -7371,7 +7371,7 @@ pub mod pmevtyper18_el0 {
         }
     }
 }
-pub use pmevtyper18_el0::*;
+pub use pmevtyper18_el0::PMEVTYPER18_EL0;
 /// `PMEVTYPER19_EL0`: encoding S3_3_C14_C14_3 (op0 3, op1 3, CRn 14, CRm 14, op2 3). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:464. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper19_el0 {
@@ -7440,7 +7440,7 @@ pub mod pmevtyper19_el0 {
         }
     }
 }
-pub use pmevtyper19_el0::*;
+pub use pmevtyper19_el0::PMEVTYPER19_EL0;
 /// `PMEVTYPER20_EL0`: encoding S3_3_C14_C14_4 (op0 3, op1 3, CRn 14, CRm 14, op2 4). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:468. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper20_el0 {
@@ -7509,7 +7509,7 @@ pub mod pmevtyper20_el0 {
         }
     }
 }
-pub use pmevtyper20_el0::*;
+pub use pmevtyper20_el0::PMEVTYPER20_EL0;
 /// `PMEVTYPER21_EL0`: encoding S3_3_C14_C14_5 (op0 3, op1 3, CRn 14, CRm 14, op2 5). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:472. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper21_el0 {
@@ -7578,7 +7578,7 @@ pub mod pmevtyper21_el0 {
         }
     }
 }
-pub use pmevtyper21_el0::*;
+pub use pmevtyper21_el0::PMEVTYPER21_EL0;
 /// `PMEVTYPER22_EL0`: encoding S3_3_C14_C14_6 (op0 3, op1 3, CRn 14, CRm 14, op2 6). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:476. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper22_el0 {
@@ -7647,7 +7647,7 @@ pub mod pmevtyper22_el0 {
         }
     }
 }
-pub use pmevtyper22_el0::*;
+pub use pmevtyper22_el0::PMEVTYPER22_EL0;
 /// `PMEVTYPER23_EL0`: encoding S3_3_C14_C14_7 (op0 3, op1 3, CRn 14, CRm 14, op2 7). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:480. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper23_el0 {
@@ -7716,7 +7716,7 @@ pub mod pmevtyper23_el0 {
         }
     }
 }
-pub use pmevtyper23_el0::*;
+pub use pmevtyper23_el0::PMEVTYPER23_EL0;
 /// `PMEVTYPER24_EL0`: encoding S3_3_C14_C15_0 (op0 3, op1 3, CRn 14, CRm 15, op2 0). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:484. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper24_el0 {
@@ -7785,7 +7785,7 @@ pub mod pmevtyper24_el0 {
         }
     }
 }
-pub use pmevtyper24_el0::*;
+pub use pmevtyper24_el0::PMEVTYPER24_EL0;
 /// `PMEVTYPER25_EL0`: encoding S3_3_C14_C15_1 (op0 3, op1 3, CRn 14, CRm 15, op2 1). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:488. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper25_el0 {
@@ -7854,7 +7854,7 @@ pub mod pmevtyper25_el0 {
         }
     }
 }
-pub use pmevtyper25_el0::*;
+pub use pmevtyper25_el0::PMEVTYPER25_EL0;
 /// `PMEVTYPER26_EL0`: encoding S3_3_C14_C15_2 (op0 3, op1 3, CRn 14, CRm 15, op2 2). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:492. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper26_el0 {
@@ -7923,7 +7923,7 @@ pub mod pmevtyper26_el0 {
         }
     }
 }
-pub use pmevtyper26_el0::*;
+pub use pmevtyper26_el0::PMEVTYPER26_EL0;
 /// `PMEVTYPER27_EL0`: encoding S3_3_C14_C15_3 (op0 3, op1 3, CRn 14, CRm 15, op2 3). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:496. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper27_el0 {
@@ -7992,7 +7992,7 @@ pub mod pmevtyper27_el0 {
         }
     }
 }
-pub use pmevtyper27_el0::*;
+pub use pmevtyper27_el0::PMEVTYPER27_EL0;
 /// `PMEVTYPER28_EL0`: encoding S3_3_C14_C15_4 (op0 3, op1 3, CRn 14, CRm 15, op2 4). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:500. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper28_el0 {
@@ -8061,7 +8061,7 @@ pub mod pmevtyper28_el0 {
         }
     }
 }
-pub use pmevtyper28_el0::*;
+pub use pmevtyper28_el0::PMEVTYPER28_EL0;
 /// `PMEVTYPER29_EL0`: encoding S3_3_C14_C15_5 (op0 3, op1 3, CRn 14, CRm 15, op2 5). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:504. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper29_el0 {
@@ -8130,7 +8130,7 @@ pub mod pmevtyper29_el0 {
         }
     }
 }
-pub use pmevtyper29_el0::*;
+pub use pmevtyper29_el0::PMEVTYPER29_EL0;
 /// `PMEVTYPER30_EL0`: encoding S3_3_C14_C15_6 (op0 3, op1 3, CRn 14, CRm 15, op2 6). Read-write.
 /// Defined at sysreg-db/data/pmu.sysreg:508. Fields: `PMEVTYPERx_EL0`.
 pub mod pmevtyper30_el0 {
@@ -8199,4 +8199,4 @@ pub mod pmevtyper30_el0 {
         }
     }
 }
-pub use pmevtyper30_el0::*;
+pub use pmevtyper30_el0::PMEVTYPER30_EL0;

@@ -11,6 +11,12 @@
 //!   `S3_3_C9_C12_0` spelling every assembler accepts, and (on AArch64) inherent `read`,
 //!   `write` and `modify`.
 //!
+//! The crate root re-exports each register's type, value type and enum types whose name no other
+//! item of the crate has (a database may give `Ras` fields to several registers); the others are
+//! reached through their module (`id_pfr0_el1::Ras`), as the module's doc says. Names that are
+//! not usable as they are (keywords, prelude names like `Default`, names that collide after case
+//! conversion, file names that are not identifiers) get a suffix.
+//!
 //! Registers that share a layout (`Fields`, `Mapping`) share its value type; registers whose
 //! names differ only by an index (`PMEVCNTR0_EL0` .. `PMEVCNTR30_EL0`) also form a family with
 //! runtime-indexed accessors (a `match`, which compiles to a jump table) and a compile-time
@@ -21,7 +27,7 @@
 
 mod names;
 
-use names::{camel, constant, snake};
+use names::{camel, constant, snake, verbatim};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 use std::collections::{BTreeMap, BTreeSet};
@@ -236,7 +242,11 @@ enum ValueType {
 
 struct RegInfo<'a> {
     reg: &'a Register,
+    /// The register type's name: the register's own (`PMCR_EL0`), unless that is a keyword.
+    ident: String,
     module: String,
+    /// The name its value type has when it has a layout of its own (`PmcrEl0`).
+    own_ty: String,
     value: ValueType,
 }
 
@@ -259,6 +269,120 @@ struct Model<'a> {
     file_modules: Vec<(FileId, String)>,
     /// Families, keyed by the index of their first member.
     families: BTreeMap<usize, Family>,
+    /// The register modules' items re-exported at the crate root: each name exactly one module
+    /// defines (two registers' fields may both have a `Ras` enum; neither is re-exported, so
+    /// the root has no ambiguous names).
+    root_names: BTreeSet<String>,
+}
+
+/// The names the runtime (and `lib.rs`: `name_of`) defines at the crate root, read from the
+/// runtime's source: a register module's item with one of these names stays in its module.
+fn runtime_names() -> BTreeSet<String> {
+    let file = syn::parse_file(RUNTIME).expect("the runtime template parses");
+    let mut names: BTreeSet<String> = file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(i) => Some(i.ident.to_string()),
+            syn::Item::Trait(i) => Some(i.ident.to_string()),
+            syn::Item::Fn(i) => Some(i.sig.ident.to_string()),
+            syn::Item::Enum(i) => Some(i.ident.to_string()),
+            syn::Item::Type(i) => Some(i.ident.to_string()),
+            syn::Item::Const(i) => Some(i.ident.to_string()),
+            syn::Item::Static(i) => Some(i.ident.to_string()),
+            syn::Item::Mod(i) => Some(i.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    names.insert("name_of".into());
+    names
+}
+
+/// Names the generated code uses unqualified (prelude items, `Self`): no generated type may
+/// take one, or it would shadow it in its module.
+const PRELUDE_TYPES: &[&str] = &["Self", "Option", "Some", "None", "Default", "FnOnce"];
+
+/// The value type's name for a register or field set called `name`: `PmcrEl0`, or `DefaultValue`
+/// when the plain form would shadow a prelude name or be the register type's own name.
+fn value_type_name(name: &str) -> String {
+    let ty = camel(name);
+    if ty == name || PRELUDE_TYPES.contains(&ty.as_str()) {
+        format!("{ty}Value")
+    } else {
+        ty
+    }
+}
+
+/// The type names one value type's items take, decided together so that none collides with
+/// another in the module, with the register type, or with a prelude name: the main layout's
+/// enum type per field, and per Prefix view its type and its fields' enum types.
+struct TypeNames {
+    /// Per field of the main layout (in `Layout::fields` order): its enum type, if it has one.
+    main: Vec<Option<String>>,
+    /// Per Prefix view: its type, and its fields' enum types.
+    views: Vec<(String, Vec<Option<String>>)>,
+}
+
+impl TypeNames {
+    /// `ty` is the value type, `taken` the other names already in its module.
+    fn new(ty: &str, taken: &[&str], layout: &Layout, prefixed: &[Layout]) -> TypeNames {
+        let mut used: BTreeSet<String> = PRELUDE_TYPES
+            .iter()
+            .chain(taken)
+            .map(|s| s.to_string())
+            .collect();
+        used.insert(ty.to_string());
+        let mut fresh = |base: String, alt: String| {
+            let mut name = base;
+            let mut n = 2;
+            while used.contains(&name) {
+                name = if n == 2 {
+                    alt.clone()
+                } else {
+                    format!("{alt}V{n}")
+                };
+                n += 1;
+            }
+            used.insert(name.clone());
+            name
+        };
+        let views_tys: Vec<String> = prefixed
+            .iter()
+            .map(|view| {
+                let prefix = view.prefix.as_ref().map_or("", |p| p.name.as_str());
+                let base = format!("{ty}{}", camel(prefix));
+                fresh(base.clone(), format!("{base}View"))
+            })
+            .collect();
+        let mut enums = |layout: &Layout| -> Vec<Option<String>> {
+            layout
+                .fields()
+                .map(|(entry, field)| {
+                    field.enumeration.as_ref().map(|_| {
+                        let base = camel(&field.name);
+                        let alt = format!("{base}{}", entry.bits.lsb);
+                        fresh(base, alt)
+                    })
+                })
+                .collect()
+        };
+        let main = enums(layout);
+        let views = views_tys
+            .into_iter()
+            .zip(prefixed)
+            .map(|(t, view)| (t, enums(view)))
+            .collect();
+        TypeNames { main, views }
+    }
+
+    /// Every type named here (not the value type itself).
+    fn all(&self) -> impl Iterator<Item = &String> {
+        self.main.iter().flatten().chain(
+            self.views
+                .iter()
+                .flat_map(|(t, e)| std::iter::once(t).chain(e.iter().flatten())),
+        )
+    }
 }
 
 impl<'a> Model<'a> {
@@ -275,26 +399,39 @@ impl<'a> Model<'a> {
         };
         // Input files become modules named after them (`pmu.sysreg` -> `pmu`).
         let mut file_modules = Vec::new();
-        for reserved in ["runtime", "lib"] {
+        // `core` and friends too: a module of that name would make `core::` paths ambiguous.
+        for reserved in ["runtime", "lib", "core", "std", "alloc"] {
             unique(reserved.to_string());
         }
         for (id, file) in sources.files() {
             let stem = Path::new(&file.name)
                 .file_stem()
                 .map_or("sysreg".into(), |s| s.to_string_lossy().into_owned());
-            file_modules.push((id, unique(snake(&stem))));
+            // File names need not be identifiers (`awkward-names.sysreg`, `régs.sysreg`).
+            let stem: String = stem
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            let base = if stem.trim_matches('_').is_empty() {
+                "sysreg".to_string()
+            } else {
+                snake(&stem)
+            };
+            file_modules.push((id, unique(base)));
         }
         let sets: Vec<(String, String)> = db
             .field_sets
             .iter()
-            .map(|s| (unique(snake(&s.name)), camel(&s.name)))
+            .map(|s| (unique(snake(&s.name)), value_type_name(&s.name)))
             .collect();
         let mut regs: Vec<RegInfo> = db
             .registers
             .iter()
             .map(|reg| RegInfo {
                 reg,
+                ident: verbatim(&reg.name),
                 module: unique(snake(&reg.name)),
+                own_ty: value_type_name(&reg.name),
                 value: ValueType::Raw,
             })
             .collect();
@@ -316,6 +453,7 @@ impl<'a> Model<'a> {
             sets,
             file_modules,
             families: BTreeMap::new(),
+            root_names: BTreeSet::new(),
         };
         // Family members with an identical layout of their own share the first member's
         // value type, so the family reads and writes one type.
@@ -350,7 +488,46 @@ impl<'a> Model<'a> {
             }
             model.families.insert(first, family);
         }
+        // What the crate root re-exports: the names exactly one register module defines, that
+        // are not a family's, a module's or the runtime's.
+        let mut count: BTreeMap<String, usize> = BTreeMap::new();
+        for i in 0..model.regs.len() {
+            for name in model.module_type_names(i) {
+                *count.entry(name).or_default() += 1;
+            }
+        }
+        let others = model.families.values().map(|f| &f.name).chain(
+            model
+                .file_modules
+                .iter()
+                .map(|(_, m)| m)
+                .chain(model.sets.iter().map(|(m, _)| m))
+                .chain(model.regs.iter().map(|r| &r.module))
+                .chain(model.families.values().map(|f| &f.module)),
+        );
+        for name in others {
+            *count.entry(name.clone()).or_default() += 1;
+        }
+        let runtime = runtime_names();
+        model.root_names = count
+            .into_iter()
+            .filter(|(name, n)| *n == 1 && !runtime.contains(name))
+            .map(|(name, _)| name)
+            .collect();
         model
+    }
+
+    /// The names register `i`'s module defines: the register type, and its value type, Prefix
+    /// views and enum types when it has a layout of its own.
+    fn module_type_names(&self, i: usize) -> Vec<String> {
+        let info = &self.regs[i];
+        let mut names = vec![info.ident.clone()];
+        if let (ValueType::Own(ty), RegisterBody::Layout(layout)) = (&info.value, &info.reg.body) {
+            names.push(ty.clone());
+            let types = TypeNames::new(ty, &[&info.ident], layout, &info.reg.prefixed);
+            names.extend(types.all().cloned());
+        }
+        names
     }
 
     fn value_path(&self, i: usize) -> TokenStream {
@@ -426,7 +603,8 @@ impl<'a> Model<'a> {
             set.name,
             self.at(set.loc)
         );
-        let value = self.value_type(ty, &set.name, &set.layout, &set.prefixed);
+        let taken: Vec<&str> = family.map(|f| f.name.as_str()).into_iter().collect();
+        let value = self.value_type(ty, &taken, &set.name, &set.layout, &set.prefixed);
         let (items, export) = match family {
             Some(f) => {
                 doc.push_str(&self.family_doc(f));
@@ -487,10 +665,24 @@ impl<'a> Model<'a> {
         }
         let value = match (&info.value, &reg.body) {
             (ValueType::Own(ty), RegisterBody::Layout(layout)) => {
-                self.value_type(ty, &reg.name, layout, &reg.prefixed)
+                self.value_type(ty, &[&info.ident], &reg.name, layout, &reg.prefixed)
             }
             _ => TokenStream::new(),
         };
+        let (exported, withheld): (Vec<String>, Vec<String>) = self
+            .module_type_names(i)
+            .into_iter()
+            .partition(|n| self.root_names.contains(n));
+        if !withheld.is_empty() {
+            let list: Vec<String> = withheld.iter().map(|n| format!("`{n}`")).collect();
+            let _ = write!(
+                doc,
+                " Not re-exported at the crate root (another item of the crate has the name): {}.",
+                list.join(", ")
+            );
+        }
+        let exported: Vec<Ident> = exported.iter().map(|n| format_ident!("{}", n)).collect();
+        let export = (!exported.is_empty()).then(|| quote!(pub use #m::{#(#exported),*};));
         let register = self.register_type(i);
         quote! {
             #[doc = #doc]
@@ -498,7 +690,7 @@ impl<'a> Model<'a> {
                 #register
                 #value
             }
-            pub use #m::*;
+            #export
         }
     }
 
@@ -506,7 +698,7 @@ impl<'a> Model<'a> {
     fn register_type(&self, i: usize) -> TokenStream {
         let reg = self.regs[i].reg;
         let name = &reg.name;
-        let ident = format_ident!("{}", name);
+        let ident = format_ident!("{}", self.regs[i].ident);
         // Inside its own module, a register's own value type needs no path.
         let value = match &self.regs[i].value {
             ValueType::Own(t) => {
@@ -636,7 +828,7 @@ impl<'a> Model<'a> {
             .iter()
             .map(|&i| {
                 let m = format_ident!("{}", self.regs[i].module);
-                let r = format_ident!("{}", self.regs[i].reg.name);
+                let r = format_ident!("{}", self.regs[i].ident);
                 quote!(crate::#m::#r)
             })
             .collect();
@@ -715,19 +907,30 @@ impl<'a> Model<'a> {
     }
 
     /// A value type for `layout` (and its Prefix views).
+    /// `taken`: the other type names in the module (the register type).
     fn value_type(
         &self,
         ty: &str,
+        taken: &[&str],
         owner: &str,
         layout: &Layout,
         prefixed: &[Layout],
     ) -> TokenStream {
-        let mut out = self.one_value_type(ty, owner, layout, None);
-        for view in prefixed {
+        let names = TypeNames::new(ty, taken, layout, prefixed);
+        let view_methods: Vec<String> = prefixed
+            .iter()
+            .map(|view| {
+                let prefix = view.prefix.as_ref().map_or("", |p| p.name.as_str());
+                format!("as_{}", snake(prefix).trim_start_matches('_'))
+            })
+            .collect();
+        let mut out = self.one_value_type(ty, owner, layout, None, &names.main, &view_methods);
+        for ((view, (view_ty, enums)), method) in
+            prefixed.iter().zip(&names.views).zip(&view_methods)
+        {
             let prefix = view.prefix.as_ref().map_or("", |p| p.name.as_str());
-            let view_ty = format!("{ty}{}", camel(prefix));
-            out.extend(self.one_value_type(&view_ty, owner, view, Some(prefix)));
-            let method = format_ident!("as_{}", snake(prefix));
+            out.extend(self.one_value_type(view_ty, owner, view, Some(prefix), enums, &[]));
+            let method = format_ident!("{}", method);
             let ident = format_ident!("{}", ty);
             let view_ident = format_ident!("{}", view_ty);
             let doc = format!(" The same bits seen through the `{prefix}` layout.");
@@ -743,12 +946,16 @@ impl<'a> Model<'a> {
         out
     }
 
+    /// `enums`: the enum type of each field (`TypeNames`); `methods`: method names taken
+    /// besides the value type's own (its views' `as_*`).
     fn one_value_type(
         &self,
         ty: &str,
         owner: &str,
         layout: &Layout,
         prefix: Option<&str>,
+        enums: &[Option<String>],
+        methods: &[String],
     ) -> TokenStream {
         let ident = format_ident!("{}", ty);
         let view = prefix.map_or(String::new(), |p| format!(" (the `{p}` layout)"));
@@ -766,20 +973,42 @@ impl<'a> Model<'a> {
             " UNKNOWN bits: {}.",
             ranges(layout, |k| matches!(k, EntryKind::Unkn))
         );
+        let mut used: BTreeSet<String> = ["new", "from_bits", "to_bits"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(methods.iter().cloned())
+            .collect();
         let mut methods = Vec::new();
-        let mut enums = Vec::new();
-        let mut used = BTreeSet::from(["new", "from_bits", "to_bits"].map(String::from));
-        let mut used_types = BTreeSet::from([ty.to_string()]);
-        for (entry, field) in layout.fields() {
-            let mut name = snake(&field.name);
-            if !used.insert(name.clone()) {
-                name = format!("{name}_{}", entry.bits.lsb);
-                used.insert(name.clone());
+        let mut enum_types = Vec::new();
+        let mut getters = Vec::new();
+        for ((entry, field), enum_ty) in layout.fields().zip(enums) {
+            // A getter and its `with_*` setter, neither taken (`Type` -> `type_`, `with_type`).
+            let base = snake(&field.name);
+            let mut name = base.clone();
+            let mut n = 1;
+            while used.contains(&name) || used.contains(&setter_name(&name)) {
+                name = match n {
+                    1 => format!("{base}_{}", entry.bits.lsb),
+                    _ => format!("{base}_{}_{n}", entry.bits.lsb),
+                };
+                n += 1;
             }
-            let (m, e) = self.field(owner, entry, field, &name, &mut used_types);
+            used.insert(name.clone());
+            used.insert(setter_name(&name));
+            let (m, e) = self.field(owner, entry, field, &name, enum_ty.as_deref());
             methods.push(m);
-            enums.extend(e);
+            enum_types.extend(e);
+            getters.push(name);
         }
+        // Getters named like the methods some lints expect a partner or a trait for.
+        let mut allow = Vec::new();
+        if getters.iter().any(|g| g == "len") {
+            allow.push(quote!(clippy::len_without_is_empty));
+        }
+        if getters.iter().any(|g| g == "neg" || g == "not") {
+            allow.push(quote!(clippy::should_implement_trait));
+        }
+        let allow = (!allow.is_empty()).then(|| quote!(#[allow(#(#allow),*)]));
         let debug_name = ty;
         quote! {
             #[doc = #doc]
@@ -787,6 +1016,7 @@ impl<'a> Model<'a> {
             #[repr(transparent)]
             pub struct #ident(u64);
 
+            #allow
             impl #ident {
                 #[doc = #res0_doc]
                 pub const RES0: u64 = #res0;
@@ -841,26 +1071,24 @@ impl<'a> Model<'a> {
                 }
             }
 
-            #(#enums)*
+            #(#enum_types)*
         }
     }
 
-    /// The getter and setter of one field, and its enum type if it has one.
+    /// The getter (`name`) and setter of one field, and its enum type (named `enum_ty`) if it
+    /// has one.
     fn field(
         &self,
         owner: &str,
         entry: &Entry,
         field: &Field,
         name: &str,
-        used_types: &mut BTreeSet<String>,
+        enum_ty: Option<&str>,
     ) -> (TokenStream, Option<TokenStream>) {
         let bits = entry.bits;
         let width = bits.width();
         let getter = format_ident!("{}", name);
-        let setter = format_ident!(
-            "with_{}",
-            name.trim_end_matches('_').trim_start_matches('_')
-        );
+        let setter = format_ident!("{}", setter_name(name));
         let range = if bits.msb == bits.lsb {
             format!("bit {}", bits.msb)
         } else {
@@ -955,11 +1183,7 @@ impl<'a> Model<'a> {
                 )
             }
             Some(enumeration) => {
-                let mut enum_ty = camel(&field.name);
-                if !used_types.insert(enum_ty.clone()) {
-                    enum_ty = format!("{enum_ty}{}", bits.lsb);
-                    used_types.insert(enum_ty.clone());
-                }
+                let enum_ty = enum_ty.map_or_else(|| camel(&field.name), str::to_string);
                 let enum_ident = format_ident!("{}", enum_ty);
                 let kind = match enumeration.kind {
                     EnumKind::Plain => "an `Enum` (values compare only for equality)",
@@ -1012,9 +1236,11 @@ impl<'a> Model<'a> {
             field.name,
             self.at(entry.loc)
         );
-        // Named values: one constant each (a second name for a value, or an unusable
-        // spelling, as lenient mode can let through, is left out).
-        let mut names = BTreeSet::new();
+        // Named values: one constant each. Lenient mode lets through values wider than the
+        // field (left out) and names used twice; a name that, as a constant, is already taken
+        // by another value gets the value as a suffix (`a` = 0b10 beside `A` = 0b00 is `A_2`),
+        // one taken by the same value is left out.
+        let mut names: BTreeMap<String, (u64, &str)> = BTreeMap::new();
         let mut consts = Vec::new();
         let mut arms = Vec::new();
         let mut seen_values = BTreeSet::new();
@@ -1022,10 +1248,17 @@ impl<'a> Model<'a> {
             let Some(value) = v.value.filter(|&n| width == 64 || n >> width == 0) else {
                 continue;
             };
-            let cname = constant(&v.name);
-            if !names.insert(cname.clone()) {
-                continue;
+            let mut cname = constant(&v.name);
+            if let Some(&(taken, _)) = names.get(&cname) {
+                if taken == value {
+                    continue;
+                }
+                cname = format!("{cname}_{value}");
+                if names.contains_key(&cname) {
+                    continue;
+                }
             }
+            names.insert(cname.clone(), (value, &v.name));
             let c = format_ident!("{}", cname);
             let lit = binary(value, width);
             let doc = format!(" `{}` = {} ({}).", v.name, v.spelling, self.at(v.loc));
@@ -1038,11 +1271,9 @@ impl<'a> Model<'a> {
                 arms.push(quote!(#lit => Some(#name),));
             }
         }
-        let imp_def = e
-            .values
-            .iter()
-            .any(|v| v.name == "IMP_DEF" && v.value.is_some());
-        let has = |n: &str| e.values.iter().any(|v| v.name == n && v.value.is_some());
+        // `IMP_DEF`, `NI`, `IMP`: constants of those names made from values of those names.
+        let has = |n: &str| names.get(n).is_some_and(|&(_, name)| name == n);
+        let imp_def = has("IMP_DEF");
         let order = match e.kind {
             EnumKind::Plain => TokenStream::new(),
             EnumKind::Signed => {
@@ -1094,11 +1325,13 @@ impl<'a> Model<'a> {
         });
         let debug_name = format!("{owner}.{}", field.name);
         let as_u64 = widen(quote!(self.0), width);
-        let low = hex_min(if width == 64 {
-            u64::MAX
+        // A field as wide as its integer type keeps every bit (`bits & 0xff` upsets clippy).
+        let from_bits = if int_bits(width) == width {
+            quote!(Self(bits))
         } else {
-            (1u64 << width) - 1
-        });
+            let low = hex_min((1u64 << width) - 1);
+            quote!(Self(bits & #low))
+        };
         quote! {
             #[doc = #doc]
             #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -1111,7 +1344,7 @@ impl<'a> Model<'a> {
                 /// The value with these bits (bits above the field's width are dropped).
                 #[inline(always)]
                 pub const fn from_bits(bits: #int) -> Self {
-                    Self(bits & #low)
+                    #from_bits
                 }
 
                 /// The raw bits.
@@ -1165,6 +1398,15 @@ impl<'a> Model<'a> {
     }
 }
 
+/// The setter of the field whose getter is `getter`: `with_` and the name without the `_` added
+/// to keywords and leading digits (`type_` -> `with_type`).
+fn setter_name(getter: &str) -> String {
+    format!(
+        "with_{}",
+        getter.trim_end_matches('_').trim_start_matches('_')
+    )
+}
+
 fn key(e: Encoding) -> u16 {
     (e.op0 as u16) << 14
         | (e.op1 as u16) << 11
@@ -1216,9 +1458,9 @@ fn value_type(regs: &[RegInfo], sets: &[(String, String)], i: usize) -> ValueTyp
     for _ in 0..=regs.len() {
         let reg = regs[at].reg;
         match &reg.body {
-            RegisterBody::Layout(_) if at == i => return ValueType::Own(camel(&reg.name)),
+            RegisterBody::Layout(_) if at == i => return ValueType::Own(regs[at].own_ty.clone()),
             RegisterBody::Layout(_) => {
-                return ValueType::Shared(format!("{}::{}", regs[at].module, camel(&reg.name)))
+                return ValueType::Shared(format!("{}::{}", regs[at].module, regs[at].own_ty))
             }
             RegisterBody::Fields(r) => {
                 return match r.target {
@@ -1375,5 +1617,38 @@ fn ranges(layout: &Layout, want: fn(&EntryKind) -> bool) -> String {
         "none".into()
     } else {
         parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_names_are_read_from_the_runtime() {
+        let names = runtime_names();
+        for name in [
+            "Encoding",
+            "RegisterValue",
+            "SysReg",
+            "Readable",
+            "Writable",
+            "Backend",
+            "write_bits",
+            "Hardware",
+            "RegisterFile",
+            "Nth",
+            "debug_bits",
+            "name_of",
+        ] {
+            assert!(names.contains(name), "{name} missing from {names:?}");
+        }
+    }
+
+    #[test]
+    fn value_type_names_avoid_prelude_and_register_names() {
+        assert_eq!(value_type_name("PMCR_EL0"), "PmcrEl0");
+        assert_eq!(value_type_name("DEFAULT"), "DefaultValue");
+        assert_eq!(value_type_name("Foo"), "FooValue");
     }
 }

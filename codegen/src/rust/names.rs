@@ -57,6 +57,16 @@ pub fn snake(name: &str) -> String {
     }
 }
 
+/// A name used verbatim as a Rust identifier (a register type, `PMCR_EL0`), with a trailing `_`
+/// if it is a keyword (`Self` included).
+pub fn verbatim(name: &str) -> String {
+    if name == "Self" || KEYWORDS.contains(&name) {
+        format!("{name}_")
+    } else {
+        name.to_string()
+    }
+}
+
 /// `PmuVer`: a type name. A name starting with a digit gets a leading `V`.
 pub fn camel(name: &str) -> String {
     let mut s = String::new();
@@ -112,5 +122,8 @@ mod tests {
         assert_eq!(constant("V3P5"), "V3P5");
         assert_eq!(constant("52_BIT"), "_52_BIT");
         assert_eq!(constant("Ignored"), "IGNORED");
+        assert_eq!(verbatim("PMCR_EL0"), "PMCR_EL0");
+        assert_eq!(verbatim("type"), "type_");
+        assert_eq!(verbatim("Self"), "Self_");
     }
 }
