@@ -1,0 +1,193 @@
+//! A physical CPU's side of the partition: what its hardware holds of the guests' counters, so
+//! that loads write only what must change, and the overflow interrupt handler.
+
+use crate::irq::VirtualIrq;
+use crate::plan::Plan;
+use crate::traps::{Ownership, Traps};
+use crate::vcpu::{Residence, VcpuPmu};
+use aarch64_sysregs::{
+    pmu_counters::PmuCounters, Backend, PMCNTENCLR_EL0, PMCNTENSET_EL0, PMINTENCLR_EL1,
+    PMINTENSET_EL1, PMOVSCLR_EL0, PMOVSSET_EL0,
+};
+
+/// One physical CPU's partitioned PMU.
+#[derive(Clone, Debug)]
+pub struct PcpuPmu {
+    id: u16,
+    plan: Plan,
+    keep_resident: bool,
+    /// The vCPU whose state the hardware still holds after its put.
+    resident: Option<u32>,
+    /// Guest-range bits that may be set in PMCNTENSET / PMINTENSET (bits outside are clear).
+    live_cnten: u64,
+    live_inten: u64,
+    /// Whether guest-range bits may be set in PMOVSSET.
+    overflow_maybe: bool,
+}
+
+impl PcpuPmu {
+    /// CPU `id` under `plan`. `keep_resident`: nothing but EL2 code runs on this CPU between
+    /// one vCPU's put and the next load (a bare-metal hypervisor, or a host without EL0/EL1
+    /// software on it). Then a vCPU's state may stay in hardware across its put, because a
+    /// guest counter cannot count at EL2 (its hardware event type never includes EL2), and a
+    /// vCPU returning to this CPU costs no register access. Leave it false for a host that runs
+    /// its own EL0 software (a VHE host's user space), which the guest's counters would count.
+    pub fn new(id: u16, plan: &Plan, keep_resident: bool) -> PcpuPmu {
+        let guests = plan.guests_mask();
+        PcpuPmu {
+            id,
+            plan: *plan,
+            keep_resident,
+            resident: None,
+            // Until the first load, the enables and overflow flags are UNKNOWN.
+            live_cnten: guests,
+            live_inten: guests,
+            overflow_maybe: true,
+        }
+    }
+
+    /// Tells the CPU its PMU is in its reset state as far as the guests' counters go (enables
+    /// and overflow flags clear), e.g. after the hypervisor's own PMU initialisation.
+    pub fn assume_clean(&mut self) {
+        self.live_cnten = 0;
+        self.live_inten = 0;
+        self.overflow_maybe = false;
+    }
+
+    /// The CPU's identifier.
+    pub fn id(&self) -> u16 {
+        self.id
+    }
+
+    /// The trap configuration while the host runs here (see [`Traps::host`]).
+    pub fn host_traps(&self, host_long: bool) -> Traps {
+        Traps::host(&self.plan, host_long)
+    }
+
+    /// The host takes the guests' counters for its own use (e.g. no vCPU will run here for a
+    /// while): forget what the hardware holds.
+    pub fn host_took_guest_counters(&mut self) {
+        self.resident = None;
+        let guests = self.plan.guests_mask();
+        self.live_cnten = guests;
+        self.live_inten = guests;
+        self.overflow_maybe = true;
+    }
+
+    pub(crate) fn keeps_resident(&self) -> bool {
+        self.keep_resident
+    }
+
+    pub(crate) fn holds(&self, vcpu: u32) -> bool {
+        self.resident == Some(vcpu)
+    }
+
+    pub(crate) fn make_resident(&mut self, vcpu: u32) {
+        self.resident = Some(vcpu);
+    }
+
+    pub(crate) fn take_resident(&mut self) {
+        self.resident = None;
+    }
+
+    pub(crate) fn forget_resident(&mut self) {
+        self.resident = None;
+    }
+
+    /// Stops a resident vCPU's counters (one PMCNTENCLR if any is enabled).
+    pub(crate) fn stop_resident<B: Backend>(&mut self, b: &mut B) {
+        self.resident = None;
+        if self.live_cnten != 0 {
+            // SAFETY: disables guest-range counters only.
+            unsafe { b.write::<PMCNTENCLR_EL0>(PmuCounters::from_bits(self.live_cnten)) };
+            self.live_cnten = 0;
+        }
+    }
+
+    /// Sets the guest-range enables to exactly `cnten` / `inten`, writing SET only for bits to
+    /// set and CLR only for bits that may be set and must not be.
+    pub(crate) fn set_enables<B: Backend>(&mut self, b: &mut B, cnten: u64, inten: u64) {
+        // SAFETY (all four): guest-range bits only; a 1 in SET/CLR changes only its own counter.
+        unsafe {
+            let clear = self.live_cnten & !cnten;
+            if clear != 0 {
+                b.write::<PMCNTENCLR_EL0>(PmuCounters::from_bits(clear));
+            }
+            if cnten != 0 {
+                b.write::<PMCNTENSET_EL0>(PmuCounters::from_bits(cnten));
+            }
+            let clear = self.live_inten & !inten;
+            if clear != 0 {
+                b.write::<PMINTENCLR_EL1>(PmuCounters::from_bits(clear));
+            }
+            if inten != 0 {
+                b.write::<PMINTENSET_EL1>(PmuCounters::from_bits(inten));
+            }
+        }
+        self.live_cnten = cnten;
+        self.live_inten = inten;
+    }
+
+    /// Records enables the hardware holds (read back at put).
+    pub(crate) fn note_enables(&mut self, cnten: u64, inten: u64) {
+        self.live_cnten = cnten;
+        self.live_inten = inten;
+    }
+
+    /// Clears every guest-range overflow flag if any may be set (at load).
+    pub(crate) fn clear_guest_overflow<B: Backend>(&mut self, b: &mut B) {
+        if self.overflow_maybe {
+            // SAFETY: guest-range flags only.
+            unsafe { b.write::<PMOVSCLR_EL0>(PmuCounters::from_bits(self.plan.guests_mask())) };
+        }
+        // The loaded guest's counters may overflow from now on.
+        self.overflow_maybe = true;
+    }
+
+    /// Reads and clears the overflow flags of `mask` (at put): what the guest's counters set.
+    pub(crate) fn take_guest_overflow<B: Backend>(&mut self, b: &mut B, mask: u64) -> u64 {
+        let flags = b.read::<PMOVSSET_EL0>().to_bits() & mask;
+        if flags != 0 {
+            // SAFETY: the guest's own flags, now recorded in its vCPU.
+            unsafe { b.write::<PMOVSCLR_EL0>(PmuCounters::from_bits(flags)) };
+        }
+        self.overflow_maybe = false;
+        flags
+    }
+
+    /// The host's PMU overflow interrupt handler's first step. Reads the overflow status,
+    /// clears it in hardware, records the guest's part in the vCPU loaded here (if any), updates
+    /// its virtual interrupt through `irq`, and returns the host's part (interrupt-enabled
+    /// overflows of host counters) for the host's own handler. Guest overflows never reach the
+    /// host's handler, and host overflows never reach a guest.
+    pub fn handle_overflow<B: Backend, I: VirtualIrq>(
+        &mut self,
+        b: &mut B,
+        loaded: Option<&mut VcpuPmu>,
+        irq: &mut I,
+    ) -> u64 {
+        let flags = b.read::<PMOVSSET_EL0>().to_bits();
+        let inten = b.read::<PMINTENSET_EL1>().to_bits();
+        let host = flags & inten & (self.plan.host_mask | self.plan.host_instruction_counter());
+        let here = Residence::Loaded { cpu: self.id };
+        let guest_mask = match &loaded {
+            Some(v) if v.residence == here && v.ownership() == Ownership::Owned => v.mask(),
+            _ => 0,
+        };
+        // Flags of the guests' range that no loaded vCPU owns cannot be anyone's (those
+        // counters do not count outside their guest): clear them too.
+        let guest = flags & self.plan.guests_mask();
+        let clear = host | guest;
+        if clear != 0 {
+            // SAFETY: clears flags that have been taken by their owners.
+            unsafe { b.write::<PMOVSCLR_EL0>(PmuCounters::from_bits(clear)) };
+        }
+        if let Some(v) = loaded {
+            if guest_mask != 0 {
+                v.regs_mut().pmovs |= guest & guest_mask;
+                v.update_irq(b, irq);
+            }
+        }
+        host
+    }
+}

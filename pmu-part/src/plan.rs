@@ -1,0 +1,194 @@
+//! The partition: which counters the guests get, which the host keeps, and whether guests can
+//! use theirs directly.
+
+use crate::counters::{self, CYCLE, INSTRUCTIONS};
+use crate::facts::{FineGrainedTraps, HardwareFacts};
+
+/// How a vCPU's PMU accesses are handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Counters, enables, PMSELR and PMUSERENR are the guest's to use without trapping;
+    /// only event types, filters, overflow status and ID-like registers trap (FEAT_FGT).
+    Direct,
+    /// Every PMU access traps and is emulated (no FEAT_FGT, or no counters on a CPU without
+    /// FEAT_HPMN0). The counting still happens in the guest's hardware counters.
+    Trapped,
+}
+
+/// Why a partition cannot be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanError {
+    /// The CPU has no PMUv3 (PMUVer is NI or IMPLEMENTATION DEFINED).
+    NoPmuV3,
+    /// More counters reserved for the host than the PMU has.
+    TooManyReserved {
+        /// What was asked.
+        reserved: u8,
+        /// PMCR_EL0.N.
+        available: u8,
+    },
+}
+
+impl core::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            PlanError::NoPmuV3 => f.write_str("the CPU has no PMUv3"),
+            PlanError::TooManyReserved {
+                reserved,
+                available,
+            } => write!(
+                f,
+                "{reserved} counters reserved for the host, but the PMU has {available}"
+            ),
+        }
+    }
+}
+
+/// The partition of one CPU's PMU (every CPU of a system should get the same plan).
+///
+/// Event counters `0..guest_counters` and the cycle counter belong to guests (the first range,
+/// below MDCR_EL2.HPMN, enabled by the guest's PMCR_EL0.E); counters `guest_counters..N` to the
+/// host (the second range, enabled by MDCR_EL2.HPME, which stays set so they keep counting while
+/// guests run). The instruction counter stays the host's: guest accesses to it trap and are
+/// refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The hardware this plan is for.
+    pub facts: HardwareFacts,
+    /// G: event counters guests can have (a vCPU may be given fewer).
+    pub guest_counters: u8,
+    /// Whether guests run in [`Mode::Direct`] (given at least one counter or FEAT_HPMN0).
+    pub mode: Mode,
+    /// Event counters the host owns (bits `G..N`). When G is 0 on a CPU without FEAT_HPMN0,
+    /// counter 0 belongs to nobody: MDCR_EL2.HPMN cannot be 0 there, so counter 0 stays in the
+    /// guests' range and the host must not use it.
+    pub host_mask: u64,
+}
+
+impl Plan {
+    /// A plan that keeps `reserved_host` event counters for the host and gives the rest (and
+    /// the cycle counter) to guests.
+    pub fn new(facts: HardwareFacts, reserved_host: u8) -> Result<Plan, PlanError> {
+        if !facts.pmuv3() {
+            return Err(PlanError::NoPmuV3);
+        }
+        let n = facts.counters.min(counters::MAX_EVENT_COUNTERS);
+        if reserved_host > n {
+            return Err(PlanError::TooManyReserved {
+                reserved: reserved_host,
+                available: n,
+            });
+        }
+        let guest_counters = n - reserved_host;
+        let direct = facts.fgt >= FineGrainedTraps::Fgt && (guest_counters > 0 || facts.hpmn0);
+        // HPMN never goes below 1 without FEAT_HPMN0 (0 is CONSTRAINED UNPREDICTABLE there).
+        let hpmn_floor = if facts.hpmn0 { 0 } else { 1 };
+        Ok(Plan {
+            facts,
+            guest_counters,
+            mode: if direct { Mode::Direct } else { Mode::Trapped },
+            host_mask: counters::range(guest_counters.max(hpmn_floor), n),
+        })
+    }
+
+    /// The bits of a vCPU with `counters` event counters: `0..counters` and the cycle counter.
+    pub fn guest_mask(counters: u8) -> u64 {
+        counters::first(counters) | CYCLE
+    }
+
+    /// The bits of every counter guests may have: `0..G` and the cycle counter.
+    pub fn guests_mask(&self) -> u64 {
+        Plan::guest_mask(self.guest_counters)
+    }
+
+    /// The instruction counter, if the CPU has one: always the host's.
+    pub fn host_instruction_counter(&self) -> u64 {
+        if self.facts.instruction_counter {
+            INSTRUCTIONS
+        } else {
+            0
+        }
+    }
+
+    /// The mode a vCPU given `counters` (at most G) runs in: direct needs FEAT_FGT, and at
+    /// least one counter unless the CPU has FEAT_HPMN0.
+    pub fn mode_for(&self, counters: u8) -> Mode {
+        if self.mode == Mode::Direct && (counters > 0 || self.facts.hpmn0) {
+            Mode::Direct
+        } else {
+            Mode::Trapped
+        }
+    }
+
+    /// MDCR_EL2.HPMN for a vCPU with `counters` counters.
+    pub fn hpmn(&self, counters: u8) -> u8 {
+        if counters == 0 && !self.facts.hpmn0 {
+            1
+        } else {
+            counters
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aarch64_sysregs::id_aa64dfr0_el1::PmuVer;
+
+    fn facts(counters: u8, fgt: FineGrainedTraps, hpmn0: bool) -> HardwareFacts {
+        HardwareFacts {
+            counters,
+            pmu_ver: PmuVer::V3P5,
+            hpmn0,
+            fgt,
+            instruction_counter: false,
+        }
+    }
+
+    #[test]
+    fn splits_counters_between_guest_and_host() {
+        let plan = Plan::new(facts(6, FineGrainedTraps::Fgt, false), 2).unwrap();
+        assert_eq!(plan.guest_counters, 4);
+        assert_eq!(plan.mode, Mode::Direct);
+        assert_eq!(plan.guests_mask(), 0b1111 | CYCLE);
+        assert_eq!(plan.host_mask, 0b11_0000);
+        assert_eq!(plan.hpmn(4), 4);
+    }
+
+    #[test]
+    fn no_guest_counters_needs_hpmn0_for_direct_mode() {
+        let without = Plan::new(facts(6, FineGrainedTraps::Fgt, false), 6).unwrap();
+        assert_eq!(without.mode, Mode::Trapped);
+        assert_eq!(without.hpmn(0), 1, "HPMN cannot be 0 without FEAT_HPMN0");
+        assert_eq!(
+            without.host_mask, 0b11_1110,
+            "counter 0 stays out of the host's range"
+        );
+        let with = Plan::new(facts(6, FineGrainedTraps::Fgt, true), 6).unwrap();
+        assert_eq!(with.mode, Mode::Direct);
+        assert_eq!(with.hpmn(0), 0);
+        assert_eq!(with.host_mask, 0b11_1111);
+        assert_eq!(with.guests_mask(), CYCLE);
+    }
+
+    #[test]
+    fn no_fgt_means_trapped() {
+        let plan = Plan::new(facts(6, FineGrainedTraps::None, true), 2).unwrap();
+        assert_eq!(plan.mode, Mode::Trapped);
+        assert_eq!(plan.mode_for(4), Mode::Trapped);
+    }
+
+    #[test]
+    fn invalid_requests_are_errors() {
+        assert_eq!(
+            Plan::new(facts(6, FineGrainedTraps::Fgt, false), 7),
+            Err(PlanError::TooManyReserved {
+                reserved: 7,
+                available: 6
+            })
+        );
+        let mut no_pmu = facts(6, FineGrainedTraps::Fgt, false);
+        no_pmu.pmu_ver = PmuVer::IMP_DEF;
+        assert_eq!(Plan::new(no_pmu, 0), Err(PlanError::NoPmuV3));
+    }
+}
