@@ -187,6 +187,10 @@ impl VcpuPmu {
         let emulation = if trap.is_read {
             self.emulate_read(reg, filter, cpu, b)
         } else {
+            // The controls' hardware values change behind the shadow's back.
+            if matches!(reg, Reg::Pmcr | Reg::Selr | Reg::Userenr) {
+                cpu.forget_controls();
+            }
             self.emulate_write(reg, value, filter, b)
         };
         if matches!(

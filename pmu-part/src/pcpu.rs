@@ -23,6 +23,18 @@ pub struct PcpuPmu {
     live_inten: u64,
     /// Whether guest-range bits may be set in PMOVSSET.
     overflow_maybe: bool,
+    /// What PMSELR_EL0, PMUSERENR_EL0 and PMCR_EL0's control bits hold, when known: a load
+    /// skips writing a value the hardware already has. (Nothing but this core writes them while
+    /// the partition stands; [`PcpuPmu::host_took_guest_counters`] forgets them.)
+    pub(crate) shadow: Shadow,
+}
+
+/// Known hardware values of the guest-owned controls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Shadow {
+    pub pmselr: Option<u64>,
+    pub pmuserenr: Option<u64>,
+    pub pmcr: Option<u64>,
 }
 
 impl PcpuPmu {
@@ -43,6 +55,7 @@ impl PcpuPmu {
             live_cnten: guests,
             live_inten: guests,
             overflow_maybe: true,
+            shadow: Shadow::default(),
         }
     }
 
@@ -72,6 +85,12 @@ impl PcpuPmu {
         self.live_cnten = guests;
         self.live_inten = guests;
         self.overflow_maybe = true;
+        self.shadow = Shadow::default();
+    }
+
+    /// The guest-owned controls may have changed (a guest wrote them while loaded here).
+    pub(crate) fn forget_controls(&mut self) {
+        self.shadow = Shadow::default();
     }
 
     pub(crate) fn keeps_resident(&self) -> bool {

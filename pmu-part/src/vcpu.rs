@@ -249,9 +249,20 @@ impl VcpuPmu {
             let hw = filter.hardware_type(r.pmccfiltr, true, event_bits);
             b.write::<PMCCFILTR_EL0>(PmccfiltrEl0::from_bits(hw));
             b.write::<PMCCNTR_EL0>(PmccntrEl0::from_bits(r.pmccntr));
-            b.write::<PMSELR_EL0>(PmselrEl0::from_bits(r.pmselr));
-            b.write::<PMUSERENR_EL0>(PmuserenrEl0::from_bits(r.pmuserenr));
-            b.write::<PMCR_EL0>(PmcrEl0::from_bits(r.pmcr & pmcr_control(&self.plan)));
+            // The controls: only when the hardware does not hold the value already.
+            let pmcr = r.pmcr & pmcr_control(&self.plan);
+            if cpu.shadow.pmselr != Some(r.pmselr) {
+                b.write::<PMSELR_EL0>(PmselrEl0::from_bits(r.pmselr));
+                cpu.shadow.pmselr = Some(r.pmselr);
+            }
+            if cpu.shadow.pmuserenr != Some(r.pmuserenr) {
+                b.write::<PMUSERENR_EL0>(PmuserenrEl0::from_bits(r.pmuserenr));
+                cpu.shadow.pmuserenr = Some(r.pmuserenr);
+            }
+            if cpu.shadow.pmcr != Some(pmcr) {
+                b.write::<PMCR_EL0>(PmcrEl0::from_bits(pmcr));
+                cpu.shadow.pmcr = Some(pmcr);
+            }
         }
         // Stale overflow flags must not raise an interrupt as soon as the enables are set.
         cpu.clear_guest_overflow(b);
@@ -278,6 +289,7 @@ impl VcpuPmu {
             if self.regs.pmuserenr != 0 {
                 // SAFETY: PMUSERENR_EL0 back to the host's (no EL0 access).
                 unsafe { b.write::<PMUSERENR_EL0>(PmuserenrEl0::from_bits(0)) };
+                cpu.shadow.pmuserenr = Some(0);
             }
             self.residence = Residence::Saved;
         }
@@ -295,6 +307,9 @@ impl VcpuPmu {
         r.pmselr = b.read::<PMSELR_EL0>().to_bits();
         r.pmuserenr = b.read::<PMUSERENR_EL0>().to_bits();
         r.pmcr = b.read::<PMCR_EL0>().to_bits() & control;
+        cpu.shadow.pmselr = Some(r.pmselr);
+        cpu.shadow.pmuserenr = Some(r.pmuserenr);
+        cpu.shadow.pmcr = Some(r.pmcr);
         r.pmcnten = b.read::<PMCNTENSET_EL0>().to_bits() & self.mask;
         r.pminten = b.read::<PMINTENSET_EL1>().to_bits() & self.mask;
         cpu.note_enables(r.pmcnten, r.pminten);
