@@ -6,14 +6,14 @@ use crate::filter::EventFilter;
 use crate::irq::VirtualIrq;
 use crate::pcpu::PcpuPmu;
 use crate::traps::Ownership;
-use crate::vcpu::VcpuPmu;
+use crate::vcpu::{pmcr_control, VcpuPmu};
 use aarch64_sysregs::{
-    pmcr_el0::PmcrEl0, pmevcntrx_el0::PmevcntrxEl0, pmu_counters::PmuCounters, Backend, Encoding,
-    PMEVCNTRn_EL0, PMEVTYPERn_EL0, PmccntrEl0, PmselrEl0, PmswincEl0, PmuserenrEl0, SysReg,
-    PMCCFILTR_EL0, PMCCNTR_EL0, PMCEID0_EL0, PMCEID1_EL0, PMCNTENCLR_EL0, PMCNTENSET_EL0, PMCR_EL0,
-    PMECR_EL1, PMIAR_EL1, PMICFILTR_EL0, PMICNTR_EL0, PMINTENCLR_EL1, PMINTENSET_EL1, PMMIR_EL1,
-    PMOVSCLR_EL0, PMOVSSET_EL0, PMSELR_EL0, PMSSCR_EL1, PMSWINC_EL0, PMUACR_EL1, PMUSERENR_EL0,
-    PMXEVCNTR_EL0, PMXEVTYPER_EL0, PMZR_EL0,
+    pmcr_el0::PmcrEl0, pmevcntrx_el0::PmevcntrxEl0, pmevtyperx_el0::PmevtyperxEl0,
+    pmu_counters::PmuCounters, Backend, Encoding, PMEVCNTRn_EL0, PMEVTYPERn_EL0, PmccntrEl0,
+    PmselrEl0, PmuserenrEl0, SysReg, PMCCFILTR_EL0, PMCCNTR_EL0, PMCEID0_EL0, PMCEID1_EL0,
+    PMCNTENCLR_EL0, PMCNTENSET_EL0, PMCR_EL0, PMECR_EL1, PMIAR_EL1, PMICFILTR_EL0, PMICNTR_EL0,
+    PMINTENCLR_EL1, PMINTENSET_EL1, PMMIR_EL1, PMOVSCLR_EL0, PMOVSSET_EL0, PMSELR_EL0, PMSSCR_EL1,
+    PMSWINC_EL0, PMUACR_EL1, PMUSERENR_EL0, PMXEVCNTR_EL0, PMXEVTYPER_EL0, PMZR_EL0,
 };
 
 /// A trapped MSR/MRS (ESR_ELx.EC == 0x18), decoded.
@@ -25,6 +25,10 @@ pub struct SysRegTrap {
     pub rt: u8,
     /// MRS (a read) rather than MSR.
     pub is_read: bool,
+    /// The access came from EL0 (SPSR_EL2.M[3:2] is 0): ESR_EL2 does not say, so
+    /// [`SysRegTrap::from_esr`] takes EL1; set it with [`SysRegTrap::at_el0`]. Only a
+    /// software increment depends on it (the counters' filters decide whether it counts).
+    pub el0: bool,
 }
 
 impl SysRegTrap {
@@ -41,7 +45,13 @@ impl SysRegTrap {
             encoding: Encoding::from_iss(iss),
             rt: ((iss >> 5) & 0x1f) as u8,
             is_read: iss & 1 == 1,
+            el0: false,
         })
+    }
+
+    /// The same access, made from EL0 if `el0`.
+    pub const fn at_el0(self, el0: bool) -> SysRegTrap {
+        SysRegTrap { el0, ..self }
     }
 }
 
@@ -191,11 +201,11 @@ impl VcpuPmu {
             if matches!(reg, Reg::Pmcr | Reg::Selr | Reg::Userenr) {
                 cpu.forget_controls();
             }
-            self.emulate_write(reg, value, filter, b)
+            self.emulate_write(reg, value, trap.el0, filter, b)
         };
         if matches!(
             reg,
-            Reg::OvsSet | Reg::OvsClr | Reg::IntenSet | Reg::IntenClr | Reg::Pmcr
+            Reg::OvsSet | Reg::OvsClr | Reg::IntenSet | Reg::IntenClr | Reg::Pmcr | Reg::Swinc
         ) {
             self.update_irq(b, irq);
         }
@@ -262,6 +272,7 @@ impl VcpuPmu {
         &mut self,
         reg: Reg,
         value: u64,
+        el0: bool,
         filter: &EventFilter,
         b: &mut B,
     ) -> Emulation {
@@ -283,16 +294,9 @@ impl VcpuPmu {
                     if v.c() {
                         b.write::<PMCCNTR_EL0>(PmccntrEl0::from_bits(0));
                     }
-                    let control = PmcrEl0::from_bits(0)
-                        .with_e(true)
-                        .with_d(true)
-                        .with_x(true)
-                        .with_dp(true)
-                        .with_lc(true)
-                        .with_lp(self.plan().facts.pmuv3p5())
-                        .to_bits();
-                    let kept = b.read::<PMCR_EL0>().to_bits() & !control;
-                    b.write::<PMCR_EL0>(PmcrEl0::from_bits(kept | value & control));
+                    // Every writable bit but P and C (N is read-only).
+                    let control = pmcr_control(self.plan());
+                    b.write::<PMCR_EL0>(PmcrEl0::from_bits(value & control));
                 }
                 Reg::CntenSet if bits.to_bits() != 0 => b.write::<PMCNTENSET_EL0>(bits),
                 Reg::CntenClr if bits.to_bits() != 0 => b.write::<PMCNTENCLR_EL0>(bits),
@@ -300,13 +304,18 @@ impl VcpuPmu {
                 Reg::IntenClr if bits.to_bits() != 0 => b.write::<PMINTENCLR_EL1>(bits),
                 Reg::CntenSet | Reg::CntenClr | Reg::IntenSet | Reg::IntenClr => {}
                 Reg::OvsSet => self.regs_mut().pmovs |= value & mask,
-                Reg::OvsClr => self.regs_mut().pmovs &= !(value & mask),
-                Reg::Swinc => {
-                    let inc = value & self.event_mask();
-                    if inc != 0 {
-                        b.write::<PMSWINC_EL0>(PmswincEl0::from_bits(inc));
+                Reg::OvsClr => {
+                    let clear = value & mask;
+                    self.regs_mut().pmovs &= !clear;
+                    // An overflow the hardware still holds (its interrupt off, so not yet
+                    // taken) is cleared too, or it would come back at the next fold.
+                    if clear != 0 {
+                        b.write::<PMOVSCLR_EL0>(PmuCounters::from_bits(clear));
                     }
                 }
+                // A PMSWINC_EL0 write at EL2 counts at EL2, where guest counters do not: the
+                // increment is done here, as the guest's counters would have done it.
+                Reg::Swinc => self.software_increment(value & self.event_mask(), el0, b),
                 Reg::Selr => b.write::<PMSELR_EL0>(PmselrEl0::from_bits(value)),
                 Reg::Ccntr => b.write::<PMCCNTR_EL0>(PmccntrEl0::from_bits(value)),
                 Reg::Ccfiltr => self.write_event_type(31, value, filter, b),
@@ -333,6 +342,90 @@ impl VcpuPmu {
         Emulation::Written
     }
 }
+
+/// Whether a counter with hardware event type `hw` counts at EL0 (`el0`) or EL1, in
+/// Non-secure state: U must equal NSU at EL0, P equal NSK at EL1 (NSK and NSU read as 0 where
+/// EL3 is not implemented, so U and P alone then).
+fn counts_at(hw: PmevtyperxEl0, el0: bool) -> bool {
+    if el0 {
+        hw.u() == hw.nsu()
+    } else {
+        hw.p() == hw.nsk()
+    }
+}
+
+impl VcpuPmu {
+    /// A guest's PMSWINC_EL0 write of `inc` (already limited to its event counters), from EL0
+    /// or EL1: each selected counter that is enabled (PMCR_EL0.E and PMCNTENSET_EL0) and whose
+    /// hardware event type is SW_INCR, not filtered at that level (the event filter's denial
+    /// is in those types), counts one; an overflow sets the vCPU's overflow flag, and an odd
+    /// counter of type CHAIN above an overflowing even one counts that overflow.
+    fn software_increment<B: Backend>(&mut self, inc: u64, el0: bool, b: &mut B) {
+        if inc == 0 {
+            return;
+        }
+        let pmcr = b.read::<PMCR_EL0>();
+        if !pmcr.e() {
+            return;
+        }
+        let enabled = b.read::<PMCNTENSET_EL0>().to_bits() & self.event_mask();
+        let long = self.plan().facts.pmuv3p5() && pmcr.lp();
+        let event_mask: u16 = if self.plan().facts.pmuv3p1() {
+            0xffff
+        } else {
+            0x3ff
+        };
+        let counting = |b: &mut B, i: u8, event: u16| {
+            enabled >> i & 1 == 1
+                && PMEVTYPERn_EL0::read(b, usize::from(i))
+                    .is_some_and(|t| t.evt_count() & event_mask == event && counts_at(t, el0))
+        };
+        let mut overflows = 0u64;
+        for i in counters::event_counters(inc) {
+            if counting(b, i, SW_INCR) && increment(b, i, long) {
+                overflows |= 1 << i;
+            }
+        }
+        for i in counters::event_counters(overflows) {
+            let odd = i + 1;
+            if i % 2 == 0
+                && odd < self.counters()
+                && counting(b, odd, CHAIN)
+                && increment(b, odd, long)
+            {
+                overflows |= 1 << odd;
+            }
+        }
+        self.regs_mut().pmovs |= overflows;
+    }
+}
+
+/// Adds one to event counter `i`; whether it overflowed (at bit 63 if `long`, else bit 31).
+fn increment<B: Backend>(b: &mut B, i: u8, long: bool) -> bool {
+    let Some(old) = PMEVCNTRn_EL0::read(b, usize::from(i)).map(|v| v.to_bits()) else {
+        return false;
+    };
+    let overflow = if long {
+        old == u64::MAX
+    } else {
+        old & 0xffff_ffff == 0xffff_ffff
+    };
+    // SAFETY: one of the guest's own counters. Before FEAT_PMUv3p5 the counter is 32 bits
+    // wide and the hardware drops bit 32.
+    unsafe {
+        PMEVCNTRn_EL0::write(
+            b,
+            usize::from(i),
+            PmevcntrxEl0::from_bits(old.wrapping_add(1)),
+        )
+    };
+    overflow
+}
+
+/// The SW_INCR event, counted by PMSWINC_EL0 writes.
+const SW_INCR: u16 = 0x00;
+/// The CHAIN event: an odd counter counting the overflows of the even one below it.
+const CHAIN: u16 = 0x1e;
 
 /// PMCEID0/1_EL0 with the events the filter denies cleared: a guest is not told it can count
 /// what it cannot.
@@ -373,6 +466,8 @@ mod tests {
         assert_eq!(t.encoding, PMCR_EL0::ENCODING);
         assert_eq!(t.rt, 3);
         assert!(t.is_read);
+        assert!(!t.el0, "ESR_EL2 does not say: EL1 until told");
+        assert!(t.at_el0(true).el0);
         assert_eq!(
             SysRegTrap::from_esr(0x16 << 26),
             None,

@@ -32,10 +32,11 @@ pub struct HardwareFacts {
 }
 
 impl HardwareFacts {
-    /// Reads the facts (4 register reads). Must run at EL2: at EL1, PMCR_EL0.N reads as
-    /// MDCR_EL2.HPMN, not as the number of counters.
+    /// Reads the facts (4 register reads; 3 without PMUv3, whose PMCR_EL0 is UNDEFINED). Must
+    /// run at EL2: at EL1, PMCR_EL0.N reads as MDCR_EL2.HPMN, not as the number of counters.
     pub fn read<B: Backend>(b: &mut B) -> HardwareFacts {
         let dfr0 = b.read::<ID_AA64DFR0_EL1>();
+        let pmu_ver = dfr0.pmu_ver();
         let dfr1 = b.read::<ID_AA64DFR1_EL1>();
         let mmfr0 = b.read::<ID_AA64MMFR0_EL1>();
         let fgt = if mmfr0.fgt().at_least(Fgt::FGT2) {
@@ -46,8 +47,12 @@ impl HardwareFacts {
             FineGrainedTraps::None
         };
         HardwareFacts {
-            counters: b.read::<PMCR_EL0>().n(),
-            pmu_ver: dfr0.pmu_ver(),
+            counters: if pmu_ver.is_implemented() {
+                b.read::<PMCR_EL0>().n()
+            } else {
+                0
+            },
+            pmu_ver,
             hpmn0: dfr0.hpmn0().is_implemented(),
             fgt,
             instruction_counter: dfr1.pmicntr().is_implemented(),
@@ -67,5 +72,15 @@ impl HardwareFacts {
     /// FEAT_PMUv3p5: 64-bit event counters (PMCR_EL0.LP, MDCR_EL2.HLP), MDCR_EL2.HCCD.
     pub fn pmuv3p5(&self) -> bool {
         self.pmu_ver.at_least(PmuVer::V3P5)
+    }
+
+    /// FEAT_PMUv3p7: PMCR_EL0.FZO (freeze on overflow).
+    pub fn pmuv3p7(&self) -> bool {
+        self.pmu_ver.at_least(PmuVer::V3P7)
+    }
+
+    /// FEAT_PMUv3p9: PMZR_EL0, PMUACR_EL1, PMUSERENR_EL0.UEN.
+    pub fn pmuv3p9(&self) -> bool {
+        self.pmu_ver.at_least(PmuVer::V3P9)
     }
 }

@@ -51,6 +51,8 @@ impl EventFilter {
     /// The hardware value for a guest's PMEVTYPER<n>_EL0 (`cycle` false) or PMCCFILTR_EL0
     /// (`cycle` true, whose event is CPU_CYCLES) value `guest`:
     /// - NSH cleared: a guest counter never counts at EL2;
+    /// - MT cleared (FEAT_MTPMU): never another PE's events either (a sibling thread may be
+    ///   running the host or another VM);
     /// - M set to the opposite of P: never at EL3 either (EL3 counts only when M equals P);
     /// - Secure and Realm EL2 bits (SH, RLK, RLU, RLH) cleared: a Non-secure guest has none;
     /// - a denied event gets P and U set and NSK, NSU clear, so it counts at no EL
@@ -66,6 +68,7 @@ impl EventFilter {
         };
         let mut hw = v
             .with_nsh(false)
+            .with_mt(false)
             .with_sh(false)
             .with_rlk(false)
             .with_rlu(false)

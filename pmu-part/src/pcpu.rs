@@ -6,8 +6,8 @@ use crate::plan::Plan;
 use crate::traps::{Ownership, Traps};
 use crate::vcpu::{Residence, VcpuPmu};
 use aarch64_sysregs::{
-    pmu_counters::PmuCounters, Backend, PMCNTENCLR_EL0, PMCNTENSET_EL0, PMINTENCLR_EL1,
-    PMINTENSET_EL1, PMOVSCLR_EL0, PMOVSSET_EL0,
+    pmu_counters::PmuCounters, Backend, PmselrEl0, PmuserenrEl0, PMCNTENCLR_EL0, PMCNTENSET_EL0,
+    PMINTENCLR_EL1, PMINTENSET_EL1, PMOVSCLR_EL0, PMOVSSET_EL0, PMSELR_EL0, PMUSERENR_EL0,
 };
 
 /// One physical CPU's partitioned PMU.
@@ -59,12 +59,15 @@ impl PcpuPmu {
         }
     }
 
-    /// Tells the CPU its PMU is in its reset state as far as the guests' counters go (enables
-    /// and overflow flags clear), e.g. after the hypervisor's own PMU initialisation.
+    /// Tells the CPU its PMU is in its reset state as far as the guests go (the enables and
+    /// overflow flags of the guests' counters clear, PMUSERENR_EL0 and PMSELR_EL0 zero), e.g.
+    /// after the hypervisor's own PMU initialisation.
     pub fn assume_clean(&mut self) {
         self.live_cnten = 0;
         self.live_inten = 0;
         self.overflow_maybe = false;
+        self.shadow.pmuserenr = Some(0);
+        self.shadow.pmselr = Some(0);
     }
 
     /// The CPU's identifier.
@@ -120,6 +123,29 @@ impl PcpuPmu {
             // SAFETY: disables guest-range counters only.
             unsafe { b.write::<PMCNTENCLR_EL0>(PmuCounters::from_bits(self.live_cnten)) };
             self.live_cnten = 0;
+        }
+    }
+
+    /// Takes EL0's PMU access away (PMUSERENR_EL0 = 0) unless the hardware is known to have
+    /// none already.
+    pub(crate) fn deny_el0<B: Backend>(&mut self, b: &mut B) {
+        if self.shadow.pmuserenr != Some(0) {
+            // SAFETY: PMUSERENR_EL0 only restricts EL0.
+            unsafe { b.write::<PMUSERENR_EL0>(PmuserenrEl0::from_bits(0)) };
+            self.shadow.pmuserenr = Some(0);
+        }
+    }
+
+    /// Gives the guest-owned controls that the CPU consults before trapping a guest's access
+    /// their reset values, for a guest whose every PMU access traps: PMUSERENR_EL0 (EL0 access)
+    /// and PMSELR_EL0 (a selector at or above N makes PMXEVCNTR/PMXEVTYPER UNDEFINED before any
+    /// trap). Nothing is written where the hardware is known to hold 0.
+    pub(crate) fn reset_pretrap_controls<B: Backend>(&mut self, b: &mut B) {
+        self.deny_el0(b);
+        if self.shadow.pmselr != Some(0) {
+            // SAFETY: the selector of the guest about to run.
+            unsafe { b.write::<PMSELR_EL0>(PmselrEl0::from_bits(0)) };
+            self.shadow.pmselr = Some(0);
         }
     }
 

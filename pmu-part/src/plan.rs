@@ -10,8 +10,9 @@ pub enum Mode {
     /// Counters, enables, PMSELR and PMUSERENR are the guest's to use without trapping;
     /// only event types, filters, overflow status and ID-like registers trap (FEAT_FGT).
     Direct,
-    /// Every PMU access traps and is emulated (no FEAT_FGT, or no counters on a CPU without
-    /// FEAT_HPMN0). The counting still happens in the guest's hardware counters.
+    /// Every PMU access traps and is emulated (no FEAT_FGT; no FEAT_FGT2 on a CPU with the
+    /// instruction counter or FEAT_PMUv3p9; or no counters on a CPU without FEAT_HPMN0). The
+    /// counting still happens in the guest's hardware counters.
     Trapped,
 }
 
@@ -57,7 +58,8 @@ pub struct Plan {
     pub facts: HardwareFacts,
     /// G: event counters guests can have (a vCPU may be given fewer).
     pub guest_counters: u8,
-    /// Whether guests run in [`Mode::Direct`] (given at least one counter or FEAT_HPMN0).
+    /// Whether guests run in [`Mode::Direct`] (FEAT_FGT, and FEAT_FGT2 where there are
+    /// registers only it can trap; at least one counter or FEAT_HPMN0).
     pub mode: Mode,
     /// Event counters the host owns (bits `G..N`). When G is 0 on a CPU without FEAT_HPMN0,
     /// counter 0 belongs to nobody: MDCR_EL2.HPMN cannot be 0 there, so counter 0 stays in the
@@ -80,7 +82,15 @@ impl Plan {
             });
         }
         let guest_counters = n - reserved_host;
-        let direct = facts.fgt >= FineGrainedTraps::Fgt && (guest_counters > 0 || facts.hpmn0);
+        // PMICNTR_EL0/PMICFILTR_EL0 (the host's instruction counter) and FEAT_PMUv3p9's
+        // PMZR_EL0/PMUACR_EL1 have fine-grained traps only in FEAT_FGT2: without it, only
+        // MDCR_EL2.TPM keeps a guest from them.
+        let fgt_needed = if facts.instruction_counter || facts.pmuv3p9() {
+            FineGrainedTraps::Fgt2
+        } else {
+            FineGrainedTraps::Fgt
+        };
+        let direct = facts.fgt >= fgt_needed && (guest_counters > 0 || facts.hpmn0);
         // HPMN never goes below 1 without FEAT_HPMN0 (0 is CONSTRAINED UNPREDICTABLE there).
         let hpmn_floor = if facts.hpmn0 { 0 } else { 1 };
         Ok(Plan {
@@ -120,10 +130,12 @@ impl Plan {
         }
     }
 
-    /// MDCR_EL2.HPMN for a vCPU with `counters` counters.
+    /// MDCR_EL2.HPMN for a vCPU with `counters` counters: at least 1 without FEAT_HPMN0, and
+    /// never above N (a PMU with no event counter keeps HPMN at N = 0, its reset value).
     pub fn hpmn(&self, counters: u8) -> u8 {
+        let n = self.facts.counters.min(counters::MAX_EVENT_COUNTERS);
         if counters == 0 && !self.facts.hpmn0 {
-            1
+            n.min(1)
         } else {
             counters
         }

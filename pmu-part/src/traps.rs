@@ -13,9 +13,10 @@ use aarch64_sysregs::{Hdfgrtr2El2, HdfgrtrEl2, Hdfgwtr2El2, HdfgwtrEl2, MdcrEl2}
 pub struct Traps {
     /// MDCR_EL2's PMU fields (HPMN, TPMCR, TPM, HPME, HPMD, HCCD, HLP); the rest zero.
     pub mdcr: MdcrEl2,
-    /// HDFGRTR_EL2's PMU bits (positive polarity: 1 traps).
+    /// HDFGRTR_EL2's PMU bits (positive polarity: 1 traps). Only for a CPU with FEAT_FGT
+    /// (without it the register is UNDEFINED and MDCR_EL2.TPM traps everything).
     pub hdfgrtr: HdfgrtrEl2,
-    /// HDFGWTR_EL2's PMU bits.
+    /// HDFGWTR_EL2's PMU bits (FEAT_FGT).
     pub hdfgwtr: HdfgwtrEl2,
     /// HDFGRTR2_EL2's PMU bits (negative polarity: 0 traps), with FEAT_FGT2.
     pub hdfgrtr2: Option<Hdfgrtr2El2>,

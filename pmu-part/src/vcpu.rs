@@ -93,21 +93,27 @@ pub struct VcpuPmu {
     irq_level: bool,
 }
 
-/// PMCR_EL0 bits a guest can set and the switch carries: E, D, X, DP, LC, and LP with
-/// FEAT_PMUv3p5. P and C are actions (reset counters), never state.
-fn pmcr_control(plan: &Plan) -> u64 {
+/// PMCR_EL0 bits a guest can set and the switch carries: E, D, X, DP, LC, LP with
+/// FEAT_PMUv3p5 and FZO with FEAT_PMUv3p7 (every writable bit: the hardware holds no other
+/// guest state that a load would have to replace). P and C are actions (reset counters),
+/// never state.
+pub(crate) fn pmcr_control(plan: &Plan) -> u64 {
     let bits = PmcrEl0::from_bits(0)
         .with_e(true)
         .with_d(true)
         .with_x(true)
         .with_dp(true)
         .with_lc(true)
-        .with_lp(plan.facts.pmuv3p5());
+        .with_lp(plan.facts.pmuv3p5())
+        .with_fzo(plan.facts.pmuv3p7());
     bits.to_bits()
 }
 
 /// The writable bits of an event-type register (its RES0 bits cleared).
 const TYPE_BITS: u64 = !PmevtyperxEl0::RES0;
+
+/// The writable bits of PMCCFILTR_EL0 (no event number: its bits 15:0 are RES0).
+const CYCLE_FILTER_BITS: u64 = !PmccfiltrEl0::RES0;
 
 impl VcpuPmu {
     /// A vCPU with `counters` event counters (at most the plan's G) and the cycle counter, in
@@ -205,10 +211,15 @@ impl VcpuPmu {
 
     /// Loads the vCPU's PMU state on `cpu`, before entering the guest.
     ///
-    /// Untouched vCPU: no access (unless another vCPU's counters are resident and enabled: one
-    /// PMCNTENCLR stops them). Same vCPU returning to the CPU it left its state on: no access.
+    /// Untouched vCPU: no access, unless another vCPU's state is in the hardware: then one
+    /// PMCNTENCLR stops its counters if any is enabled, and PMUSERENR and PMSELR get their
+    /// reset 0 if they may hold something else. Same vCPU returning to the CPU it left its
+    /// state on: no access.
     /// Otherwise: its event types (filtered) and counters, PMSELR, PMUSERENR, PMCR without
     /// P and C, and only the enable bits that must change.
+    ///
+    /// `filter` must be the same at every load and trap of a vCPU (fix it before the vCPU
+    /// first runs, as KVM does): a vCPU returning to its resident state does not re-apply it.
     pub fn load<B: Backend>(&mut self, cpu: &mut PcpuPmu, filter: &EventFilter, b: &mut B) {
         let here = cpu.id();
         if matches!(self.residence, Residence::Loaded { .. }) {
@@ -216,8 +227,11 @@ impl VcpuPmu {
         }
         if self.ownership == Ownership::Untouched {
             // Its guest cannot reach the PMU (everything traps), but the hardware may still
-            // run a resident vCPU's counters, which must not count this guest.
+            // run another vCPU's counters, which must not count this guest, and hold that
+            // vCPU's PMUSERENR_EL0 and PMSELR_EL0, which the CPU checks before any trap to
+            // EL2: this guest must meet its own (reset) values.
             cpu.stop_resident(b);
+            cpu.reset_pretrap_controls(b);
             self.residence = Residence::Loaded { cpu: here };
             return;
         }
@@ -286,11 +300,8 @@ impl VcpuPmu {
             self.residence = Residence::Resident { cpu: cpu.id() };
         } else {
             cpu.set_enables(b, 0, 0);
-            if self.regs.pmuserenr != 0 {
-                // SAFETY: PMUSERENR_EL0 back to the host's (no EL0 access).
-                unsafe { b.write::<PMUSERENR_EL0>(PmuserenrEl0::from_bits(0)) };
-                cpu.shadow.pmuserenr = Some(0);
-            }
+            // PMUSERENR_EL0 back to the host's: no EL0 access.
+            cpu.deny_el0(b);
             self.residence = Residence::Saved;
         }
     }
@@ -363,13 +374,14 @@ impl VcpuPmu {
         b: &mut B,
     ) {
         let event_bits = if self.plan.facts.pmuv3p1() { 16 } else { 10 };
-        let value = value & TYPE_BITS;
         if index == 31 {
+            let value = value & CYCLE_FILTER_BITS;
             self.regs.pmccfiltr = value;
             let hw = filter.hardware_type(value, true, event_bits);
             // SAFETY: the guest's own cycle-counter filter, made safe by the filter.
             unsafe { b.write::<PMCCFILTR_EL0>(PmccfiltrEl0::from_bits(hw)) };
         } else if index < self.counters {
+            let value = value & TYPE_BITS;
             self.regs.pmevtyper[usize::from(index)] = value;
             let hw = filter.hardware_type(value, false, event_bits);
             // SAFETY: one of the guest's own counters.
