@@ -2,7 +2,8 @@
 //!
 //! - `regen`: regenerate every committed generated file from the database.
 //! - `test`:  every check CI runs (format, clippy, all tests, the bounded fuzz run).
-//! - `bench`: print the benchmark figures quoted in README.md.
+//! - `bench [c-header|crates]`: print the benchmark figures quoted in README.md (both tables, or
+//!   one: the C header generator, or the register crates and their regeneration).
 
 mod bench;
 
@@ -16,7 +17,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <regen|test|bench>");
+            eprintln!("usage: cargo xtask <regen|test|bench [c-header|crates]>");
             return ExitCode::from(2);
         }
     };
