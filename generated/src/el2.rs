@@ -10,7 +10,7 @@
 pub mod mdcr_el2 {
     /// The register `MDCR_EL2` (S3_4_C1_C1_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct MDCR_EL2;
     impl crate::SysReg for MDCR_EL2 {
         const NAME: &'static str = "MDCR_EL2";
@@ -69,7 +69,7 @@ pub mod mdcr_el2 {
         }
     }
     /// A value of `MDCR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct MdcrEl2(u64);
     impl MdcrEl2 {
@@ -364,7 +364,7 @@ pub use mdcr_el2::{MDCR_EL2, MdcrEl2};
 pub mod hdfgrtr_el2 {
     /// The register `HDFGRTR_EL2` (S3_4_C3_C1_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct HDFGRTR_EL2;
     impl crate::SysReg for HDFGRTR_EL2 {
         const NAME: &'static str = "HDFGRTR_EL2";
@@ -423,7 +423,7 @@ pub mod hdfgrtr_el2 {
         }
     }
     /// A value of `HDFGRTR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct HdfgrtrEl2(u64);
     impl HdfgrtrEl2 {
@@ -1048,7 +1048,7 @@ pub use hdfgrtr_el2::{HDFGRTR_EL2, HdfgrtrEl2};
 pub mod hdfgwtr_el2 {
     /// The register `HDFGWTR_EL2` (S3_4_C3_C1_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct HDFGWTR_EL2;
     impl crate::SysReg for HDFGWTR_EL2 {
         const NAME: &'static str = "HDFGWTR_EL2";
@@ -1107,7 +1107,7 @@ pub mod hdfgwtr_el2 {
         }
     }
     /// A value of `HDFGWTR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct HdfgwtrEl2(u64);
     impl HdfgwtrEl2 {
@@ -1662,7 +1662,7 @@ pub use hdfgwtr_el2::{HDFGWTR_EL2, HdfgwtrEl2};
 pub mod hdfgrtr2_el2 {
     /// The register `HDFGRTR2_EL2` (S3_4_C3_C1_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct HDFGRTR2_EL2;
     impl crate::SysReg for HDFGRTR2_EL2 {
         const NAME: &'static str = "HDFGRTR2_EL2";
@@ -1721,7 +1721,7 @@ pub mod hdfgrtr2_el2 {
         }
     }
     /// A value of `HDFGRTR2_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Hdfgrtr2El2(u64);
     impl Hdfgrtr2El2 {
@@ -2016,7 +2016,7 @@ pub use hdfgrtr2_el2::{HDFGRTR2_EL2, Hdfgrtr2El2};
 pub mod hdfgwtr2_el2 {
     /// The register `HDFGWTR2_EL2` (S3_4_C3_C1_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct HDFGWTR2_EL2;
     impl crate::SysReg for HDFGWTR2_EL2 {
         const NAME: &'static str = "HDFGWTR2_EL2";
@@ -2075,7 +2075,7 @@ pub mod hdfgwtr2_el2 {
         }
     }
     /// A value of `HDFGWTR2_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Hdfgwtr2El2(u64);
     impl Hdfgwtr2El2 {
@@ -2350,7 +2350,7 @@ pub use hdfgwtr2_el2::{HDFGWTR2_EL2, Hdfgwtr2El2};
 pub mod hcr_el2 {
     /// The register `HCR_EL2` (S3_4_C1_C1_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct HCR_EL2;
     impl crate::SysReg for HCR_EL2 {
         const NAME: &'static str = "HCR_EL2";
@@ -2409,7 +2409,7 @@ pub mod hcr_el2 {
         }
     }
     /// A value of `HCR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct HcrEl2(u64);
     impl HcrEl2 {
@@ -3041,7 +3041,7 @@ pub mod hcr_el2 {
     /// The values of `HCR_EL2.BSU` (sysreg-db/data/el2.sysreg:307). Values the database does not
     /// name are kept as they are. Ordered as an unsigned number (a higher value implements more):
     /// use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Bsu(u8);
     impl Bsu {
@@ -3083,7 +3083,7 @@ pub mod hcr_el2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "HCR_EL2.BSU", self.0 as u64),
+                None => crate::debug_bits(f, "Bsu", self.0 as u64),
             }
         }
     }
@@ -3094,7 +3094,7 @@ pub use hcr_el2::{HCR_EL2, HcrEl2, Bsu};
 pub mod sctlr_el2 {
     /// The register `SCTLR_EL2` (S3_4_C1_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct SCTLR_EL2;
     impl crate::SysReg for SCTLR_EL2 {
         const NAME: &'static str = "SCTLR_EL2";
@@ -3153,7 +3153,7 @@ pub mod sctlr_el2 {
         }
     }
     /// A value of `SCTLR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct SctlrEl2(u64);
     impl SctlrEl2 {
@@ -3735,7 +3735,7 @@ pub mod sctlr_el2 {
     }
     /// The values of `SCTLR_EL2.TCF` (sysreg-db/data/el2.sysreg:348). Values the database does not
     /// name are kept as they are. Its values have no order: compare them for equality.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Tcf(u8);
     impl Tcf {
@@ -3772,60 +3772,19 @@ pub mod sctlr_el2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "SCTLR_EL2.TCF", self.0 as u64),
+                None => crate::debug_bits(f, "Tcf", self.0 as u64),
             }
         }
     }
-    /// The values of `SCTLR_EL2.TCF0` (sysreg-db/data/el2.sysreg:354). Values the database does not
-    /// name are kept as they are. Its values have no order: compare them for equality.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Tcf0(u8);
-    impl Tcf0 {
-        /// `NONE` = 0b00 (sysreg-db/data/el2.sysreg:355).
-        pub const NONE: Self = Self(0b00);
-        /// `SYNC` = 0b01 (sysreg-db/data/el2.sysreg:356).
-        pub const SYNC: Self = Self(0b01);
-        /// `ASYNC` = 0b10 (sysreg-db/data/el2.sysreg:357).
-        pub const ASYNC: Self = Self(0b10);
-        /// `ASYMM` = 0b11 (sysreg-db/data/el2.sysreg:358).
-        pub const ASYMM: Self = Self(0b11);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0x3)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b00 => Some("NONE"),
-                0b01 => Some("SYNC"),
-                0b10 => Some("ASYNC"),
-                0b11 => Some("ASYMM"),
-                _ => None,
-            }
-        }
-    }
-    impl core::fmt::Debug for Tcf0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "SCTLR_EL2.TCF0", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `SCTLR_EL2.TCF0` (sysreg-db/data/el2.sysreg:354): the same as [`Tcf`].
+    pub type Tcf0 = crate::sctlr_el2::Tcf;
 }
 pub use sctlr_el2::{SCTLR_EL2, SctlrEl2, Tcf, Tcf0};
 /// `SPSR_ELx`: a layout shared by several registers (`SysregFields`,
 /// sysreg-db/data/el2.sysreg:401).
 pub mod spsr_elx {
     /// A value of `SPSR_ELx`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct SpsrElx(u64);
     impl SpsrElx {
@@ -4106,7 +4065,7 @@ pub mod spsr_elx {
     }
     /// The values of `SPSR_ELx.M` (sysreg-db/data/el2.sysreg:431). Values the database does not
     /// name are kept as they are. Its values have no order: compare them for equality.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct M(u8);
     impl M {
@@ -4152,7 +4111,7 @@ pub mod spsr_elx {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "SPSR_ELx.M", self.0 as u64),
+                None => crate::debug_bits(f, "M", self.0 as u64),
             }
         }
     }
@@ -4160,7 +4119,7 @@ pub mod spsr_elx {
 /// `ESR_ELx`: a layout shared by several registers (`SysregFields`, sysreg-db/data/el2.sysreg:446).
 pub mod esr_elx {
     /// A value of `ESR_ELx`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct EsrElx(u64);
     impl EsrElx {
@@ -4251,7 +4210,7 @@ pub mod esr_elx {
     }
     /// The values of `ESR_ELx.EC` (sysreg-db/data/el2.sysreg:449). Values the database does not
     /// name are kept as they are. Its values have no order: compare them for equality.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Ec(u8);
     impl Ec {
@@ -4408,7 +4367,7 @@ pub mod esr_elx {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ESR_ELx.EC", self.0 as u64),
+                None => crate::debug_bits(f, "Ec", self.0 as u64),
             }
         }
     }
@@ -4417,7 +4376,7 @@ pub mod esr_elx {
 /// sysreg-db/data/el2.sysreg:501).
 pub mod vbar_elx {
     /// A value of `VBAR_ELx`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct VbarElx(u64);
     impl VbarElx {
@@ -4480,7 +4439,7 @@ pub mod vbar_elx {
 /// sysreg-db/data/el2.sysreg:508).
 pub mod mpidr_elx {
     /// A value of `MPIDR_ELx`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct MpidrElx(u64);
     impl MpidrElx {
@@ -4594,7 +4553,7 @@ pub mod mpidr_elx {
 pub mod spsr_el2 {
     /// The register `SPSR_EL2` (S3_4_C4_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct SPSR_EL2;
     impl crate::SysReg for SPSR_EL2 {
         const NAME: &'static str = "SPSR_EL2";
@@ -4661,7 +4620,7 @@ pub use spsr_el2::SPSR_EL2;
 pub mod elr_el2 {
     /// The register `ELR_EL2` (S3_4_C4_C0_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ELR_EL2;
     impl crate::SysReg for ELR_EL2 {
         const NAME: &'static str = "ELR_EL2";
@@ -4720,7 +4679,7 @@ pub mod elr_el2 {
         }
     }
     /// A value of `ELR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct ElrEl2(u64);
     impl ElrEl2 {
@@ -4785,7 +4744,7 @@ pub use elr_el2::{ELR_EL2, ElrEl2};
 pub mod esr_el2 {
     /// The register `ESR_EL2` (S3_4_C5_C2_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ESR_EL2;
     impl crate::SysReg for ESR_EL2 {
         const NAME: &'static str = "ESR_EL2";
@@ -4852,7 +4811,7 @@ pub use esr_el2::ESR_EL2;
 pub mod far_el2 {
     /// The register `FAR_EL2` (S3_4_C6_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct FAR_EL2;
     impl crate::SysReg for FAR_EL2 {
         const NAME: &'static str = "FAR_EL2";
@@ -4911,7 +4870,7 @@ pub mod far_el2 {
         }
     }
     /// A value of `FAR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct FarEl2(u64);
     impl FarEl2 {
@@ -4976,7 +4935,7 @@ pub use far_el2::{FAR_EL2, FarEl2};
 pub mod vbar_el2 {
     /// The register `VBAR_EL2` (S3_4_C12_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct VBAR_EL2;
     impl crate::SysReg for VBAR_EL2 {
         const NAME: &'static str = "VBAR_EL2";
@@ -5043,7 +5002,7 @@ pub use vbar_el2::VBAR_EL2;
 pub mod spsr_el1 {
     /// The register `SPSR_EL1` (S3_0_C4_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct SPSR_EL1;
     impl crate::SysReg for SPSR_EL1 {
         const NAME: &'static str = "SPSR_EL1";
@@ -5110,7 +5069,7 @@ pub use spsr_el1::SPSR_EL1;
 pub mod elr_el1 {
     /// The register `ELR_EL1` (S3_0_C4_C0_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ELR_EL1;
     impl crate::SysReg for ELR_EL1 {
         const NAME: &'static str = "ELR_EL1";
@@ -5169,7 +5128,7 @@ pub mod elr_el1 {
         }
     }
     /// A value of `ELR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct ElrEl1(u64);
     impl ElrEl1 {
@@ -5234,7 +5193,7 @@ pub use elr_el1::{ELR_EL1, ElrEl1};
 pub mod esr_el1 {
     /// The register `ESR_EL1` (S3_0_C5_C2_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ESR_EL1;
     impl crate::SysReg for ESR_EL1 {
         const NAME: &'static str = "ESR_EL1";
@@ -5301,7 +5260,7 @@ pub use esr_el1::ESR_EL1;
 pub mod vbar_el1 {
     /// The register `VBAR_EL1` (S3_0_C12_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct VBAR_EL1;
     impl crate::SysReg for VBAR_EL1 {
         const NAME: &'static str = "VBAR_EL1";
@@ -5368,7 +5327,7 @@ pub use vbar_el1::VBAR_EL1;
 pub mod current_el {
     /// The register `CurrentEL` (S3_0_C4_C2_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct CurrentEL;
     impl crate::SysReg for CurrentEL {
         const NAME: &'static str = "CurrentEL";
@@ -5398,7 +5357,7 @@ pub mod current_el {
         }
     }
     /// A value of `CurrentEL`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct CurrentEl(u64);
     impl CurrentEl {
@@ -5459,7 +5418,7 @@ pub mod current_el {
     }
     /// The values of `CurrentEL.EL` (sysreg-db/data/el2.sysreg:559). Values the database does not
     /// name are kept as they are. Its values have no order: compare them for equality.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct El(u8);
     impl El {
@@ -5496,7 +5455,7 @@ pub mod current_el {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "CurrentEL.EL", self.0 as u64),
+                None => crate::debug_bits(f, "El", self.0 as u64),
             }
         }
     }
@@ -5507,7 +5466,7 @@ pub use current_el::{CurrentEL, CurrentEl, El};
 pub mod mpidr_el1 {
     /// The register `MPIDR_EL1` (S3_0_C0_C0_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct MPIDR_EL1;
     impl crate::SysReg for MPIDR_EL1 {
         const NAME: &'static str = "MPIDR_EL1";
@@ -5543,7 +5502,7 @@ pub use mpidr_el1::MPIDR_EL1;
 pub mod vmpidr_el2 {
     /// The register `VMPIDR_EL2` (S3_4_C0_C0_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct VMPIDR_EL2;
     impl crate::SysReg for VMPIDR_EL2 {
         const NAME: &'static str = "VMPIDR_EL2";
@@ -5610,7 +5569,7 @@ pub use vmpidr_el2::VMPIDR_EL2;
 pub mod vpidr_el2 {
     /// The register `VPIDR_EL2` (S3_4_C0_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct VPIDR_EL2;
     impl crate::SysReg for VPIDR_EL2 {
         const NAME: &'static str = "VPIDR_EL2";
@@ -5669,7 +5628,7 @@ pub mod vpidr_el2 {
         }
     }
     /// A value of `VPIDR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct VpidrEl2(u64);
     impl VpidrEl2 {
@@ -5774,7 +5733,7 @@ pub use vpidr_el2::{VPIDR_EL2, VpidrEl2};
 pub mod vttbr_el2 {
     /// The register `VTTBR_EL2` (S3_4_C2_C1_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct VTTBR_EL2;
     impl crate::SysReg for VTTBR_EL2 {
         const NAME: &'static str = "VTTBR_EL2";
@@ -5833,7 +5792,7 @@ pub mod vttbr_el2 {
         }
     }
     /// A value of `VTTBR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct VttbrEl2(u64);
     impl VttbrEl2 {
@@ -5918,7 +5877,7 @@ pub use vttbr_el2::{VTTBR_EL2, VttbrEl2};
 pub mod cntvoff_el2 {
     /// The register `CNTVOFF_EL2` (S3_4_C14_C0_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct CNTVOFF_EL2;
     impl crate::SysReg for CNTVOFF_EL2 {
         const NAME: &'static str = "CNTVOFF_EL2";
@@ -5977,7 +5936,7 @@ pub mod cntvoff_el2 {
         }
     }
     /// A value of `CNTVOFF_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct CntvoffEl2(u64);
     impl CntvoffEl2 {
@@ -6042,7 +6001,7 @@ pub use cntvoff_el2::{CNTVOFF_EL2, CntvoffEl2};
 pub mod cnthctl_el2 {
     /// The register `CNTHCTL_EL2` (S3_4_C14_C1_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct CNTHCTL_EL2;
     impl crate::SysReg for CNTHCTL_EL2 {
         const NAME: &'static str = "CNTHCTL_EL2";
@@ -6101,7 +6060,7 @@ pub mod cnthctl_el2 {
         }
     }
     /// A value of `CNTHCTL_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct CnthctlEl2(u64);
     impl CnthctlEl2 {
@@ -6320,7 +6279,7 @@ pub mod cnthctl_el2 {
         }
     }
     /// A value of `CNTHCTL_EL2` (the `E2H0` layout): its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct CnthctlEl2E2h0(u64);
     impl CnthctlEl2E2h0 {
@@ -6511,7 +6470,7 @@ pub use cnthctl_el2::{CNTHCTL_EL2, CnthctlEl2, CnthctlEl2E2h0};
 pub mod ich_hcr_el2 {
     /// The register `ICH_HCR_EL2` (S3_4_C12_C11_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_HCR_EL2;
     impl crate::SysReg for ICH_HCR_EL2 {
         const NAME: &'static str = "ICH_HCR_EL2";
@@ -6570,7 +6529,7 @@ pub mod ich_hcr_el2 {
         }
     }
     /// A value of `ICH_HCR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IchHcrEl2(u64);
     impl IchHcrEl2 {
@@ -6785,7 +6744,7 @@ pub use ich_hcr_el2::{ICH_HCR_EL2, IchHcrEl2};
 pub mod ich_vtr_el2 {
     /// The register `ICH_VTR_EL2` (S3_4_C12_C11_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_VTR_EL2;
     impl crate::SysReg for ICH_VTR_EL2 {
         const NAME: &'static str = "ICH_VTR_EL2";
@@ -6815,7 +6774,7 @@ pub mod ich_vtr_el2 {
         }
     }
     /// A value of `ICH_VTR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IchVtrEl2(u64);
     impl IchVtrEl2 {
@@ -6960,7 +6919,7 @@ pub use ich_vtr_el2::{ICH_VTR_EL2, IchVtrEl2};
 pub mod ich_misr_el2 {
     /// The register `ICH_MISR_EL2` (S3_4_C12_C11_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_MISR_EL2;
     impl crate::SysReg for ICH_MISR_EL2 {
         const NAME: &'static str = "ICH_MISR_EL2";
@@ -6990,7 +6949,7 @@ pub mod ich_misr_el2 {
         }
     }
     /// A value of `ICH_MISR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IchMisrEl2(u64);
     impl IchMisrEl2 {
@@ -7125,7 +7084,7 @@ pub use ich_misr_el2::{ICH_MISR_EL2, IchMisrEl2};
 pub mod ich_elrsr_el2 {
     /// The register `ICH_ELRSR_EL2` (S3_4_C12_C11_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_ELRSR_EL2;
     impl crate::SysReg for ICH_ELRSR_EL2 {
         const NAME: &'static str = "ICH_ELRSR_EL2";
@@ -7155,7 +7114,7 @@ pub mod ich_elrsr_el2 {
         }
     }
     /// A value of `ICH_ELRSR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IchElrsrEl2(u64);
     impl IchElrsrEl2 {
@@ -7220,7 +7179,7 @@ pub use ich_elrsr_el2::{ICH_ELRSR_EL2, IchElrsrEl2};
 pub mod ich_vmcr_el2 {
     /// The register `ICH_VMCR_EL2` (S3_4_C12_C11_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_VMCR_EL2;
     impl crate::SysReg for ICH_VMCR_EL2 {
         const NAME: &'static str = "ICH_VMCR_EL2";
@@ -7279,7 +7238,7 @@ pub mod ich_vmcr_el2 {
         }
     }
     /// A value of `ICH_VMCR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IchVmcrEl2(u64);
     impl IchVmcrEl2 {
@@ -7418,7 +7377,7 @@ pub mod ich_vmcr_el2 {
         }
     }
     /// A value of `ICH_VMCR_EL2` (the `FEAT_GCIE` layout): its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IchVmcrEl2FeatGcie(u64);
     impl IchVmcrEl2FeatGcie {
@@ -7498,7 +7457,7 @@ pub use ich_vmcr_el2::{ICH_VMCR_EL2, IchVmcrEl2, IchVmcrEl2FeatGcie};
 /// sysreg-db/data/el2.sysreg:731).
 pub mod ich_lrx_el2 {
     /// A value of `ICH_LRx_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IchLrxEl2(u64);
     impl IchLrxEl2 {
@@ -7621,7 +7580,7 @@ pub mod ich_lrx_el2 {
     }
     /// The values of `ICH_LRx_EL2.State` (sysreg-db/data/el2.sysreg:732). Values the database does
     /// not name are kept as they are. Its values have no order: compare them for equality.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct State(u8);
     impl State {
@@ -7658,7 +7617,7 @@ pub mod ich_lrx_el2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ICH_LRx_EL2.State", self.0 as u64),
+                None => crate::debug_bits(f, "State", self.0 as u64),
             }
         }
     }
@@ -7668,7 +7627,7 @@ pub mod ich_lrx_el2 {
 pub mod ich_lr0_el2 {
     /// The register `ICH_LR0_EL2` (S3_4_C12_C12_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR0_EL2;
     impl crate::SysReg for ICH_LR0_EL2 {
         const NAME: &'static str = "ICH_LR0_EL2";
@@ -7737,7 +7696,7 @@ pub mod ich_lrn_el2 {
     /// `ICH_LRn_EL2`: `ICH_LR0_EL2` .. `ICH_LR15_EL2` as one family of 16 registers, indexed by
     /// `n`.
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LRn_EL2;
     impl ICH_LRn_EL2 {
         /// How many registers the family has.
@@ -7915,7 +7874,7 @@ pub use ich_lrn_el2::ICH_LRn_EL2;
 pub mod ich_lr1_el2 {
     /// The register `ICH_LR1_EL2` (S3_4_C12_C12_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR1_EL2;
     impl crate::SysReg for ICH_LR1_EL2 {
         const NAME: &'static str = "ICH_LR1_EL2";
@@ -7984,7 +7943,7 @@ pub use ich_lr1_el2::ICH_LR1_EL2;
 pub mod ich_lr2_el2 {
     /// The register `ICH_LR2_EL2` (S3_4_C12_C12_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR2_EL2;
     impl crate::SysReg for ICH_LR2_EL2 {
         const NAME: &'static str = "ICH_LR2_EL2";
@@ -8053,7 +8012,7 @@ pub use ich_lr2_el2::ICH_LR2_EL2;
 pub mod ich_lr3_el2 {
     /// The register `ICH_LR3_EL2` (S3_4_C12_C12_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR3_EL2;
     impl crate::SysReg for ICH_LR3_EL2 {
         const NAME: &'static str = "ICH_LR3_EL2";
@@ -8122,7 +8081,7 @@ pub use ich_lr3_el2::ICH_LR3_EL2;
 pub mod ich_lr4_el2 {
     /// The register `ICH_LR4_EL2` (S3_4_C12_C12_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR4_EL2;
     impl crate::SysReg for ICH_LR4_EL2 {
         const NAME: &'static str = "ICH_LR4_EL2";
@@ -8191,7 +8150,7 @@ pub use ich_lr4_el2::ICH_LR4_EL2;
 pub mod ich_lr5_el2 {
     /// The register `ICH_LR5_EL2` (S3_4_C12_C12_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR5_EL2;
     impl crate::SysReg for ICH_LR5_EL2 {
         const NAME: &'static str = "ICH_LR5_EL2";
@@ -8260,7 +8219,7 @@ pub use ich_lr5_el2::ICH_LR5_EL2;
 pub mod ich_lr6_el2 {
     /// The register `ICH_LR6_EL2` (S3_4_C12_C12_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR6_EL2;
     impl crate::SysReg for ICH_LR6_EL2 {
         const NAME: &'static str = "ICH_LR6_EL2";
@@ -8329,7 +8288,7 @@ pub use ich_lr6_el2::ICH_LR6_EL2;
 pub mod ich_lr7_el2 {
     /// The register `ICH_LR7_EL2` (S3_4_C12_C12_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR7_EL2;
     impl crate::SysReg for ICH_LR7_EL2 {
         const NAME: &'static str = "ICH_LR7_EL2";
@@ -8398,7 +8357,7 @@ pub use ich_lr7_el2::ICH_LR7_EL2;
 pub mod ich_lr8_el2 {
     /// The register `ICH_LR8_EL2` (S3_4_C12_C13_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR8_EL2;
     impl crate::SysReg for ICH_LR8_EL2 {
         const NAME: &'static str = "ICH_LR8_EL2";
@@ -8467,7 +8426,7 @@ pub use ich_lr8_el2::ICH_LR8_EL2;
 pub mod ich_lr9_el2 {
     /// The register `ICH_LR9_EL2` (S3_4_C12_C13_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR9_EL2;
     impl crate::SysReg for ICH_LR9_EL2 {
         const NAME: &'static str = "ICH_LR9_EL2";
@@ -8536,7 +8495,7 @@ pub use ich_lr9_el2::ICH_LR9_EL2;
 pub mod ich_lr10_el2 {
     /// The register `ICH_LR10_EL2` (S3_4_C12_C13_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR10_EL2;
     impl crate::SysReg for ICH_LR10_EL2 {
         const NAME: &'static str = "ICH_LR10_EL2";
@@ -8605,7 +8564,7 @@ pub use ich_lr10_el2::ICH_LR10_EL2;
 pub mod ich_lr11_el2 {
     /// The register `ICH_LR11_EL2` (S3_4_C12_C13_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR11_EL2;
     impl crate::SysReg for ICH_LR11_EL2 {
         const NAME: &'static str = "ICH_LR11_EL2";
@@ -8674,7 +8633,7 @@ pub use ich_lr11_el2::ICH_LR11_EL2;
 pub mod ich_lr12_el2 {
     /// The register `ICH_LR12_EL2` (S3_4_C12_C13_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR12_EL2;
     impl crate::SysReg for ICH_LR12_EL2 {
         const NAME: &'static str = "ICH_LR12_EL2";
@@ -8743,7 +8702,7 @@ pub use ich_lr12_el2::ICH_LR12_EL2;
 pub mod ich_lr13_el2 {
     /// The register `ICH_LR13_EL2` (S3_4_C12_C13_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR13_EL2;
     impl crate::SysReg for ICH_LR13_EL2 {
         const NAME: &'static str = "ICH_LR13_EL2";
@@ -8812,7 +8771,7 @@ pub use ich_lr13_el2::ICH_LR13_EL2;
 pub mod ich_lr14_el2 {
     /// The register `ICH_LR14_EL2` (S3_4_C12_C13_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR14_EL2;
     impl crate::SysReg for ICH_LR14_EL2 {
         const NAME: &'static str = "ICH_LR14_EL2";
@@ -8881,7 +8840,7 @@ pub use ich_lr14_el2::ICH_LR14_EL2;
 pub mod ich_lr15_el2 {
     /// The register `ICH_LR15_EL2` (S3_4_C12_C13_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICH_LR15_EL2;
     impl crate::SysReg for ICH_LR15_EL2 {
         const NAME: &'static str = "ICH_LR15_EL2";
@@ -8950,7 +8909,7 @@ pub use ich_lr15_el2::ICH_LR15_EL2;
 pub mod icc_sre_el2 {
     /// The register `ICC_SRE_EL2` (S3_4_C12_C9_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICC_SRE_EL2;
     impl crate::SysReg for ICC_SRE_EL2 {
         const NAME: &'static str = "ICC_SRE_EL2";
@@ -9009,7 +8968,7 @@ pub mod icc_sre_el2 {
         }
     }
     /// A value of `ICC_SRE_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IccSreEl2(u64);
     impl IccSreEl2 {
@@ -9104,7 +9063,7 @@ pub use icc_sre_el2::{ICC_SRE_EL2, IccSreEl2};
 pub mod icc_sre_el1 {
     /// The register `ICC_SRE_EL1` (S3_0_C12_C12_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICC_SRE_EL1;
     impl crate::SysReg for ICC_SRE_EL1 {
         const NAME: &'static str = "ICC_SRE_EL1";
@@ -9163,7 +9122,7 @@ pub mod icc_sre_el1 {
         }
     }
     /// A value of `ICC_SRE_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IccSreEl1(u64);
     impl IccSreEl1 {
@@ -9248,7 +9207,7 @@ pub use icc_sre_el1::{ICC_SRE_EL1, IccSreEl1};
 pub mod icc_pmr_el1 {
     /// The register `ICC_PMR_EL1` (S3_0_C4_C6_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICC_PMR_EL1;
     impl crate::SysReg for ICC_PMR_EL1 {
         const NAME: &'static str = "ICC_PMR_EL1";
@@ -9307,7 +9266,7 @@ pub mod icc_pmr_el1 {
         }
     }
     /// A value of `ICC_PMR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IccPmrEl1(u64);
     impl IccPmrEl1 {
@@ -9372,7 +9331,7 @@ pub use icc_pmr_el1::{ICC_PMR_EL1, IccPmrEl1};
 pub mod icc_igrpen1_el1 {
     /// The register `ICC_IGRPEN1_EL1` (S3_0_C12_C12_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICC_IGRPEN1_EL1;
     impl crate::SysReg for ICC_IGRPEN1_EL1 {
         const NAME: &'static str = "ICC_IGRPEN1_EL1";
@@ -9431,7 +9390,7 @@ pub mod icc_igrpen1_el1 {
         }
     }
     /// A value of `ICC_IGRPEN1_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IccIgrpen1El1(u64);
     impl IccIgrpen1El1 {
@@ -9496,7 +9455,7 @@ pub use icc_igrpen1_el1::{ICC_IGRPEN1_EL1, IccIgrpen1El1};
 pub mod icc_ctlr_el1 {
     /// The register `ICC_CTLR_EL1` (S3_0_C12_C12_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICC_CTLR_EL1;
     impl crate::SysReg for ICC_CTLR_EL1 {
         const NAME: &'static str = "ICC_CTLR_EL1";
@@ -9555,7 +9514,7 @@ pub mod icc_ctlr_el1 {
         }
     }
     /// A value of `ICC_CTLR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IccCtlrEl1(u64);
     impl IccCtlrEl1 {
@@ -9700,7 +9659,7 @@ pub use icc_ctlr_el1::{ICC_CTLR_EL1, IccCtlrEl1};
 pub mod icc_iar1_el1 {
     /// The register `ICC_IAR1_EL1` (S3_0_C12_C12_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICC_IAR1_EL1;
     impl crate::SysReg for ICC_IAR1_EL1 {
         const NAME: &'static str = "ICC_IAR1_EL1";
@@ -9730,7 +9689,7 @@ pub mod icc_iar1_el1 {
         }
     }
     /// A value of `ICC_IAR1_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IccIar1El1(u64);
     impl IccIar1El1 {
@@ -9795,7 +9754,7 @@ pub use icc_iar1_el1::{ICC_IAR1_EL1, IccIar1El1};
 pub mod icc_eoir1_el1 {
     /// The register `ICC_EOIR1_EL1` (S3_0_C12_C12_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICC_EOIR1_EL1;
     impl crate::SysReg for ICC_EOIR1_EL1 {
         const NAME: &'static str = "ICC_EOIR1_EL1";
@@ -9827,7 +9786,7 @@ pub mod icc_eoir1_el1 {
         }
     }
     /// A value of `ICC_EOIR1_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IccEoir1El1(u64);
     impl IccEoir1El1 {
@@ -9892,7 +9851,7 @@ pub use icc_eoir1_el1::{ICC_EOIR1_EL1, IccEoir1El1};
 pub mod icc_dir_el1 {
     /// The register `ICC_DIR_EL1` (S3_0_C12_C11_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICC_DIR_EL1;
     impl crate::SysReg for ICC_DIR_EL1 {
         const NAME: &'static str = "ICC_DIR_EL1";
@@ -9924,7 +9883,7 @@ pub mod icc_dir_el1 {
         }
     }
     /// A value of `ICC_DIR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IccDirEl1(u64);
     impl IccDirEl1 {
@@ -9989,7 +9948,7 @@ pub use icc_dir_el1::{ICC_DIR_EL1, IccDirEl1};
 pub mod icc_sgi1r_el1 {
     /// The register `ICC_SGI1R_EL1` (S3_0_C12_C11_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ICC_SGI1R_EL1;
     impl crate::SysReg for ICC_SGI1R_EL1 {
         const NAME: &'static str = "ICC_SGI1R_EL1";
@@ -10021,7 +9980,7 @@ pub mod icc_sgi1r_el1 {
         }
     }
     /// A value of `ICC_SGI1R_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IccSgi1rEl1(u64);
     impl IccSgi1rEl1 {

@@ -10,7 +10,7 @@
 pub mod id_aa64pfr0_el1 {
     /// The register `ID_AA64PFR0_EL1` (S3_0_C0_C4_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ID_AA64PFR0_EL1;
     impl crate::SysReg for ID_AA64PFR0_EL1 {
         const NAME: &'static str = "ID_AA64PFR0_EL1";
@@ -40,7 +40,7 @@ pub mod id_aa64pfr0_el1 {
         }
     }
     /// A value of `ID_AA64PFR0_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IdAa64pfr0El1(u64);
     impl IdAa64pfr0El1 {
@@ -269,7 +269,7 @@ pub mod id_aa64pfr0_el1 {
     /// The values of `ID_AA64PFR0_EL1.CSV3` (sysreg-db/data/id.sysreg:17). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Csv3(u8);
     impl Csv3 {
@@ -310,14 +310,14 @@ pub mod id_aa64pfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.CSV3", self.0 as u64),
+                None => crate::debug_bits(f, "Csv3", self.0 as u64),
             }
         }
     }
     /// The values of `ID_AA64PFR0_EL1.CSV2` (sysreg-db/data/id.sysreg:21). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Csv2(u8);
     impl Csv2 {
@@ -364,110 +364,18 @@ pub mod id_aa64pfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.CSV2", self.0 as u64),
+                None => crate::debug_bits(f, "Csv2", self.0 as u64),
             }
         }
     }
-    /// The values of `ID_AA64PFR0_EL1.RME` (sysreg-db/data/id.sysreg:27). Values the database does
-    /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Rme(u8);
-    impl Rme {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:28).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:29).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Rme {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.RME", self.0 as u64),
-            }
-        }
-    }
-    /// The values of `ID_AA64PFR0_EL1.DIT` (sysreg-db/data/id.sysreg:31). Values the database does
-    /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Dit(u8);
-    impl Dit {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:32).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:33).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Dit {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.DIT", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `ID_AA64PFR0_EL1.RME` (sysreg-db/data/id.sysreg:27): the same as [`Csv3`].
+    pub type Rme = crate::id_aa64pfr0_el1::Csv3;
+    /// The values of `ID_AA64PFR0_EL1.DIT` (sysreg-db/data/id.sysreg:31): the same as [`Csv3`].
+    pub type Dit = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64PFR0_EL1.AMU` (sysreg-db/data/id.sysreg:35). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Amu(u8);
     impl Amu {
@@ -511,14 +419,14 @@ pub mod id_aa64pfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.AMU", self.0 as u64),
+                None => crate::debug_bits(f, "Amu", self.0 as u64),
             }
         }
     }
     /// The values of `ID_AA64PFR0_EL1.MPAM` (sysreg-db/data/id.sysreg:40). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Mpam(u8);
     impl Mpam {
@@ -554,110 +462,18 @@ pub mod id_aa64pfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.MPAM", self.0 as u64),
+                None => crate::debug_bits(f, "Mpam", self.0 as u64),
             }
         }
     }
-    /// The values of `ID_AA64PFR0_EL1.SEL2` (sysreg-db/data/id.sysreg:44). Values the database does
-    /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Sel2(u8);
-    impl Sel2 {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:45).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:46).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Sel2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.SEL2", self.0 as u64),
-            }
-        }
-    }
-    /// The values of `ID_AA64PFR0_EL1.SVE` (sysreg-db/data/id.sysreg:48). Values the database does
-    /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Sve(u8);
-    impl Sve {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:49).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:50).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Sve {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.SVE", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `ID_AA64PFR0_EL1.SEL2` (sysreg-db/data/id.sysreg:44): the same as [`Csv3`].
+    pub type Sel2 = crate::id_aa64pfr0_el1::Csv3;
+    /// The values of `ID_AA64PFR0_EL1.SVE` (sysreg-db/data/id.sysreg:48): the same as [`Csv3`].
+    pub type Sve = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64PFR0_EL1.RAS` (sysreg-db/data/id.sysreg:52). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Ras(u8);
     impl Ras {
@@ -704,14 +520,14 @@ pub mod id_aa64pfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.RAS", self.0 as u64),
+                None => crate::debug_bits(f, "Ras", self.0 as u64),
             }
         }
     }
     /// The values of `ID_AA64PFR0_EL1.GIC` (sysreg-db/data/id.sysreg:58). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Gic(u8);
     impl Gic {
@@ -755,14 +571,14 @@ pub mod id_aa64pfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.GIC", self.0 as u64),
+                None => crate::debug_bits(f, "Gic", self.0 as u64),
             }
         }
     }
     /// The values of `ID_AA64PFR0_EL1.AdvSIMD` (sysreg-db/data/id.sysreg:65). Values the database
     /// does not name are kept as they are. Ordered as a signed number (`0b1111` is -1, usually "not
     /// implemented"): use [`Self::value`] and [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct AdvSimd(u8);
     impl AdvSimd {
@@ -811,70 +627,16 @@ pub mod id_aa64pfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.AdvSIMD", self.0 as u64),
+                None => crate::debug_bits(f, "AdvSimd", self.0 as u64),
             }
         }
     }
-    /// The values of `ID_AA64PFR0_EL1.FP` (sysreg-db/data/id.sysreg:70). Values the database does
-    /// not name are kept as they are. Ordered as a signed number (`0b1111` is -1, usually "not
-    /// implemented"): use [`Self::value`] and [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Fp(u8);
-    impl Fp {
-        /// `IMP` = 0b0000 (sysreg-db/data/id.sysreg:71).
-        pub const IMP: Self = Self(0b0000);
-        /// `FP16` = 0b0001 (sysreg-db/data/id.sysreg:72).
-        pub const FP16: Self = Self(0b0001);
-        /// `NI` = 0b1111 (sysreg-db/data/id.sysreg:73).
-        pub const NI: Self = Self(0b1111);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("IMP"),
-                0b0001 => Some("FP16"),
-                0b1111 => Some("NI"),
-                _ => None,
-            }
-        }
-        /// The value as a signed number (`0b1111` in a 4-bit field is -1).
-        #[inline(always)]
-        pub const fn value(self) -> i8 {
-            ((self.0 << 4) as i8) >> 4
-        }
-        /// Whether this is `min` or more, comparing as signed numbers.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.value() >= min.value()
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Fp {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.FP", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `ID_AA64PFR0_EL1.FP` (sysreg-db/data/id.sysreg:70): the same as [`AdvSimd`].
+    pub type Fp = crate::id_aa64pfr0_el1::AdvSimd;
     /// The values of `ID_AA64PFR0_EL1.EL3` (sysreg-db/data/id.sysreg:75). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct El3(u8);
     impl El3 {
@@ -918,65 +680,16 @@ pub mod id_aa64pfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.EL3", self.0 as u64),
+                None => crate::debug_bits(f, "El3", self.0 as u64),
             }
         }
     }
-    /// The values of `ID_AA64PFR0_EL1.EL2` (sysreg-db/data/id.sysreg:80). Values the database does
-    /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct El2(u8);
-    impl El2 {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:81).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:82).
-        pub const IMP: Self = Self(0b0001);
-        /// `AARCH32` = 0b0010 (sysreg-db/data/id.sysreg:83).
-        pub const AARCH32: Self = Self(0b0010);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                0b0010 => Some("AARCH32"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for El2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.EL2", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `ID_AA64PFR0_EL1.EL2` (sysreg-db/data/id.sysreg:80): the same as [`El3`].
+    pub type El2 = crate::id_aa64pfr0_el1::El3;
     /// The values of `ID_AA64PFR0_EL1.EL1` (sysreg-db/data/id.sysreg:86). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct El1(u8);
     impl El1 {
@@ -1012,53 +725,12 @@ pub mod id_aa64pfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.EL1", self.0 as u64),
+                None => crate::debug_bits(f, "El1", self.0 as u64),
             }
         }
     }
-    /// The values of `ID_AA64PFR0_EL1.EL0` (sysreg-db/data/id.sysreg:90). Values the database does
-    /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct El0(u8);
-    impl El0 {
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:91).
-        pub const IMP: Self = Self(0b0001);
-        /// `AARCH32` = 0b0010 (sysreg-db/data/id.sysreg:92).
-        pub const AARCH32: Self = Self(0b0010);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0001 => Some("IMP"),
-                0b0010 => Some("AARCH32"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-    }
-    impl core::fmt::Debug for El0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64PFR0_EL1.EL0", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `ID_AA64PFR0_EL1.EL0` (sysreg-db/data/id.sysreg:90): the same as [`El1`].
+    pub type El0 = crate::id_aa64pfr0_el1::El1;
 }
 pub use id_aa64pfr0_el1::{
     ID_AA64PFR0_EL1, IdAa64pfr0El1, Csv3, Csv2, Rme, Dit, Amu, Mpam, Sel2, Sve, Ras, Gic,
@@ -1069,7 +741,7 @@ pub use id_aa64pfr0_el1::{
 pub mod id_aa64dfr0_el1 {
     /// The register `ID_AA64DFR0_EL1` (S3_0_C0_C5_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ID_AA64DFR0_EL1;
     impl crate::SysReg for ID_AA64DFR0_EL1 {
         const NAME: &'static str = "ID_AA64DFR0_EL1";
@@ -1099,7 +771,7 @@ pub mod id_aa64dfr0_el1 {
         }
     }
     /// A value of `ID_AA64DFR0_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IdAa64dfr0El1(u64);
     impl IdAa64dfr0El1 {
@@ -1322,106 +994,15 @@ pub mod id_aa64dfr0_el1 {
             self.0
         }
     }
-    /// The values of `ID_AA64DFR0_EL1.HPMN0` (sysreg-db/data/id.sysreg:106). Values the database
-    /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Hpmn0(u8);
-    impl Hpmn0 {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:107).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:108).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Hpmn0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR0_EL1.HPMN0", self.0 as u64),
-            }
-        }
-    }
-    /// The values of `ID_AA64DFR0_EL1.ExtTrcBuff` (sysreg-db/data/id.sysreg:110). Values the
-    /// database does not name are kept as they are. Ordered as an unsigned number (a higher value
-    /// implements more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct ExtTrcBuff(u8);
-    impl ExtTrcBuff {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:111).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:112).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for ExtTrcBuff {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR0_EL1.ExtTrcBuff", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `ID_AA64DFR0_EL1.HPMN0` (sysreg-db/data/id.sysreg:106): the same as [`Csv3`].
+    pub type Hpmn0 = crate::id_aa64pfr0_el1::Csv3;
+    /// The values of `ID_AA64DFR0_EL1.ExtTrcBuff` (sysreg-db/data/id.sysreg:110): the same as
+    /// [`Csv3`].
+    pub type ExtTrcBuff = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64DFR0_EL1.BRBE` (sysreg-db/data/id.sysreg:114). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Brbe(u8);
     impl Brbe {
@@ -1465,14 +1046,14 @@ pub mod id_aa64dfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR0_EL1.BRBE", self.0 as u64),
+                None => crate::debug_bits(f, "Brbe", self.0 as u64),
             }
         }
     }
     /// The values of `ID_AA64DFR0_EL1.MTPMU` (sysreg-db/data/id.sysreg:120). Values the database
     /// does not name are kept as they are. Ordered as a signed number (`0b1111` is -1, usually "not
     /// implemented"): use [`Self::value`] and [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Mtpmu(u8);
     impl Mtpmu {
@@ -1521,14 +1102,14 @@ pub mod id_aa64dfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR0_EL1.MTPMU", self.0 as u64),
+                None => crate::debug_bits(f, "Mtpmu", self.0 as u64),
             }
         }
     }
     /// The values of `ID_AA64DFR0_EL1.TraceBuffer` (sysreg-db/data/id.sysreg:125). Values the
     /// database does not name are kept as they are. Ordered as an unsigned number (a higher value
     /// implements more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct TraceBuffer(u8);
     impl TraceBuffer {
@@ -1572,64 +1153,17 @@ pub mod id_aa64dfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => {
-                    crate::debug_bits(f, "ID_AA64DFR0_EL1.TraceBuffer", self.0 as u64)
-                }
+                None => crate::debug_bits(f, "TraceBuffer", self.0 as u64),
             }
         }
     }
-    /// The values of `ID_AA64DFR0_EL1.TraceFilt` (sysreg-db/data/id.sysreg:130). Values the
-    /// database does not name are kept as they are. Ordered as an unsigned number (a higher value
-    /// implements more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct TraceFilt(u8);
-    impl TraceFilt {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:131).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:132).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for TraceFilt {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR0_EL1.TraceFilt", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `ID_AA64DFR0_EL1.TraceFilt` (sysreg-db/data/id.sysreg:130): the same as
+    /// [`Csv3`].
+    pub type TraceFilt = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64DFR0_EL1.DoubleLock` (sysreg-db/data/id.sysreg:134). Values the
     /// database does not name are kept as they are. Ordered as a signed number (`0b1111` is -1,
     /// usually "not implemented"): use [`Self::value`] and [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct DoubleLock(u8);
     impl DoubleLock {
@@ -1675,14 +1209,14 @@ pub mod id_aa64dfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR0_EL1.DoubleLock", self.0 as u64),
+                None => crate::debug_bits(f, "DoubleLock", self.0 as u64),
             }
         }
     }
     /// The values of `ID_AA64DFR0_EL1.PMSVer` (sysreg-db/data/id.sysreg:138). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmsVer(u8);
     impl PmsVer {
@@ -1738,110 +1272,18 @@ pub mod id_aa64dfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR0_EL1.PMSVer", self.0 as u64),
+                None => crate::debug_bits(f, "PmsVer", self.0 as u64),
             }
         }
     }
-    /// The values of `ID_AA64DFR0_EL1.SEBEP` (sysreg-db/data/id.sysreg:148). Values the database
-    /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Sebep(u8);
-    impl Sebep {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:149).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:150).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Sebep {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR0_EL1.SEBEP", self.0 as u64),
-            }
-        }
-    }
-    /// The values of `ID_AA64DFR0_EL1.PMSS` (sysreg-db/data/id.sysreg:153). Values the database
-    /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Pmss(u8);
-    impl Pmss {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:154).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:155).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Pmss {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR0_EL1.PMSS", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `ID_AA64DFR0_EL1.SEBEP` (sysreg-db/data/id.sysreg:148): the same as [`Csv3`].
+    pub type Sebep = crate::id_aa64pfr0_el1::Csv3;
+    /// The values of `ID_AA64DFR0_EL1.PMSS` (sysreg-db/data/id.sysreg:153): the same as [`Csv3`].
+    pub type Pmss = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64DFR0_EL1.PMUVer` (sysreg-db/data/id.sysreg:160). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmuVer(u8);
     impl PmuVer {
@@ -1905,62 +1347,17 @@ pub mod id_aa64dfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR0_EL1.PMUVer", self.0 as u64),
+                None => crate::debug_bits(f, "PmuVer", self.0 as u64),
             }
         }
     }
-    /// The values of `ID_AA64DFR0_EL1.TraceVer` (sysreg-db/data/id.sysreg:171). Values the database
-    /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct TraceVer(u8);
-    impl TraceVer {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:172).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:173).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for TraceVer {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR0_EL1.TraceVer", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `ID_AA64DFR0_EL1.TraceVer` (sysreg-db/data/id.sysreg:171): the same as
+    /// [`Csv3`].
+    pub type TraceVer = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64DFR0_EL1.DebugVer` (sysreg-db/data/id.sysreg:176). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct DebugVer(u8);
     impl DebugVer {
@@ -2008,7 +1405,7 @@ pub mod id_aa64dfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR0_EL1.DebugVer", self.0 as u64),
+                None => crate::debug_bits(f, "DebugVer", self.0 as u64),
             }
         }
     }
@@ -2022,7 +1419,7 @@ pub use id_aa64dfr0_el1::{
 pub mod id_aa64dfr1_el1 {
     /// The register `ID_AA64DFR1_EL1` (S3_0_C0_C5_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ID_AA64DFR1_EL1;
     impl crate::SysReg for ID_AA64DFR1_EL1 {
         const NAME: &'static str = "ID_AA64DFR1_EL1";
@@ -2052,7 +1449,7 @@ pub mod id_aa64dfr1_el1 {
         }
     }
     /// A value of `ID_AA64DFR1_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IdAa64dfr1El1(u64);
     impl IdAa64dfr1El1 {
@@ -2219,7 +1616,7 @@ pub mod id_aa64dfr1_el1 {
     /// The values of `ID_AA64DFR1_EL1.DPFZS` (sysreg-db/data/id.sysreg:189). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Dpfzs(u8);
     impl Dpfzs {
@@ -2255,206 +1652,23 @@ pub mod id_aa64dfr1_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR1_EL1.DPFZS", self.0 as u64),
+                None => crate::debug_bits(f, "Dpfzs", self.0 as u64),
             }
         }
     }
-    /// The values of `ID_AA64DFR1_EL1.EBEP` (sysreg-db/data/id.sysreg:193). Values the database
-    /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Ebep(u8);
-    impl Ebep {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:194).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:195).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Ebep {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR1_EL1.EBEP", self.0 as u64),
-            }
-        }
-    }
-    /// The values of `ID_AA64DFR1_EL1.ITE` (sysreg-db/data/id.sysreg:197). Values the database does
-    /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Ite(u8);
-    impl Ite {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:198).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:199).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Ite {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR1_EL1.ITE", self.0 as u64),
-            }
-        }
-    }
-    /// The values of `ID_AA64DFR1_EL1.ABLE` (sysreg-db/data/id.sysreg:201). Values the database
-    /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Able(u8);
-    impl Able {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:202).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:203).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Able {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR1_EL1.ABLE", self.0 as u64),
-            }
-        }
-    }
-    /// The values of `ID_AA64DFR1_EL1.PMICNTR` (sysreg-db/data/id.sysreg:206). Values the database
-    /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Pmicntr(u8);
-    impl Pmicntr {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:207).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:208).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Pmicntr {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR1_EL1.PMICNTR", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `ID_AA64DFR1_EL1.EBEP` (sysreg-db/data/id.sysreg:193): the same as [`Csv3`].
+    pub type Ebep = crate::id_aa64pfr0_el1::Csv3;
+    /// The values of `ID_AA64DFR1_EL1.ITE` (sysreg-db/data/id.sysreg:197): the same as [`Csv3`].
+    pub type Ite = crate::id_aa64pfr0_el1::Csv3;
+    /// The values of `ID_AA64DFR1_EL1.ABLE` (sysreg-db/data/id.sysreg:201): the same as [`Csv3`].
+    pub type Able = crate::id_aa64pfr0_el1::Csv3;
+    /// The values of `ID_AA64DFR1_EL1.PMICNTR` (sysreg-db/data/id.sysreg:206): the same as
+    /// [`Csv3`].
+    pub type Pmicntr = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64DFR1_EL1.SPMU` (sysreg-db/data/id.sysreg:210). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Spmu(u8);
     impl Spmu {
@@ -2498,7 +1712,7 @@ pub mod id_aa64dfr1_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64DFR1_EL1.SPMU", self.0 as u64),
+                None => crate::debug_bits(f, "Spmu", self.0 as u64),
             }
         }
     }
@@ -2511,7 +1725,7 @@ pub use id_aa64dfr1_el1::{
 pub mod id_aa64mmfr0_el1 {
     /// The register `ID_AA64MMFR0_EL1` (S3_0_C0_C7_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct ID_AA64MMFR0_EL1;
     impl crate::SysReg for ID_AA64MMFR0_EL1 {
         const NAME: &'static str = "ID_AA64MMFR0_EL1";
@@ -2541,7 +1755,7 @@ pub mod id_aa64mmfr0_el1 {
         }
     }
     /// A value of `ID_AA64MMFR0_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct IdAa64mmfr0El1(u64);
     impl IdAa64mmfr0El1 {
@@ -2748,7 +1962,7 @@ pub mod id_aa64mmfr0_el1 {
     /// The values of `ID_AA64MMFR0_EL1.ECV` (sysreg-db/data/id.sysreg:223). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Ecv(u8);
     impl Ecv {
@@ -2792,14 +2006,14 @@ pub mod id_aa64mmfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.ECV", self.0 as u64),
+                None => crate::debug_bits(f, "Ecv", self.0 as u64),
             }
         }
     }
     /// The values of `ID_AA64MMFR0_EL1.FGT` (sysreg-db/data/id.sysreg:230). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Fgt(u8);
     impl Fgt {
@@ -2843,62 +2057,16 @@ pub mod id_aa64mmfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.FGT", self.0 as u64),
+                None => crate::debug_bits(f, "Fgt", self.0 as u64),
             }
         }
     }
-    /// The values of `ID_AA64MMFR0_EL1.EXS` (sysreg-db/data/id.sysreg:236). Values the database
-    /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Exs(u8);
-    impl Exs {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:237).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:238).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Exs {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.EXS", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `ID_AA64MMFR0_EL1.EXS` (sysreg-db/data/id.sysreg:236): the same as [`Csv3`].
+    pub type Exs = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64MMFR0_EL1.TGRAN4_2` (sysreg-db/data/id.sysreg:243). Values the
     /// database does not name are kept as they are. Ordered as an unsigned number (a higher value
     /// implements more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Tgran42(u8);
     impl Tgran42 {
@@ -2945,14 +2113,14 @@ pub mod id_aa64mmfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.TGRAN4_2", self.0 as u64),
+                None => crate::debug_bits(f, "Tgran42", self.0 as u64),
             }
         }
     }
     /// The values of `ID_AA64MMFR0_EL1.TGRAN64_2` (sysreg-db/data/id.sysreg:249). Values the
     /// database does not name are kept as they are. Ordered as an unsigned number (a higher value
     /// implements more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Tgran642(u8);
     impl Tgran642 {
@@ -2996,14 +2164,14 @@ pub mod id_aa64mmfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.TGRAN64_2", self.0 as u64),
+                None => crate::debug_bits(f, "Tgran642", self.0 as u64),
             }
         }
     }
     /// The values of `ID_AA64MMFR0_EL1.TGRAN16_2` (sysreg-db/data/id.sysreg:254). Values the
     /// database does not name are kept as they are. Ordered as an unsigned number (a higher value
     /// implements more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Tgran162(u8);
     impl Tgran162 {
@@ -3050,14 +2218,14 @@ pub mod id_aa64mmfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.TGRAN16_2", self.0 as u64),
+                None => crate::debug_bits(f, "Tgran162", self.0 as u64),
             }
         }
     }
     /// The values of `ID_AA64MMFR0_EL1.TGRAN4` (sysreg-db/data/id.sysreg:260). Values the database
     /// does not name are kept as they are. Ordered as a signed number (`0b1111` is -1, usually "not
     /// implemented"): use [`Self::value`] and [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Tgran4(u8);
     impl Tgran4 {
@@ -3106,67 +2274,17 @@ pub mod id_aa64mmfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.TGRAN4", self.0 as u64),
+                None => crate::debug_bits(f, "Tgran4", self.0 as u64),
             }
         }
     }
-    /// The values of `ID_AA64MMFR0_EL1.TGRAN64` (sysreg-db/data/id.sysreg:265). Values the database
-    /// does not name are kept as they are. Ordered as a signed number (`0b1111` is -1, usually "not
-    /// implemented"): use [`Self::value`] and [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Tgran64(u8);
-    impl Tgran64 {
-        /// `IMP` = 0b0000 (sysreg-db/data/id.sysreg:266).
-        pub const IMP: Self = Self(0b0000);
-        /// `NI` = 0b1111 (sysreg-db/data/id.sysreg:267).
-        pub const NI: Self = Self(0b1111);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("IMP"),
-                0b1111 => Some("NI"),
-                _ => None,
-            }
-        }
-        /// The value as a signed number (`0b1111` in a 4-bit field is -1).
-        #[inline(always)]
-        pub const fn value(self) -> i8 {
-            ((self.0 << 4) as i8) >> 4
-        }
-        /// Whether this is `min` or more, comparing as signed numbers.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.value() >= min.value()
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Tgran64 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.TGRAN64", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `ID_AA64MMFR0_EL1.TGRAN64` (sysreg-db/data/id.sysreg:265): the same as
+    /// [`DoubleLock`].
+    pub type Tgran64 = crate::id_aa64dfr0_el1::DoubleLock;
     /// The values of `ID_AA64MMFR0_EL1.TGRAN16` (sysreg-db/data/id.sysreg:269). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Tgran16(u8);
     impl Tgran16 {
@@ -3210,158 +2328,23 @@ pub mod id_aa64mmfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.TGRAN16", self.0 as u64),
+                None => crate::debug_bits(f, "Tgran16", self.0 as u64),
             }
         }
     }
-    /// The values of `ID_AA64MMFR0_EL1.BIGENDEL0` (sysreg-db/data/id.sysreg:274). Values the
-    /// database does not name are kept as they are. Ordered as an unsigned number (a higher value
-    /// implements more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Bigendel0(u8);
-    impl Bigendel0 {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:275).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:276).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Bigendel0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.BIGENDEL0", self.0 as u64),
-            }
-        }
-    }
-    /// The values of `ID_AA64MMFR0_EL1.SNSMEM` (sysreg-db/data/id.sysreg:278). Values the database
-    /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Snsmem(u8);
-    impl Snsmem {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:279).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:280).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Snsmem {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.SNSMEM", self.0 as u64),
-            }
-        }
-    }
-    /// The values of `ID_AA64MMFR0_EL1.BIGEND` (sysreg-db/data/id.sysreg:282). Values the database
-    /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
-    /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-    #[repr(transparent)]
-    pub struct Bigend(u8);
-    impl Bigend {
-        /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:283).
-        pub const NI: Self = Self(0b0000);
-        /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:284).
-        pub const IMP: Self = Self(0b0001);
-        /// The value with these bits (bits above the field's width are dropped).
-        #[inline(always)]
-        pub const fn from_bits(bits: u8) -> Self {
-            Self(bits & 0xf)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u8 {
-            self.0
-        }
-        /// The database's name for this value, if it has one.
-        pub const fn name(self) -> Option<&'static str> {
-            match self.0 {
-                0b0000 => Some("NI"),
-                0b0001 => Some("IMP"),
-                _ => None,
-            }
-        }
-        /// Whether this is `min` or more.
-        #[inline(always)]
-        pub const fn at_least(self, min: Self) -> bool {
-            self.0 >= min.0
-        }
-        /// Whether the feature is implemented: at least `IMP`.
-        #[inline(always)]
-        pub const fn is_implemented(self) -> bool {
-            self.at_least(Self::IMP)
-        }
-    }
-    impl core::fmt::Debug for Bigend {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self.name() {
-                Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.BIGEND", self.0 as u64),
-            }
-        }
-    }
+    /// The values of `ID_AA64MMFR0_EL1.BIGENDEL0` (sysreg-db/data/id.sysreg:274): the same as
+    /// [`Csv3`].
+    pub type Bigendel0 = crate::id_aa64pfr0_el1::Csv3;
+    /// The values of `ID_AA64MMFR0_EL1.SNSMEM` (sysreg-db/data/id.sysreg:278): the same as
+    /// [`Csv3`].
+    pub type Snsmem = crate::id_aa64pfr0_el1::Csv3;
+    /// The values of `ID_AA64MMFR0_EL1.BIGEND` (sysreg-db/data/id.sysreg:282): the same as
+    /// [`Csv3`].
+    pub type Bigend = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64MMFR0_EL1.ASIDBITS` (sysreg-db/data/id.sysreg:286). Values the
     /// database does not name are kept as they are. Its values have no order: compare them for
     /// equality.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Asidbits(u8);
     impl Asidbits {
@@ -3392,13 +2375,13 @@ pub mod id_aa64mmfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.ASIDBITS", self.0 as u64),
+                None => crate::debug_bits(f, "Asidbits", self.0 as u64),
             }
         }
     }
     /// The values of `ID_AA64MMFR0_EL1.PARANGE` (sysreg-db/data/id.sysreg:290). Values the database
     /// does not name are kept as they are. Its values have no order: compare them for equality.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct Parange(u8);
     impl Parange {
@@ -3447,7 +2430,7 @@ pub mod id_aa64mmfr0_el1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
                 Some(name) => f.write_str(name),
-                None => crate::debug_bits(f, "ID_AA64MMFR0_EL1.PARANGE", self.0 as u64),
+                None => crate::debug_bits(f, "Parange", self.0 as u64),
             }
         }
     }
@@ -3461,7 +2444,7 @@ pub use id_aa64mmfr0_el1::{
 pub mod midr_el1 {
     /// The register `MIDR_EL1` (S3_0_C0_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct MIDR_EL1;
     impl crate::SysReg for MIDR_EL1 {
         const NAME: &'static str = "MIDR_EL1";
@@ -3491,7 +2474,7 @@ pub mod midr_el1 {
         }
     }
     /// A value of `MIDR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct MidrEl1(u64);
     impl MidrEl1 {

@@ -9,7 +9,7 @@
 /// sysreg-db/data/pmu.sysreg:23).
 pub mod pmu_counters {
     /// A value of `PMU_COUNTERS`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmuCounters(u64);
     impl PmuCounters {
@@ -92,7 +92,7 @@ pub mod pmu_counters {
 /// sysreg-db/data/pmu.sysreg:34).
 pub mod pmevtyperx_el0 {
     /// A value of `PMEVTYPERx_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmevtyperxEl0(u64);
     impl PmevtyperxEl0 {
@@ -335,7 +335,7 @@ pub mod pmevtyperx_el0 {
 /// sysreg-db/data/pmu.sysreg:61).
 pub mod pmevcntrx_el0 {
     /// A value of `PMEVCNTRx_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmevcntrxEl0(u64);
     impl PmevcntrxEl0 {
@@ -398,7 +398,7 @@ pub mod pmevcntrx_el0 {
 /// sysreg-db/data/pmu.sysreg:67).
 pub mod pmceidx_el0 {
     /// A value of `PMCEIDx_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmceidxEl0(u64);
     impl PmceidxEl0 {
@@ -472,7 +472,7 @@ pub mod pmceidx_el0 {
 pub mod pmcr_el0 {
     /// The register `PMCR_EL0` (S3_3_C9_C12_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMCR_EL0;
     impl crate::SysReg for PMCR_EL0 {
         const NAME: &'static str = "PMCR_EL0";
@@ -531,7 +531,7 @@ pub mod pmcr_el0 {
         }
     }
     /// A value of `PMCR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmcrEl0(u64);
     impl PmcrEl0 {
@@ -716,7 +716,7 @@ pub use pmcr_el0::{PMCR_EL0, PmcrEl0};
 pub mod pmcntenset_el0 {
     /// The register `PMCNTENSET_EL0` (S3_3_C9_C12_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMCNTENSET_EL0;
     impl crate::SysReg for PMCNTENSET_EL0 {
         const NAME: &'static str = "PMCNTENSET_EL0";
@@ -785,7 +785,7 @@ pub use pmcntenset_el0::PMCNTENSET_EL0;
 pub mod pmcntenclr_el0 {
     /// The register `PMCNTENCLR_EL0` (S3_3_C9_C12_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMCNTENCLR_EL0;
     impl crate::SysReg for PMCNTENCLR_EL0 {
         const NAME: &'static str = "PMCNTENCLR_EL0";
@@ -854,7 +854,7 @@ pub use pmcntenclr_el0::PMCNTENCLR_EL0;
 pub mod pmovsclr_el0 {
     /// The register `PMOVSCLR_EL0` (S3_3_C9_C12_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMOVSCLR_EL0;
     impl crate::SysReg for PMOVSCLR_EL0 {
         const NAME: &'static str = "PMOVSCLR_EL0";
@@ -923,7 +923,7 @@ pub use pmovsclr_el0::PMOVSCLR_EL0;
 pub mod pmswinc_el0 {
     /// The register `PMSWINC_EL0` (S3_3_C9_C12_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMSWINC_EL0;
     impl crate::SysReg for PMSWINC_EL0 {
         const NAME: &'static str = "PMSWINC_EL0";
@@ -955,7 +955,7 @@ pub mod pmswinc_el0 {
         }
     }
     /// A value of `PMSWINC_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmswincEl0(u64);
     impl PmswincEl0 {
@@ -1020,7 +1020,7 @@ pub use pmswinc_el0::{PMSWINC_EL0, PmswincEl0};
 pub mod pmselr_el0 {
     /// The register `PMSELR_EL0` (S3_3_C9_C12_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMSELR_EL0;
     impl crate::SysReg for PMSELR_EL0 {
         const NAME: &'static str = "PMSELR_EL0";
@@ -1079,7 +1079,7 @@ pub mod pmselr_el0 {
         }
     }
     /// A value of `PMSELR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmselrEl0(u64);
     impl PmselrEl0 {
@@ -1144,7 +1144,7 @@ pub use pmselr_el0::{PMSELR_EL0, PmselrEl0};
 pub mod pmceid0_el0 {
     /// The register `PMCEID0_EL0` (S3_3_C9_C12_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMCEID0_EL0;
     impl crate::SysReg for PMCEID0_EL0 {
         const NAME: &'static str = "PMCEID0_EL0";
@@ -1180,7 +1180,7 @@ pub use pmceid0_el0::PMCEID0_EL0;
 pub mod pmceid1_el0 {
     /// The register `PMCEID1_EL0` (S3_3_C9_C12_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMCEID1_EL0;
     impl crate::SysReg for PMCEID1_EL0 {
         const NAME: &'static str = "PMCEID1_EL0";
@@ -1216,7 +1216,7 @@ pub use pmceid1_el0::PMCEID1_EL0;
 pub mod pmccntr_el0 {
     /// The register `PMCCNTR_EL0` (S3_3_C9_C13_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMCCNTR_EL0;
     impl crate::SysReg for PMCCNTR_EL0 {
         const NAME: &'static str = "PMCCNTR_EL0";
@@ -1275,7 +1275,7 @@ pub mod pmccntr_el0 {
         }
     }
     /// A value of `PMCCNTR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmccntrEl0(u64);
     impl PmccntrEl0 {
@@ -1340,7 +1340,7 @@ pub use pmccntr_el0::{PMCCNTR_EL0, PmccntrEl0};
 pub mod pmxevtyper_el0 {
     /// The register `PMXEVTYPER_EL0` (S3_3_C9_C13_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMXEVTYPER_EL0;
     impl crate::SysReg for PMXEVTYPER_EL0 {
         const NAME: &'static str = "PMXEVTYPER_EL0";
@@ -1409,7 +1409,7 @@ pub use pmxevtyper_el0::PMXEVTYPER_EL0;
 pub mod pmxevcntr_el0 {
     /// The register `PMXEVCNTR_EL0` (S3_3_C9_C13_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMXEVCNTR_EL0;
     impl crate::SysReg for PMXEVCNTR_EL0 {
         const NAME: &'static str = "PMXEVCNTR_EL0";
@@ -1478,7 +1478,7 @@ pub use pmxevcntr_el0::PMXEVCNTR_EL0;
 pub mod pmsscr_el1 {
     /// The register `PMSSCR_EL1` (S3_0_C9_C13_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMSSCR_EL1;
     impl crate::SysReg for PMSSCR_EL1 {
         const NAME: &'static str = "PMSSCR_EL1";
@@ -1537,7 +1537,7 @@ pub mod pmsscr_el1 {
         }
     }
     /// A value of `PMSSCR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmsscrEl1(u64);
     impl PmsscrEl1 {
@@ -1612,7 +1612,7 @@ pub use pmsscr_el1::{PMSSCR_EL1, PmsscrEl1};
 pub mod pmzr_el0 {
     /// The register `PMZR_EL0` (S3_3_C9_C13_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMZR_EL0;
     impl crate::SysReg for PMZR_EL0 {
         const NAME: &'static str = "PMZR_EL0";
@@ -1650,7 +1650,7 @@ pub use pmzr_el0::PMZR_EL0;
 pub mod pmuserenr_el0 {
     /// The register `PMUSERENR_EL0` (S3_3_C9_C14_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMUSERENR_EL0;
     impl crate::SysReg for PMUSERENR_EL0 {
         const NAME: &'static str = "PMUSERENR_EL0";
@@ -1709,7 +1709,7 @@ pub mod pmuserenr_el0 {
         }
     }
     /// A value of `PMUSERENR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmuserenrEl0(u64);
     impl PmuserenrEl0 {
@@ -1834,7 +1834,7 @@ pub use pmuserenr_el0::{PMUSERENR_EL0, PmuserenrEl0};
 pub mod pmintenset_el1 {
     /// The register `PMINTENSET_EL1` (S3_0_C9_C14_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMINTENSET_EL1;
     impl crate::SysReg for PMINTENSET_EL1 {
         const NAME: &'static str = "PMINTENSET_EL1";
@@ -1903,7 +1903,7 @@ pub use pmintenset_el1::PMINTENSET_EL1;
 pub mod pmintenclr_el1 {
     /// The register `PMINTENCLR_EL1` (S3_0_C9_C14_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMINTENCLR_EL1;
     impl crate::SysReg for PMINTENCLR_EL1 {
         const NAME: &'static str = "PMINTENCLR_EL1";
@@ -1972,7 +1972,7 @@ pub use pmintenclr_el1::PMINTENCLR_EL1;
 pub mod pmovsset_el0 {
     /// The register `PMOVSSET_EL0` (S3_3_C9_C14_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMOVSSET_EL0;
     impl crate::SysReg for PMOVSSET_EL0 {
         const NAME: &'static str = "PMOVSSET_EL0";
@@ -2041,7 +2041,7 @@ pub use pmovsset_el0::PMOVSSET_EL0;
 pub mod pmuacr_el1 {
     /// The register `PMUACR_EL1` (S3_0_C9_C14_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMUACR_EL1;
     impl crate::SysReg for PMUACR_EL1 {
         const NAME: &'static str = "PMUACR_EL1";
@@ -2110,7 +2110,7 @@ pub use pmuacr_el1::PMUACR_EL1;
 pub mod pmecr_el1 {
     /// The register `PMECR_EL1` (S3_0_C9_C14_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMECR_EL1;
     impl crate::SysReg for PMECR_EL1 {
         const NAME: &'static str = "PMECR_EL1";
@@ -2169,7 +2169,7 @@ pub mod pmecr_el1 {
         }
     }
     /// A value of `PMECR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmecrEl1(u64);
     impl PmecrEl1 {
@@ -2254,7 +2254,7 @@ pub use pmecr_el1::{PMECR_EL1, PmecrEl1};
 pub mod pmmir_el1 {
     /// The register `PMMIR_EL1` (S3_0_C9_C14_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMMIR_EL1;
     impl crate::SysReg for PMMIR_EL1 {
         const NAME: &'static str = "PMMIR_EL1";
@@ -2284,7 +2284,7 @@ pub mod pmmir_el1 {
         }
     }
     /// A value of `PMMIR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmmirEl1(u64);
     impl PmmirEl1 {
@@ -2399,7 +2399,7 @@ pub use pmmir_el1::{PMMIR_EL1, PmmirEl1};
 pub mod pmiar_el1 {
     /// The register `PMIAR_EL1` (S3_0_C9_C14_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMIAR_EL1;
     impl crate::SysReg for PMIAR_EL1 {
         const NAME: &'static str = "PMIAR_EL1";
@@ -2458,7 +2458,7 @@ pub mod pmiar_el1 {
         }
     }
     /// A value of `PMIAR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmiarEl1(u64);
     impl PmiarEl1 {
@@ -2523,7 +2523,7 @@ pub use pmiar_el1::{PMIAR_EL1, PmiarEl1};
 pub mod pmicntr_el0 {
     /// The register `PMICNTR_EL0` (S3_3_C9_C4_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMICNTR_EL0;
     impl crate::SysReg for PMICNTR_EL0 {
         const NAME: &'static str = "PMICNTR_EL0";
@@ -2582,7 +2582,7 @@ pub mod pmicntr_el0 {
         }
     }
     /// A value of `PMICNTR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmicntrEl0(u64);
     impl PmicntrEl0 {
@@ -2647,7 +2647,7 @@ pub use pmicntr_el0::{PMICNTR_EL0, PmicntrEl0};
 pub mod pmicfiltr_el0 {
     /// The register `PMICFILTR_EL0` (S3_3_C9_C6_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMICFILTR_EL0;
     impl crate::SysReg for PMICFILTR_EL0 {
         const NAME: &'static str = "PMICFILTR_EL0";
@@ -2706,7 +2706,7 @@ pub mod pmicfiltr_el0 {
         }
     }
     /// A value of `PMICFILTR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmicfiltrEl0(u64);
     impl PmicfiltrEl0 {
@@ -2901,7 +2901,7 @@ pub use pmicfiltr_el0::{PMICFILTR_EL0, PmicfiltrEl0};
 pub mod pmccfiltr_el0 {
     /// The register `PMCCFILTR_EL0` (S3_3_C14_C15_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMCCFILTR_EL0;
     impl crate::SysReg for PMCCFILTR_EL0 {
         const NAME: &'static str = "PMCCFILTR_EL0";
@@ -2960,7 +2960,7 @@ pub mod pmccfiltr_el0 {
         }
     }
     /// A value of `PMCCFILTR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     #[repr(transparent)]
     pub struct PmccfiltrEl0(u64);
     impl PmccfiltrEl0 {
@@ -3135,7 +3135,7 @@ pub use pmccfiltr_el0::{PMCCFILTR_EL0, PmccfiltrEl0};
 pub mod pmevcntr0_el0 {
     /// The register `PMEVCNTR0_EL0` (S3_3_C14_C8_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR0_EL0;
     impl crate::SysReg for PMEVCNTR0_EL0 {
         const NAME: &'static str = "PMEVCNTR0_EL0";
@@ -3205,7 +3205,7 @@ pub mod pmevcntrn_el0 {
     /// `PMEVCNTRn_EL0`: `PMEVCNTR0_EL0` .. `PMEVCNTR30_EL0` as one family of 31 registers, indexed
     /// by `n`.
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTRn_EL0;
     impl PMEVCNTRn_EL0 {
         /// How many registers the family has.
@@ -3600,7 +3600,7 @@ pub use pmevcntrn_el0::PMEVCNTRn_EL0;
 pub mod pmevcntr1_el0 {
     /// The register `PMEVCNTR1_EL0` (S3_3_C14_C8_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR1_EL0;
     impl crate::SysReg for PMEVCNTR1_EL0 {
         const NAME: &'static str = "PMEVCNTR1_EL0";
@@ -3669,7 +3669,7 @@ pub use pmevcntr1_el0::PMEVCNTR1_EL0;
 pub mod pmevcntr2_el0 {
     /// The register `PMEVCNTR2_EL0` (S3_3_C14_C8_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR2_EL0;
     impl crate::SysReg for PMEVCNTR2_EL0 {
         const NAME: &'static str = "PMEVCNTR2_EL0";
@@ -3738,7 +3738,7 @@ pub use pmevcntr2_el0::PMEVCNTR2_EL0;
 pub mod pmevcntr3_el0 {
     /// The register `PMEVCNTR3_EL0` (S3_3_C14_C8_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR3_EL0;
     impl crate::SysReg for PMEVCNTR3_EL0 {
         const NAME: &'static str = "PMEVCNTR3_EL0";
@@ -3807,7 +3807,7 @@ pub use pmevcntr3_el0::PMEVCNTR3_EL0;
 pub mod pmevcntr4_el0 {
     /// The register `PMEVCNTR4_EL0` (S3_3_C14_C8_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR4_EL0;
     impl crate::SysReg for PMEVCNTR4_EL0 {
         const NAME: &'static str = "PMEVCNTR4_EL0";
@@ -3876,7 +3876,7 @@ pub use pmevcntr4_el0::PMEVCNTR4_EL0;
 pub mod pmevcntr5_el0 {
     /// The register `PMEVCNTR5_EL0` (S3_3_C14_C8_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR5_EL0;
     impl crate::SysReg for PMEVCNTR5_EL0 {
         const NAME: &'static str = "PMEVCNTR5_EL0";
@@ -3945,7 +3945,7 @@ pub use pmevcntr5_el0::PMEVCNTR5_EL0;
 pub mod pmevcntr6_el0 {
     /// The register `PMEVCNTR6_EL0` (S3_3_C14_C8_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR6_EL0;
     impl crate::SysReg for PMEVCNTR6_EL0 {
         const NAME: &'static str = "PMEVCNTR6_EL0";
@@ -4014,7 +4014,7 @@ pub use pmevcntr6_el0::PMEVCNTR6_EL0;
 pub mod pmevcntr7_el0 {
     /// The register `PMEVCNTR7_EL0` (S3_3_C14_C8_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR7_EL0;
     impl crate::SysReg for PMEVCNTR7_EL0 {
         const NAME: &'static str = "PMEVCNTR7_EL0";
@@ -4083,7 +4083,7 @@ pub use pmevcntr7_el0::PMEVCNTR7_EL0;
 pub mod pmevcntr8_el0 {
     /// The register `PMEVCNTR8_EL0` (S3_3_C14_C9_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR8_EL0;
     impl crate::SysReg for PMEVCNTR8_EL0 {
         const NAME: &'static str = "PMEVCNTR8_EL0";
@@ -4152,7 +4152,7 @@ pub use pmevcntr8_el0::PMEVCNTR8_EL0;
 pub mod pmevcntr9_el0 {
     /// The register `PMEVCNTR9_EL0` (S3_3_C14_C9_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR9_EL0;
     impl crate::SysReg for PMEVCNTR9_EL0 {
         const NAME: &'static str = "PMEVCNTR9_EL0";
@@ -4221,7 +4221,7 @@ pub use pmevcntr9_el0::PMEVCNTR9_EL0;
 pub mod pmevcntr10_el0 {
     /// The register `PMEVCNTR10_EL0` (S3_3_C14_C9_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR10_EL0;
     impl crate::SysReg for PMEVCNTR10_EL0 {
         const NAME: &'static str = "PMEVCNTR10_EL0";
@@ -4290,7 +4290,7 @@ pub use pmevcntr10_el0::PMEVCNTR10_EL0;
 pub mod pmevcntr11_el0 {
     /// The register `PMEVCNTR11_EL0` (S3_3_C14_C9_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR11_EL0;
     impl crate::SysReg for PMEVCNTR11_EL0 {
         const NAME: &'static str = "PMEVCNTR11_EL0";
@@ -4359,7 +4359,7 @@ pub use pmevcntr11_el0::PMEVCNTR11_EL0;
 pub mod pmevcntr12_el0 {
     /// The register `PMEVCNTR12_EL0` (S3_3_C14_C9_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR12_EL0;
     impl crate::SysReg for PMEVCNTR12_EL0 {
         const NAME: &'static str = "PMEVCNTR12_EL0";
@@ -4428,7 +4428,7 @@ pub use pmevcntr12_el0::PMEVCNTR12_EL0;
 pub mod pmevcntr13_el0 {
     /// The register `PMEVCNTR13_EL0` (S3_3_C14_C9_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR13_EL0;
     impl crate::SysReg for PMEVCNTR13_EL0 {
         const NAME: &'static str = "PMEVCNTR13_EL0";
@@ -4497,7 +4497,7 @@ pub use pmevcntr13_el0::PMEVCNTR13_EL0;
 pub mod pmevcntr14_el0 {
     /// The register `PMEVCNTR14_EL0` (S3_3_C14_C9_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR14_EL0;
     impl crate::SysReg for PMEVCNTR14_EL0 {
         const NAME: &'static str = "PMEVCNTR14_EL0";
@@ -4566,7 +4566,7 @@ pub use pmevcntr14_el0::PMEVCNTR14_EL0;
 pub mod pmevcntr15_el0 {
     /// The register `PMEVCNTR15_EL0` (S3_3_C14_C9_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR15_EL0;
     impl crate::SysReg for PMEVCNTR15_EL0 {
         const NAME: &'static str = "PMEVCNTR15_EL0";
@@ -4635,7 +4635,7 @@ pub use pmevcntr15_el0::PMEVCNTR15_EL0;
 pub mod pmevcntr16_el0 {
     /// The register `PMEVCNTR16_EL0` (S3_3_C14_C10_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR16_EL0;
     impl crate::SysReg for PMEVCNTR16_EL0 {
         const NAME: &'static str = "PMEVCNTR16_EL0";
@@ -4704,7 +4704,7 @@ pub use pmevcntr16_el0::PMEVCNTR16_EL0;
 pub mod pmevcntr17_el0 {
     /// The register `PMEVCNTR17_EL0` (S3_3_C14_C10_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR17_EL0;
     impl crate::SysReg for PMEVCNTR17_EL0 {
         const NAME: &'static str = "PMEVCNTR17_EL0";
@@ -4773,7 +4773,7 @@ pub use pmevcntr17_el0::PMEVCNTR17_EL0;
 pub mod pmevcntr18_el0 {
     /// The register `PMEVCNTR18_EL0` (S3_3_C14_C10_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR18_EL0;
     impl crate::SysReg for PMEVCNTR18_EL0 {
         const NAME: &'static str = "PMEVCNTR18_EL0";
@@ -4842,7 +4842,7 @@ pub use pmevcntr18_el0::PMEVCNTR18_EL0;
 pub mod pmevcntr19_el0 {
     /// The register `PMEVCNTR19_EL0` (S3_3_C14_C10_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR19_EL0;
     impl crate::SysReg for PMEVCNTR19_EL0 {
         const NAME: &'static str = "PMEVCNTR19_EL0";
@@ -4911,7 +4911,7 @@ pub use pmevcntr19_el0::PMEVCNTR19_EL0;
 pub mod pmevcntr20_el0 {
     /// The register `PMEVCNTR20_EL0` (S3_3_C14_C10_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR20_EL0;
     impl crate::SysReg for PMEVCNTR20_EL0 {
         const NAME: &'static str = "PMEVCNTR20_EL0";
@@ -4980,7 +4980,7 @@ pub use pmevcntr20_el0::PMEVCNTR20_EL0;
 pub mod pmevcntr21_el0 {
     /// The register `PMEVCNTR21_EL0` (S3_3_C14_C10_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR21_EL0;
     impl crate::SysReg for PMEVCNTR21_EL0 {
         const NAME: &'static str = "PMEVCNTR21_EL0";
@@ -5049,7 +5049,7 @@ pub use pmevcntr21_el0::PMEVCNTR21_EL0;
 pub mod pmevcntr22_el0 {
     /// The register `PMEVCNTR22_EL0` (S3_3_C14_C10_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR22_EL0;
     impl crate::SysReg for PMEVCNTR22_EL0 {
         const NAME: &'static str = "PMEVCNTR22_EL0";
@@ -5118,7 +5118,7 @@ pub use pmevcntr22_el0::PMEVCNTR22_EL0;
 pub mod pmevcntr23_el0 {
     /// The register `PMEVCNTR23_EL0` (S3_3_C14_C10_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR23_EL0;
     impl crate::SysReg for PMEVCNTR23_EL0 {
         const NAME: &'static str = "PMEVCNTR23_EL0";
@@ -5187,7 +5187,7 @@ pub use pmevcntr23_el0::PMEVCNTR23_EL0;
 pub mod pmevcntr24_el0 {
     /// The register `PMEVCNTR24_EL0` (S3_3_C14_C11_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR24_EL0;
     impl crate::SysReg for PMEVCNTR24_EL0 {
         const NAME: &'static str = "PMEVCNTR24_EL0";
@@ -5256,7 +5256,7 @@ pub use pmevcntr24_el0::PMEVCNTR24_EL0;
 pub mod pmevcntr25_el0 {
     /// The register `PMEVCNTR25_EL0` (S3_3_C14_C11_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR25_EL0;
     impl crate::SysReg for PMEVCNTR25_EL0 {
         const NAME: &'static str = "PMEVCNTR25_EL0";
@@ -5325,7 +5325,7 @@ pub use pmevcntr25_el0::PMEVCNTR25_EL0;
 pub mod pmevcntr26_el0 {
     /// The register `PMEVCNTR26_EL0` (S3_3_C14_C11_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR26_EL0;
     impl crate::SysReg for PMEVCNTR26_EL0 {
         const NAME: &'static str = "PMEVCNTR26_EL0";
@@ -5394,7 +5394,7 @@ pub use pmevcntr26_el0::PMEVCNTR26_EL0;
 pub mod pmevcntr27_el0 {
     /// The register `PMEVCNTR27_EL0` (S3_3_C14_C11_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR27_EL0;
     impl crate::SysReg for PMEVCNTR27_EL0 {
         const NAME: &'static str = "PMEVCNTR27_EL0";
@@ -5463,7 +5463,7 @@ pub use pmevcntr27_el0::PMEVCNTR27_EL0;
 pub mod pmevcntr28_el0 {
     /// The register `PMEVCNTR28_EL0` (S3_3_C14_C11_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR28_EL0;
     impl crate::SysReg for PMEVCNTR28_EL0 {
         const NAME: &'static str = "PMEVCNTR28_EL0";
@@ -5532,7 +5532,7 @@ pub use pmevcntr28_el0::PMEVCNTR28_EL0;
 pub mod pmevcntr29_el0 {
     /// The register `PMEVCNTR29_EL0` (S3_3_C14_C11_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR29_EL0;
     impl crate::SysReg for PMEVCNTR29_EL0 {
         const NAME: &'static str = "PMEVCNTR29_EL0";
@@ -5601,7 +5601,7 @@ pub use pmevcntr29_el0::PMEVCNTR29_EL0;
 pub mod pmevcntr30_el0 {
     /// The register `PMEVCNTR30_EL0` (S3_3_C14_C11_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVCNTR30_EL0;
     impl crate::SysReg for PMEVCNTR30_EL0 {
         const NAME: &'static str = "PMEVCNTR30_EL0";
@@ -5670,7 +5670,7 @@ pub use pmevcntr30_el0::PMEVCNTR30_EL0;
 pub mod pmevtyper0_el0 {
     /// The register `PMEVTYPER0_EL0` (S3_3_C14_C12_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER0_EL0;
     impl crate::SysReg for PMEVTYPER0_EL0 {
         const NAME: &'static str = "PMEVTYPER0_EL0";
@@ -5740,7 +5740,7 @@ pub mod pmevtypern_el0 {
     /// `PMEVTYPERn_EL0`: `PMEVTYPER0_EL0` .. `PMEVTYPER30_EL0` as one family of 31 registers,
     /// indexed by `n`.
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPERn_EL0;
     impl PMEVTYPERn_EL0 {
         /// How many registers the family has.
@@ -6135,7 +6135,7 @@ pub use pmevtypern_el0::PMEVTYPERn_EL0;
 pub mod pmevtyper1_el0 {
     /// The register `PMEVTYPER1_EL0` (S3_3_C14_C12_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER1_EL0;
     impl crate::SysReg for PMEVTYPER1_EL0 {
         const NAME: &'static str = "PMEVTYPER1_EL0";
@@ -6204,7 +6204,7 @@ pub use pmevtyper1_el0::PMEVTYPER1_EL0;
 pub mod pmevtyper2_el0 {
     /// The register `PMEVTYPER2_EL0` (S3_3_C14_C12_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER2_EL0;
     impl crate::SysReg for PMEVTYPER2_EL0 {
         const NAME: &'static str = "PMEVTYPER2_EL0";
@@ -6273,7 +6273,7 @@ pub use pmevtyper2_el0::PMEVTYPER2_EL0;
 pub mod pmevtyper3_el0 {
     /// The register `PMEVTYPER3_EL0` (S3_3_C14_C12_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER3_EL0;
     impl crate::SysReg for PMEVTYPER3_EL0 {
         const NAME: &'static str = "PMEVTYPER3_EL0";
@@ -6342,7 +6342,7 @@ pub use pmevtyper3_el0::PMEVTYPER3_EL0;
 pub mod pmevtyper4_el0 {
     /// The register `PMEVTYPER4_EL0` (S3_3_C14_C12_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER4_EL0;
     impl crate::SysReg for PMEVTYPER4_EL0 {
         const NAME: &'static str = "PMEVTYPER4_EL0";
@@ -6411,7 +6411,7 @@ pub use pmevtyper4_el0::PMEVTYPER4_EL0;
 pub mod pmevtyper5_el0 {
     /// The register `PMEVTYPER5_EL0` (S3_3_C14_C12_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER5_EL0;
     impl crate::SysReg for PMEVTYPER5_EL0 {
         const NAME: &'static str = "PMEVTYPER5_EL0";
@@ -6480,7 +6480,7 @@ pub use pmevtyper5_el0::PMEVTYPER5_EL0;
 pub mod pmevtyper6_el0 {
     /// The register `PMEVTYPER6_EL0` (S3_3_C14_C12_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER6_EL0;
     impl crate::SysReg for PMEVTYPER6_EL0 {
         const NAME: &'static str = "PMEVTYPER6_EL0";
@@ -6549,7 +6549,7 @@ pub use pmevtyper6_el0::PMEVTYPER6_EL0;
 pub mod pmevtyper7_el0 {
     /// The register `PMEVTYPER7_EL0` (S3_3_C14_C12_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER7_EL0;
     impl crate::SysReg for PMEVTYPER7_EL0 {
         const NAME: &'static str = "PMEVTYPER7_EL0";
@@ -6618,7 +6618,7 @@ pub use pmevtyper7_el0::PMEVTYPER7_EL0;
 pub mod pmevtyper8_el0 {
     /// The register `PMEVTYPER8_EL0` (S3_3_C14_C13_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER8_EL0;
     impl crate::SysReg for PMEVTYPER8_EL0 {
         const NAME: &'static str = "PMEVTYPER8_EL0";
@@ -6687,7 +6687,7 @@ pub use pmevtyper8_el0::PMEVTYPER8_EL0;
 pub mod pmevtyper9_el0 {
     /// The register `PMEVTYPER9_EL0` (S3_3_C14_C13_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER9_EL0;
     impl crate::SysReg for PMEVTYPER9_EL0 {
         const NAME: &'static str = "PMEVTYPER9_EL0";
@@ -6756,7 +6756,7 @@ pub use pmevtyper9_el0::PMEVTYPER9_EL0;
 pub mod pmevtyper10_el0 {
     /// The register `PMEVTYPER10_EL0` (S3_3_C14_C13_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER10_EL0;
     impl crate::SysReg for PMEVTYPER10_EL0 {
         const NAME: &'static str = "PMEVTYPER10_EL0";
@@ -6825,7 +6825,7 @@ pub use pmevtyper10_el0::PMEVTYPER10_EL0;
 pub mod pmevtyper11_el0 {
     /// The register `PMEVTYPER11_EL0` (S3_3_C14_C13_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER11_EL0;
     impl crate::SysReg for PMEVTYPER11_EL0 {
         const NAME: &'static str = "PMEVTYPER11_EL0";
@@ -6894,7 +6894,7 @@ pub use pmevtyper11_el0::PMEVTYPER11_EL0;
 pub mod pmevtyper12_el0 {
     /// The register `PMEVTYPER12_EL0` (S3_3_C14_C13_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER12_EL0;
     impl crate::SysReg for PMEVTYPER12_EL0 {
         const NAME: &'static str = "PMEVTYPER12_EL0";
@@ -6963,7 +6963,7 @@ pub use pmevtyper12_el0::PMEVTYPER12_EL0;
 pub mod pmevtyper13_el0 {
     /// The register `PMEVTYPER13_EL0` (S3_3_C14_C13_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER13_EL0;
     impl crate::SysReg for PMEVTYPER13_EL0 {
         const NAME: &'static str = "PMEVTYPER13_EL0";
@@ -7032,7 +7032,7 @@ pub use pmevtyper13_el0::PMEVTYPER13_EL0;
 pub mod pmevtyper14_el0 {
     /// The register `PMEVTYPER14_EL0` (S3_3_C14_C13_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER14_EL0;
     impl crate::SysReg for PMEVTYPER14_EL0 {
         const NAME: &'static str = "PMEVTYPER14_EL0";
@@ -7101,7 +7101,7 @@ pub use pmevtyper14_el0::PMEVTYPER14_EL0;
 pub mod pmevtyper15_el0 {
     /// The register `PMEVTYPER15_EL0` (S3_3_C14_C13_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER15_EL0;
     impl crate::SysReg for PMEVTYPER15_EL0 {
         const NAME: &'static str = "PMEVTYPER15_EL0";
@@ -7170,7 +7170,7 @@ pub use pmevtyper15_el0::PMEVTYPER15_EL0;
 pub mod pmevtyper16_el0 {
     /// The register `PMEVTYPER16_EL0` (S3_3_C14_C14_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER16_EL0;
     impl crate::SysReg for PMEVTYPER16_EL0 {
         const NAME: &'static str = "PMEVTYPER16_EL0";
@@ -7239,7 +7239,7 @@ pub use pmevtyper16_el0::PMEVTYPER16_EL0;
 pub mod pmevtyper17_el0 {
     /// The register `PMEVTYPER17_EL0` (S3_3_C14_C14_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER17_EL0;
     impl crate::SysReg for PMEVTYPER17_EL0 {
         const NAME: &'static str = "PMEVTYPER17_EL0";
@@ -7308,7 +7308,7 @@ pub use pmevtyper17_el0::PMEVTYPER17_EL0;
 pub mod pmevtyper18_el0 {
     /// The register `PMEVTYPER18_EL0` (S3_3_C14_C14_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER18_EL0;
     impl crate::SysReg for PMEVTYPER18_EL0 {
         const NAME: &'static str = "PMEVTYPER18_EL0";
@@ -7377,7 +7377,7 @@ pub use pmevtyper18_el0::PMEVTYPER18_EL0;
 pub mod pmevtyper19_el0 {
     /// The register `PMEVTYPER19_EL0` (S3_3_C14_C14_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER19_EL0;
     impl crate::SysReg for PMEVTYPER19_EL0 {
         const NAME: &'static str = "PMEVTYPER19_EL0";
@@ -7446,7 +7446,7 @@ pub use pmevtyper19_el0::PMEVTYPER19_EL0;
 pub mod pmevtyper20_el0 {
     /// The register `PMEVTYPER20_EL0` (S3_3_C14_C14_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER20_EL0;
     impl crate::SysReg for PMEVTYPER20_EL0 {
         const NAME: &'static str = "PMEVTYPER20_EL0";
@@ -7515,7 +7515,7 @@ pub use pmevtyper20_el0::PMEVTYPER20_EL0;
 pub mod pmevtyper21_el0 {
     /// The register `PMEVTYPER21_EL0` (S3_3_C14_C14_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER21_EL0;
     impl crate::SysReg for PMEVTYPER21_EL0 {
         const NAME: &'static str = "PMEVTYPER21_EL0";
@@ -7584,7 +7584,7 @@ pub use pmevtyper21_el0::PMEVTYPER21_EL0;
 pub mod pmevtyper22_el0 {
     /// The register `PMEVTYPER22_EL0` (S3_3_C14_C14_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER22_EL0;
     impl crate::SysReg for PMEVTYPER22_EL0 {
         const NAME: &'static str = "PMEVTYPER22_EL0";
@@ -7653,7 +7653,7 @@ pub use pmevtyper22_el0::PMEVTYPER22_EL0;
 pub mod pmevtyper23_el0 {
     /// The register `PMEVTYPER23_EL0` (S3_3_C14_C14_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER23_EL0;
     impl crate::SysReg for PMEVTYPER23_EL0 {
         const NAME: &'static str = "PMEVTYPER23_EL0";
@@ -7722,7 +7722,7 @@ pub use pmevtyper23_el0::PMEVTYPER23_EL0;
 pub mod pmevtyper24_el0 {
     /// The register `PMEVTYPER24_EL0` (S3_3_C14_C15_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER24_EL0;
     impl crate::SysReg for PMEVTYPER24_EL0 {
         const NAME: &'static str = "PMEVTYPER24_EL0";
@@ -7791,7 +7791,7 @@ pub use pmevtyper24_el0::PMEVTYPER24_EL0;
 pub mod pmevtyper25_el0 {
     /// The register `PMEVTYPER25_EL0` (S3_3_C14_C15_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER25_EL0;
     impl crate::SysReg for PMEVTYPER25_EL0 {
         const NAME: &'static str = "PMEVTYPER25_EL0";
@@ -7860,7 +7860,7 @@ pub use pmevtyper25_el0::PMEVTYPER25_EL0;
 pub mod pmevtyper26_el0 {
     /// The register `PMEVTYPER26_EL0` (S3_3_C14_C15_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER26_EL0;
     impl crate::SysReg for PMEVTYPER26_EL0 {
         const NAME: &'static str = "PMEVTYPER26_EL0";
@@ -7929,7 +7929,7 @@ pub use pmevtyper26_el0::PMEVTYPER26_EL0;
 pub mod pmevtyper27_el0 {
     /// The register `PMEVTYPER27_EL0` (S3_3_C14_C15_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER27_EL0;
     impl crate::SysReg for PMEVTYPER27_EL0 {
         const NAME: &'static str = "PMEVTYPER27_EL0";
@@ -7998,7 +7998,7 @@ pub use pmevtyper27_el0::PMEVTYPER27_EL0;
 pub mod pmevtyper28_el0 {
     /// The register `PMEVTYPER28_EL0` (S3_3_C14_C15_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER28_EL0;
     impl crate::SysReg for PMEVTYPER28_EL0 {
         const NAME: &'static str = "PMEVTYPER28_EL0";
@@ -8067,7 +8067,7 @@ pub use pmevtyper28_el0::PMEVTYPER28_EL0;
 pub mod pmevtyper29_el0 {
     /// The register `PMEVTYPER29_EL0` (S3_3_C14_C15_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER29_EL0;
     impl crate::SysReg for PMEVTYPER29_EL0 {
         const NAME: &'static str = "PMEVTYPER29_EL0";
@@ -8136,7 +8136,7 @@ pub use pmevtyper29_el0::PMEVTYPER29_EL0;
 pub mod pmevtyper30_el0 {
     /// The register `PMEVTYPER30_EL0` (S3_3_C14_C15_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy)]
     pub struct PMEVTYPER30_EL0;
     impl crate::SysReg for PMEVTYPER30_EL0 {
         const NAME: &'static str = "PMEVTYPER30_EL0";

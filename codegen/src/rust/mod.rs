@@ -273,7 +273,16 @@ struct Model<'a> {
     /// defines (two registers' fields may both have a `Ras` enum; neither is re-exported, so
     /// the root has no ambiguous names).
     root_names: BTreeSet<String>,
+    /// The module being emitted (enum types shared across modules are named from it).
+    current_module: std::cell::RefCell<String>,
+    /// Enum types already emitted, by what makes two the same (kind, width, named values):
+    /// an identical one later is an alias of the first, which halves the kernel crate's enum
+    /// types and much of its compile time.
+    shared_enums: std::cell::RefCell<BTreeMap<EnumKey, String>>,
 }
+
+/// What makes two enum types interchangeable.
+type EnumKey = (u8, u32, Vec<(String, Option<u64>)>);
 
 /// The names the runtime (and `lib.rs`: `name_of`) defines at the crate root, read from the
 /// runtime's source: a register module's item with one of these names stays in its module.
@@ -454,6 +463,8 @@ impl<'a> Model<'a> {
             file_modules,
             families: BTreeMap::new(),
             root_names: BTreeSet::new(),
+            current_module: Default::default(),
+            shared_enums: Default::default(),
         };
         // Family members with an identical layout of their own share the first member's
         // value type, so the family reads and writes one type.
@@ -597,6 +608,7 @@ impl<'a> Model<'a> {
 
     fn field_set_module(&self, i: usize, set: &FieldSet, family: Option<&Family>) -> TokenStream {
         let (module, ty) = &self.sets[i];
+        self.current_module.replace(module.clone());
         let m = format_ident!("{}", module);
         let mut doc = format!(
             " `{}`: a layout shared by several registers (`SysregFields`, {}).",
@@ -635,6 +647,7 @@ impl<'a> Model<'a> {
 
     fn register_module(&self, i: usize) -> TokenStream {
         let info = &self.regs[i];
+        self.current_module.replace(info.module.clone());
         let reg = info.reg;
         let m = format_ident!("{}", info.module);
         let e = reg.encoding;
@@ -788,7 +801,7 @@ impl<'a> Model<'a> {
         quote! {
             #[doc = #doc]
             #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-            #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+            #[derive(Clone, Copy)]
             pub struct #ident;
 
             impl crate::SysReg for #ident {
@@ -875,7 +888,7 @@ impl<'a> Model<'a> {
         quote! {
                 #[doc = #doc]
                 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-                #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+                #[derive(Clone, Copy)]
                 pub struct #ident;
 
                 impl #ident {
@@ -1012,7 +1025,7 @@ impl<'a> Model<'a> {
         let debug_name = ty;
         quote! {
             #[doc = #doc]
-            #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+            #[derive(Clone, Copy, PartialEq, Eq)]
             #[repr(transparent)]
             pub struct #ident(u64);
 
@@ -1226,6 +1239,26 @@ impl<'a> Model<'a> {
         let ident = format_ident!("{}", ty);
         let width = entry.bits.width();
         let int = int_type(width);
+        let key: EnumKey = (
+            e.kind as u8,
+            width,
+            e.values.iter().map(|v| (v.name.clone(), v.value)).collect(),
+        );
+        let here = format!("{}::{ty}", self.current_module.borrow());
+        if let Some(first) = self.shared_enums.borrow().get(&key) {
+            let path = path_tokens(first);
+            let doc = format!(
+                " The values of `{owner}.{}` ({}): the same as [`{}`].",
+                field.name,
+                self.at(entry.loc),
+                first.rsplit("::").next().unwrap_or(first)
+            );
+            return quote! {
+                #[doc = #doc]
+                pub type #ident = #path;
+            };
+        }
+        self.shared_enums.borrow_mut().insert(key, here);
         let kind = match e.kind {
             EnumKind::Plain => "Its values have no order: compare them for equality.",
             EnumKind::Signed => "Ordered as a signed number (`0b1111` is -1, usually \"not implemented\"): use [`Self::value`] and [`Self::at_least`].",
@@ -1323,7 +1356,7 @@ impl<'a> Model<'a> {
                 }
             }
         });
-        let debug_name = format!("{owner}.{}", field.name);
+        let debug_name = ty;
         let as_u64 = widen(quote!(self.0), width);
         // A field as wide as its integer type keeps every bit (`bits & 0xff` upsets clippy).
         let from_bits = if int_bits(width) == width {
@@ -1334,7 +1367,7 @@ impl<'a> Model<'a> {
         };
         quote! {
             #[doc = #doc]
-            #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+            #[derive(Clone, Copy, PartialEq, Eq)]
             #[repr(transparent)]
             pub struct #ident(#int);
 
