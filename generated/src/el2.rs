@@ -340,6 +340,7 @@ pub mod mdcr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for MdcrEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "MdcrEl2", self.0)
@@ -1024,6 +1025,7 @@ pub mod hdfgrtr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for HdfgrtrEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "HdfgrtrEl2", self.0)
@@ -1638,6 +1640,7 @@ pub mod hdfgwtr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for HdfgwtrEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "HdfgwtrEl2", self.0)
@@ -1992,6 +1995,7 @@ pub mod hdfgrtr2_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Hdfgrtr2El2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "Hdfgrtr2El2", self.0)
@@ -2326,6 +2330,7 @@ pub mod hdfgwtr2_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Hdfgwtr2El2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "Hdfgwtr2El2", self.0)
@@ -3021,6 +3026,7 @@ pub mod hcr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for HcrEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "HcrEl2", self.0)
@@ -3079,6 +3085,7 @@ pub mod hcr_el2 {
             self.0 >= min.0
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Bsu {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -3716,6 +3723,7 @@ pub mod sctlr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for SctlrEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "SctlrEl2", self.0)
@@ -3768,6 +3776,7 @@ pub mod sctlr_el2 {
             }
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Tcf {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -4046,6 +4055,7 @@ pub mod spsr_elx {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for SpsrElx {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "SpsrElx", self.0)
@@ -4107,6 +4117,7 @@ pub mod spsr_elx {
             }
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for M {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -4191,6 +4202,7 @@ pub mod esr_elx {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for EsrElx {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "EsrElx", self.0)
@@ -4363,6 +4375,7 @@ pub mod esr_elx {
             }
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Ec {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -4417,6 +4430,7 @@ pub mod vbar_elx {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for VbarElx {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "VbarElx", self.0)
@@ -4530,6 +4544,7 @@ pub mod mpidr_elx {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for MpidrElx {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "MpidrElx", self.0)
@@ -4720,6 +4735,7 @@ pub mod elr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for ElrEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "ElrEl2", self.0)
@@ -4911,6 +4927,7 @@ pub mod far_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for FarEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "FarEl2", self.0)
@@ -5169,6 +5186,7 @@ pub mod elr_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for ElrEl1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "ElrEl1", self.0)
@@ -5399,6 +5417,7 @@ pub mod current_el {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for CurrentEl {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "CurrentEl", self.0)
@@ -5451,6 +5470,7 @@ pub mod current_el {
             }
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for El {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -5709,6 +5729,7 @@ pub mod vpidr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for VpidrEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "VpidrEl2", self.0)
@@ -5853,6 +5874,7 @@ pub mod vttbr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for VttbrEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "VttbrEl2", self.0)
@@ -5977,6 +5999,7 @@ pub mod cntvoff_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for CntvoffEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "CntvoffEl2", self.0)
@@ -6261,6 +6284,7 @@ pub mod cnthctl_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for CnthctlEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "CnthctlEl2", self.0)
@@ -6440,6 +6464,7 @@ pub mod cnthctl_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for CnthctlEl2E2h0 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "CnthctlEl2E2h0", self.0)
@@ -6720,6 +6745,7 @@ pub mod ich_hcr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IchHcrEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IchHcrEl2", self.0)
@@ -6895,6 +6921,7 @@ pub mod ich_vtr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IchVtrEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IchVtrEl2", self.0)
@@ -7060,6 +7087,7 @@ pub mod ich_misr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IchMisrEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IchMisrEl2", self.0)
@@ -7155,6 +7183,7 @@ pub mod ich_elrsr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IchElrsrEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IchElrsrEl2", self.0)
@@ -7359,6 +7388,7 @@ pub mod ich_vmcr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IchVmcrEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IchVmcrEl2", self.0)
@@ -7428,6 +7458,7 @@ pub mod ich_vmcr_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IchVmcrEl2FeatGcie {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IchVmcrEl2FeatGcie", self.0)
@@ -7561,6 +7592,7 @@ pub mod ich_lrx_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IchLrxEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IchLrxEl2", self.0)
@@ -7613,6 +7645,7 @@ pub mod ich_lrx_el2 {
             }
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for State {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -9039,6 +9072,7 @@ pub mod icc_sre_el2 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IccSreEl2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IccSreEl2", self.0)
@@ -9183,6 +9217,7 @@ pub mod icc_sre_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IccSreEl1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IccSreEl1", self.0)
@@ -9307,6 +9342,7 @@ pub mod icc_pmr_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IccPmrEl1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IccPmrEl1", self.0)
@@ -9431,6 +9467,7 @@ pub mod icc_igrpen1_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IccIgrpen1El1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IccIgrpen1El1", self.0)
@@ -9635,6 +9672,7 @@ pub mod icc_ctlr_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IccCtlrEl1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IccCtlrEl1", self.0)
@@ -9730,6 +9768,7 @@ pub mod icc_iar1_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IccIar1El1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IccIar1El1", self.0)
@@ -9827,6 +9866,7 @@ pub mod icc_eoir1_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IccEoir1El1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IccEoir1El1", self.0)
@@ -9924,6 +9964,7 @@ pub mod icc_dir_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IccDirEl1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IccDirEl1", self.0)
@@ -10081,6 +10122,7 @@ pub mod icc_sgi1r_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IccSgi1rEl1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IccSgi1rEl1", self.0)

@@ -249,6 +249,7 @@ pub mod id_aa64pfr0_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IdAa64pfr0El1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IdAa64pfr0El1", self.0)
@@ -306,6 +307,7 @@ pub mod id_aa64pfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Csv3 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -360,6 +362,7 @@ pub mod id_aa64pfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Csv2 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -415,6 +418,7 @@ pub mod id_aa64pfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Amu {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -458,6 +462,7 @@ pub mod id_aa64pfr0_el1 {
             self.0 >= min.0
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Mpam {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -516,6 +521,7 @@ pub mod id_aa64pfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Ras {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -567,6 +573,7 @@ pub mod id_aa64pfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Gic {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -623,6 +630,7 @@ pub mod id_aa64pfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for AdvSimd {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -676,6 +684,7 @@ pub mod id_aa64pfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for El3 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -721,6 +730,7 @@ pub mod id_aa64pfr0_el1 {
             self.0 >= min.0
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for El1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -977,6 +987,7 @@ pub mod id_aa64dfr0_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IdAa64dfr0El1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IdAa64dfr0El1", self.0)
@@ -1042,6 +1053,7 @@ pub mod id_aa64dfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Brbe {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -1098,6 +1110,7 @@ pub mod id_aa64dfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Mtpmu {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -1149,6 +1162,7 @@ pub mod id_aa64dfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for TraceBuffer {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -1205,6 +1219,7 @@ pub mod id_aa64dfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for DoubleLock {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -1268,6 +1283,7 @@ pub mod id_aa64dfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmsVer {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -1343,6 +1359,7 @@ pub mod id_aa64dfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmuVer {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -1401,6 +1418,7 @@ pub mod id_aa64dfr0_el1 {
             self.0 >= min.0
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for DebugVer {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -1596,6 +1614,7 @@ pub mod id_aa64dfr1_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IdAa64dfr1El1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IdAa64dfr1El1", self.0)
@@ -1648,6 +1667,7 @@ pub mod id_aa64dfr1_el1 {
             self.0 >= min.0
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Dpfzs {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -1708,6 +1728,7 @@ pub mod id_aa64dfr1_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Spmu {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -1942,6 +1963,7 @@ pub mod id_aa64mmfr0_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for IdAa64mmfr0El1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "IdAa64mmfr0El1", self.0)
@@ -2002,6 +2024,7 @@ pub mod id_aa64mmfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Ecv {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -2053,6 +2076,7 @@ pub mod id_aa64mmfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Fgt {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -2109,6 +2133,7 @@ pub mod id_aa64mmfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Tgran42 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -2160,6 +2185,7 @@ pub mod id_aa64mmfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Tgran642 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -2214,6 +2240,7 @@ pub mod id_aa64mmfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Tgran162 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -2270,6 +2297,7 @@ pub mod id_aa64mmfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Tgran4 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -2324,6 +2352,7 @@ pub mod id_aa64mmfr0_el1 {
             self.at_least(Self::IMP)
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Tgran16 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -2371,6 +2400,7 @@ pub mod id_aa64mmfr0_el1 {
             }
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Asidbits {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -2426,6 +2456,7 @@ pub mod id_aa64mmfr0_el1 {
             }
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for Parange {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             match self.name() {
@@ -2555,6 +2586,7 @@ pub mod midr_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for MidrEl1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "MidrEl1", self.0)

@@ -70,6 +70,7 @@ pub mod pmu_counters {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmuCounters {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmuCounters", self.0)
@@ -313,6 +314,7 @@ pub mod pmevtyperx_el0 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmevtyperxEl0 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmevtyperxEl0", self.0)
@@ -376,6 +378,7 @@ pub mod pmevcntrx_el0 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmevcntrxEl0 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmevcntrxEl0", self.0)
@@ -449,6 +452,7 @@ pub mod pmceidx_el0 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmceidxEl0 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmceidxEl0", self.0)
@@ -692,6 +696,7 @@ pub mod pmcr_el0 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmcrEl0 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmcrEl0", self.0)
@@ -996,6 +1001,7 @@ pub mod pmswinc_el0 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmswincEl0 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmswincEl0", self.0)
@@ -1120,6 +1126,7 @@ pub mod pmselr_el0 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmselrEl0 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmselrEl0", self.0)
@@ -1316,6 +1323,7 @@ pub mod pmccntr_el0 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmccntrEl0 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmccntrEl0", self.0)
@@ -1588,6 +1596,7 @@ pub mod pmsscr_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmsscrEl1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmsscrEl1", self.0)
@@ -1810,6 +1819,7 @@ pub mod pmuserenr_el0 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmuserenrEl0 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmuserenrEl0", self.0)
@@ -2230,6 +2240,7 @@ pub mod pmecr_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmecrEl1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmecrEl1", self.0)
@@ -2375,6 +2386,7 @@ pub mod pmmir_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmmirEl1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmmirEl1", self.0)
@@ -2499,6 +2511,7 @@ pub mod pmiar_el1 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmiarEl1 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmiarEl1", self.0)
@@ -2623,6 +2636,7 @@ pub mod pmicntr_el0 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmicntrEl0 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmicntrEl0", self.0)
@@ -2877,6 +2891,7 @@ pub mod pmicfiltr_el0 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmicfiltrEl0 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmicfiltrEl0", self.0)
@@ -3111,6 +3126,7 @@ pub mod pmccfiltr_el0 {
             Self::new()
         }
     }
+    #[cfg(feature = "debug")]
     impl core::fmt::Debug for PmccfiltrEl0 {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             crate::debug_bits(f, "PmccfiltrEl0", self.0)

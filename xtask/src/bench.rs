@@ -980,6 +980,8 @@ mod crates {
                 command.env_remove(name);
             }
         }
+        // Every crate is built as it is when it is a dependency: not incrementally.
+        command.env("CARGO_INCREMENTAL", "0");
         let start = Instant::now();
         let child = command
             .spawn()
@@ -1276,8 +1278,7 @@ mod crates {
             "- Times: wall time of the whole `cargo` process, spawn to reaped (cargo's own \
              start-up included: see the no-op rows). Peak memory: `ru_maxrss` from `wait4` on \
              `cargo`, the largest of cargo and every compiler it ran, largest over the runs. \
-             Debug builds of `{KERNEL_CRATE}` are incremental (cargo's default for a workspace \
-             member); the registry crates are not."
+             Every build is non-incremental (`CARGO_INCREMENTAL=0`), as a dependency is built."
         );
     }
 }

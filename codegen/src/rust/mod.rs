@@ -143,7 +143,7 @@ impl Stamp {
 
 fn cargo_toml(options: &Options, stamp: &Stamp) -> String {
     format!(
-        "{}\n[package]\nname = \"{}\"\nversion = \"{}\"\nedition = \"2021\"\nrust-version = \"1.78\"\ndescription = \"Typed AArch64 system registers, generated from a sysreg database\"\nlicense = \"MIT OR Apache-2.0\"\npublish = false\n\n[dependencies]\n\n[lib]\ntest = false\ndoctest = false\n",
+        "{}\n[package]\nname = \"{}\"\nversion = \"{}\"\nedition = \"2021\"\nrust-version = \"1.78\"\ndescription = \"Typed AArch64 system registers, generated from a sysreg database\"\nlicense = \"MIT OR Apache-2.0\"\npublish = false\n\n[dependencies]\n\n[features]\n# `Debug` for every value and enum type: off by default, it is a good part of the crate's\n# compile time and memory (a kernel prints registers its own way).\ndebug = []\n\n[lib]\ntest = false\ndoctest = false\n",
         stamp.comment("#"),
         options.crate_name,
         options.version
@@ -1065,6 +1065,7 @@ impl<'a> Model<'a> {
                 }
             }
 
+            #[cfg(feature = "debug")]
             impl core::fmt::Debug for #ident {
                 fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                     crate::debug_bits(f, #debug_name, self.0)
@@ -1398,6 +1399,7 @@ impl<'a> Model<'a> {
                 #implemented
             }
 
+            #[cfg(feature = "debug")]
             impl core::fmt::Debug for #ident {
                 fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                     match self.name() {
