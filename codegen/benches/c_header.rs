@@ -14,44 +14,25 @@
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use sysreg_db::{Options, SourceFile, SourceMap};
 
 /// The database measured when no FILE is given, relative to the workspace root.
 const DEFAULT_INPUT: &str = "../shared/sysreg-corpus/linux-2025-v6.19/sysreg";
-/// Warm-up before timing each case.
-const WARM_UP: Duration = Duration::from_millis(300);
-/// Time budget of each case, and its bounds on the number of timed iterations.
-const BUDGET: Duration = Duration::from_secs(2);
-const MIN_ITERS: usize = 50;
-const MAX_ITERS: usize = 5_000;
+/// How each case is timed.
+const BUDGET: timing::Budget = timing::Budget {
+    warm_up: Duration::from_millis(300),
+    budget: Duration::from_secs(2),
+    min_iters: 50,
+    max_iters: 5_000,
+};
 
-struct Stats {
-    min: Duration,
-    median: Duration,
-    iters: usize,
-}
+#[path = "common/timing.rs"]
+mod timing;
+use timing::Stats;
 
-/// Runs `f` for `WARM_UP`, then times single calls until `BUDGET` (within the iteration
-/// bounds) is spent.
-fn measure(mut f: impl FnMut()) -> Stats {
-    let start = Instant::now();
-    while start.elapsed() < WARM_UP {
-        f();
-    }
-    let mut times = Vec::with_capacity(MAX_ITERS);
-    let start = Instant::now();
-    while times.len() < MIN_ITERS || (times.len() < MAX_ITERS && start.elapsed() < BUDGET) {
-        let t = Instant::now();
-        f();
-        times.push(t.elapsed());
-    }
-    times.sort_unstable();
-    Stats {
-        min: times[0],
-        median: times[times.len() / 2],
-        iters: times.len(),
-    }
+fn measure(f: impl FnMut()) -> Stats {
+    timing::measure(&BUDGET, f)
 }
 
 fn sources(name: &str, bytes: &[u8]) -> SourceMap {

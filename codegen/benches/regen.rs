@@ -15,44 +15,25 @@ use codegen::{project, rust};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use sysreg_db::{Database, Options, SourceFile, SourceMap};
 
 /// The kernel database, relative to the workspace root.
 const KERNEL_INPUT: &str = "../shared/sysreg-corpus/linux-2025-v6.19/sysreg";
-/// Warm-up before timing each case.
-const WARM_UP: Duration = Duration::from_millis(500);
-/// Time budget of each case, and its bounds on the number of timed iterations.
-const BUDGET: Duration = Duration::from_secs(3);
-const MIN_ITERS: usize = 20;
-const MAX_ITERS: usize = 5_000;
+/// How each case is timed.
+const BUDGET: timing::Budget = timing::Budget {
+    warm_up: Duration::from_millis(500),
+    budget: Duration::from_secs(3),
+    min_iters: 20,
+    max_iters: 5_000,
+};
 
-struct Stats {
-    min: Duration,
-    median: Duration,
-    iters: usize,
-}
+#[path = "common/timing.rs"]
+mod timing;
+use timing::Stats;
 
-/// Runs `f` for `WARM_UP`, then times single calls until `BUDGET` (within the iteration
-/// bounds) is spent.
-fn measure(mut f: impl FnMut()) -> Stats {
-    let start = Instant::now();
-    while start.elapsed() < WARM_UP {
-        f();
-    }
-    let mut times = Vec::with_capacity(MAX_ITERS);
-    let start = Instant::now();
-    while times.len() < MIN_ITERS || (times.len() < MAX_ITERS && start.elapsed() < BUDGET) {
-        let t = Instant::now();
-        f();
-        times.push(t.elapsed());
-    }
-    times.sort_unstable();
-    Stats {
-        min: times[0],
-        median: times[times.len() / 2],
-        iters: times.len(),
-    }
+fn measure(f: impl FnMut()) -> Stats {
+    timing::measure(&BUDGET, f)
 }
 
 /// The files of a database, as `project::generate` reads them (names relative to `root`).
