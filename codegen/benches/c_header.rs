@@ -106,29 +106,10 @@ fn main() -> ExitCode {
         ("parse+validate+c-header", header),
         ("c-header alone", header_only),
     ];
-    if tsv {
-        println!("case\tmin_ns\tmedian_ns\titerations");
-        for (case, s) in &cases {
-            println!(
-                "{case}\t{}\t{}\t{}",
-                s.min.as_nanos(),
-                s.median.as_nanos(),
-                s.iters
-            );
-        }
-    } else {
-        println!(
-            "input: {name} ({} bytes in, {header_bytes} bytes of C header out)",
-            bytes.len()
-        );
-        for (case, s) in &cases {
-            println!(
-                "{case:<26} min {:>8.3} ms   median {:>8.3} ms   ({} iterations)",
-                s.min.as_secs_f64() * 1e3,
-                s.median.as_secs_f64() * 1e3,
-                s.iters
-            );
-        }
-    }
+    let heading = format!(
+        "input: {name} ({} bytes in, {header_bytes} bytes of C header out)",
+        bytes.len()
+    );
+    timing::report(&cases, tsv, &heading);
     ExitCode::SUCCESS
 }

@@ -129,32 +129,13 @@ fn run(tsv: bool) -> Result<(), String> {
         ("project database: rust::generate alone", generating),
         ("kernel v6.19: rust::generate alone", kernel),
     ];
-    if tsv {
-        println!("case\tmin_ns\tmedian_ns\titerations");
-        for (case, s) in &cases {
-            println!(
-                "{case}\t{}\t{}\t{}",
-                s.min.as_nanos(),
-                s.median.as_nanos(),
-                s.iters
-            );
-        }
-    } else {
-        println!(
-            "project database: {} files, {} registers, {out_bytes} bytes of crate out; kernel \
-             database: {} registers, {kernel_bytes} bytes of crate out",
-            names.len(),
-            db.registers_by_name().count(),
-            kernel_db.registers_by_name().count(),
-        );
-        for (case, s) in &cases {
-            println!(
-                "{case:<50} min {:>9.3} ms   median {:>9.3} ms   ({} iterations)",
-                s.min.as_secs_f64() * 1e3,
-                s.median.as_secs_f64() * 1e3,
-                s.iters
-            );
-        }
-    }
+    let heading = format!(
+        "project database: {} files, {} registers, {out_bytes} bytes of crate out; kernel \
+         database: {} registers, {kernel_bytes} bytes of crate out",
+        names.len(),
+        db.registers_by_name().count(),
+        kernel_db.registers_by_name().count(),
+    );
+    timing::report(&cases, tsv, &heading);
     Ok(())
 }

@@ -38,3 +38,30 @@ pub fn measure(b: &Budget, mut f: impl FnMut()) -> Stats {
         iters: times.len(),
     }
 }
+
+/// Prints the cases as tab-separated values (`tsv`, what `cargo xtask bench` reads) or, after
+/// `heading`, as aligned lines for a person.
+pub fn report(cases: &[(&str, Stats)], tsv: bool, heading: &str) {
+    if tsv {
+        println!("case\tmin_ns\tmedian_ns\titerations");
+        for (case, s) in cases {
+            println!(
+                "{case}\t{}\t{}\t{}",
+                s.min.as_nanos(),
+                s.median.as_nanos(),
+                s.iters
+            );
+        }
+        return;
+    }
+    println!("{heading}");
+    let width = cases.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    for (case, s) in cases {
+        println!(
+            "{case:<width$} min {:>9.3} ms   median {:>9.3} ms   ({} iterations)",
+            s.min.as_secs_f64() * 1e3,
+            s.median.as_secs_f64() * 1e3,
+            s.iters
+        );
+    }
+}
