@@ -4,8 +4,11 @@
 //! - `test`:  every check CI runs (format, clippy, all tests, the bounded fuzz run).
 //! - `bench [c-header|crates]`: print the benchmark figures quoted in README.md (both tables, or
 //!   one: the C header generator, or the register crates and their regeneration).
+//! - `qemu [--bench]`: build the EL2 test image and run pmu-part end to end on QEMU (part of
+//!   `test`); `--bench` prints only the seeds' benchmark table.
 
 mod bench;
+mod qemu;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -16,8 +19,9 @@ fn main() -> ExitCode {
         Some("regen") => regen(),
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
+        Some("qemu") => qemu::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <regen|test|bench [c-header|crates]>");
+            eprintln!("usage: cargo xtask <regen|test|bench [c-header|crates]|qemu [--bench]>");
             return ExitCode::from(2);
         }
     };
@@ -109,5 +113,24 @@ fn test() -> Result<(), String> {
             "warnings",
         ],
     )?;
-    run("cargo", &["test", "--workspace"])
+    // The EL2 test image is its own workspace (built only for aarch64-unknown-none): format
+    // and lint it here too.
+    let image = "tests/el2-image/Cargo.toml";
+    run("cargo", &["fmt", "--manifest-path", image, "--check"])?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--release",
+            "--target",
+            "aarch64-unknown-none",
+            "--manifest-path",
+            image,
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    run("cargo", &["test", "--workspace"])?;
+    qemu::run(&[])
 }
