@@ -5,8 +5,8 @@
 use aarch64_sysregs::ich_lrx_el2::{IchLrxEl2, State};
 use aarch64_sysregs::{
     Backend, Hardware, IccCtlrEl1, IccDirEl1, IccEoir1El1, IccIgrpen1El1, IccPmrEl1, IccSreEl2,
-    IchHcrEl2, IchVmcrEl2, ICC_CTLR_EL1, ICC_DIR_EL1, ICC_EOIR1_EL1, ICC_IAR1_EL1,
-    ICC_IGRPEN1_EL1, ICC_PMR_EL1, ICC_SRE_EL2, ICH_HCR_EL2, ICH_LR0_EL2, ICH_VMCR_EL2,
+    IchHcrEl2, IchVmcrEl2, ICC_CTLR_EL1, ICC_DIR_EL1, ICC_EOIR1_EL1, ICC_IAR1_EL1, ICC_IGRPEN1_EL1,
+    ICC_PMR_EL1, ICC_SRE_EL2, ICH_HCR_EL2, ICH_LR0_EL2, ICH_VMCR_EL2,
 };
 use core::ptr::{read_volatile, write_volatile};
 
@@ -49,7 +49,12 @@ pub fn init() {
         read32(GICR_SGI + GICR_IGROUPR0) | 1 << PMU_INTID,
     );
     // SAFETY: byte access to the PPI's priority byte.
-    unsafe { write_volatile((GICR_SGI + GICR_IPRIORITYR + PMU_INTID as usize) as *mut u8, 0x80) };
+    unsafe {
+        write_volatile(
+            (GICR_SGI + GICR_IPRIORITYR + PMU_INTID as usize) as *mut u8,
+            0x80,
+        )
+    };
     write32(GICR_SGI + GICR_ISENABLER0, 1 << PMU_INTID);
     let mut hw = Hardware;
     // SAFETY: EL2's own interrupt interface; every interrupt is masked at EL2 (PSTATE.I) and

@@ -9,12 +9,11 @@ use crate::pmu::{CPU_CYCLES, INST_RETIRED, SW_INCR};
 use crate::vm::{Counting, HVC_DONE, HVC_YIELD};
 use aarch64_sysregs::{
     pmcr_el0::PmcrEl0, pmevcntrx_el0::PmevcntrxEl0, pmevtyperx_el0::PmevtyperxEl0,
-    pmu_counters::PmuCounters, Backend, Hardware, IccEoir1El1, IccIgrpen1El1, IccPmrEl1,
-    IccSreEl1, PMEVCNTRn_EL0, PMEVTYPERn_EL0, PmccfiltrEl0, PmccntrEl0, PmselrEl0,
-    PmuserenrEl0, PmswincEl0, ESR_EL1, ICC_EOIR1_EL1, ICC_IAR1_EL1, ICC_IGRPEN1_EL1,
-    ICC_PMR_EL1, ICC_SRE_EL1, PMCCFILTR_EL0, PMCCNTR_EL0, PMCEID0_EL0, PMCNTENCLR_EL0,
-    PMCNTENSET_EL0, PMCR_EL0, PMINTENSET_EL1, PMOVSCLR_EL0, PMSELR_EL0,
-    PMSWINC_EL0, PMUSERENR_EL0, PMXEVCNTR_EL0, PMXEVTYPER_EL0,
+    pmu_counters::PmuCounters, Backend, Hardware, IccEoir1El1, IccIgrpen1El1, IccPmrEl1, IccSreEl1,
+    PMEVCNTRn_EL0, PMEVTYPERn_EL0, PmccfiltrEl0, PmccntrEl0, PmselrEl0, PmswincEl0, PmuserenrEl0,
+    ESR_EL1, ICC_EOIR1_EL1, ICC_IAR1_EL1, ICC_IGRPEN1_EL1, ICC_PMR_EL1, ICC_SRE_EL1, PMCCFILTR_EL0,
+    PMCCNTR_EL0, PMCEID0_EL0, PMCNTENCLR_EL0, PMCNTENSET_EL0, PMCR_EL0, PMINTENSET_EL1,
+    PMOVSCLR_EL0, PMSELR_EL0, PMSWINC_EL0, PMUSERENR_EL0, PMXEVCNTR_EL0, PMXEVTYPER_EL0,
 };
 use core::ptr::{addr_of_mut, read_volatile, write_volatile};
 
@@ -266,7 +265,9 @@ extern "C" fn guest_sync() {
         let mut hw = Hardware;
         let elr = hw.read::<aarch64_sysregs::ELR_EL1>().to_bits();
         // SAFETY: resumes after the undefined instruction.
-        unsafe { hw.write::<aarch64_sysregs::ELR_EL1>(aarch64_sysregs::ElrEl1::from_bits(elr + 4)) };
+        unsafe {
+            hw.write::<aarch64_sysregs::ELR_EL1>(aarch64_sysregs::ElrEl1::from_bits(elr + 4))
+        };
     } else {
         loop {
             hvc(HVC_DONE, 0xdead_0000 | (esr >> 26));

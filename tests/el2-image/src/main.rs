@@ -83,8 +83,18 @@ fn bench(p: &Platform, r: &mut Report) {
     };
     let none = Some(pmu_part::FineGrainedTraps::None);
     scenarios::bench(p, r, "trapped", plan(2, none, OverflowDelivery::Virtual));
-    scenarios::bench(p, r, "partitioned-trapped-overflow", plan(2, None, OverflowDelivery::Virtual));
-    scenarios::bench(p, r, "partitioned", plan(2, None, OverflowDelivery::Forwarded));
+    scenarios::bench(
+        p,
+        r,
+        "partitioned-trapped-overflow",
+        plan(2, None, OverflowDelivery::Virtual),
+    );
+    scenarios::bench(
+        p,
+        r,
+        "partitioned",
+        plan(2, None, OverflowDelivery::Forwarded),
+    );
 }
 
 /// Stops the image on an error of its own (not a check failure): status 251.

@@ -4,9 +4,8 @@
 use aarch64_sysregs::{
     pmcr_el0::PmcrEl0, pmevcntrx_el0::PmevcntrxEl0, pmevtyperx_el0::PmevtyperxEl0,
     pmu_counters::PmuCounters, Backend, Hardware, PMEVCNTRn_EL0, PMEVTYPERn_EL0, PmccfiltrEl0,
-    PmselrEl0, PmuserenrEl0, PMCCFILTR_EL0, PMCNTENCLR_EL0,
-    PMCNTENSET_EL0, PMCR_EL0, PMINTENCLR_EL1, PMINTENSET_EL1, PMOVSCLR_EL0, PMSELR_EL0,
-    PMSWINC_EL0, PMUSERENR_EL0,
+    PmselrEl0, PmuserenrEl0, PMCCFILTR_EL0, PMCNTENCLR_EL0, PMCNTENSET_EL0, PMCR_EL0,
+    PMINTENCLR_EL1, PMINTENSET_EL1, PMOVSCLR_EL0, PMSELR_EL0, PMSWINC_EL0, PMUSERENR_EL0,
 };
 use pmu_part::Plan;
 
@@ -87,13 +86,10 @@ pub fn read_type(n: usize) -> u64 {
 /// Software increment of the counters in `mask`, from EL2.
 pub fn software_increment(mask: u64) {
     // SAFETY: increments host counters counting SW_INCR.
-    unsafe {
-        Hardware.write::<PMSWINC_EL0>(aarch64_sysregs::PmswincEl0::from_bits(mask))
-    };
+    unsafe { Hardware.write::<PMSWINC_EL0>(aarch64_sysregs::PmswincEl0::from_bits(mask)) };
 }
 
 /// The enabled counters.
 pub fn enabled() -> u64 {
     Hardware.read::<PMCNTENSET_EL0>().to_bits()
 }
-

@@ -38,7 +38,10 @@ impl Report {
         if !ok {
             self.failed += 1;
         }
-        crate::println!("check {name}: {} {detail}", if ok { "PASS" } else { "FAIL" });
+        crate::println!(
+            "check {name}: {} {detail}",
+            if ok { "PASS" } else { "FAIL" }
+        );
         ok
     }
 

@@ -5,11 +5,13 @@ use crate::pmu::{self, Level, CPU_CYCLES, INST_RETIRED, SW_INCR};
 use crate::report::Report;
 use crate::vm::{Exit, Host, Vcpu};
 use aarch64_sysregs::{
-    Backend, Hardware, SysReg, MDCR_EL2, PMCCFILTR_EL0, PMCR_EL0, PMEVTYPER0_EL0,
-    PMOVSCLR_EL0, PMOVSSET_EL0, PMXEVTYPER_EL0,
+    Backend, Hardware, SysReg, MDCR_EL2, PMCCFILTR_EL0, PMCR_EL0, PMEVTYPER0_EL0, PMOVSCLR_EL0,
+    PMOVSSET_EL0, PMXEVTYPER_EL0,
 };
 use core::ptr::addr_of_mut;
-use pmu_part::{EventFilter, FineGrainedTraps, HardwareFacts, Mode, OverflowDelivery, Ownership, Plan};
+use pmu_part::{
+    EventFilter, FineGrainedTraps, HardwareFacts, Mode, OverflowDelivery, Ownership, Plan,
+};
 
 /// What the scenarios share: the CPU's facts and whether INST_RETIRED counts (QEMU: only with
 /// `-icount`, which also makes CPU_CYCLES count one per instruction; without it CPU_CYCLES
@@ -46,11 +48,25 @@ fn mailbox(i: usize, program: u64, params: &[u64]) -> *mut Mailbox {
 }
 
 /// vCPU `i` (slot `i`) running `program` with `params`.
-fn guest(i: usize, plan: &Plan, counters: u8, program: u64, params: &[u64]) -> (Vcpu, *mut Mailbox) {
+fn guest(
+    i: usize,
+    plan: &Plan,
+    counters: u8,
+    program: u64,
+    params: &[u64],
+) -> (Vcpu, *mut Mailbox) {
     let m = mailbox(i, program, params);
     // SAFETY: as above, the stack slot is free.
     let stack: &'static mut [u128] = unsafe { &mut *addr_of_mut!(STACKS[i]) };
-    let vcpu = Vcpu::new(i as u32, plan, counters, guest::guest_main, program, m as u64, stack);
+    let vcpu = Vcpu::new(
+        i as u32,
+        plan,
+        counters,
+        guest::guest_main,
+        program,
+        m as u64,
+        stack,
+    );
     (vcpu, m)
 }
 
@@ -79,7 +95,9 @@ fn run_to_done(host: &mut Host, vcpu: &mut Vcpu) -> u64 {
 fn plan(p: &Platform, reserved: u8, overflow: OverflowDelivery) -> Plan {
     match Plan::new(p.facts, reserved) {
         Ok(plan) => plan.with_overflow(overflow),
-        Err(e) => crate::fatal(format_args!("no partition with {reserved} host counters: {e}")),
+        Err(e) => crate::fatal(format_args!(
+            "no partition with {reserved} host counters: {e}"
+        )),
     }
 }
 
@@ -99,7 +117,10 @@ pub fn counting(p: &Platform, r: &mut Report) {
     r.check(
         "pmcr_n_is_hpmn",
         done == 0 && res[0] == u64::from(g),
-        format_args!("guest PMCR_EL0.N = {} with HPMN = {g} (N = {})", res[0], p.facts.counters),
+        format_args!(
+            "guest PMCR_EL0.N = {} with HPMN = {g} (N = {})",
+            res[0], p.facts.counters
+        ),
     );
     let cycles_ok = if p.exact_cycles() {
         res[1] >= 2 * LOOPS && res[1] <= 2 * LOOPS + 16
@@ -109,13 +130,21 @@ pub fn counting(p: &Platform, r: &mut Report) {
     r.check(
         "guest_counts_cycles",
         cycles_ok,
-        format_args!("CPU_CYCLES = {} over a {}-instruction loop", res[1], 2 * LOOPS),
+        format_args!(
+            "CPU_CYCLES = {} over a {}-instruction loop",
+            res[1],
+            2 * LOOPS
+        ),
     );
     if p.inst_retired {
         r.check(
             "guest_counts_instructions",
             res[2] >= 2 * LOOPS && res[2] <= 2 * LOOPS + 16,
-            format_args!("INST_RETIRED = {} for a loop of {} instructions", res[2], 2 * LOOPS),
+            format_args!(
+                "INST_RETIRED = {} for a loop of {} instructions",
+                res[2],
+                2 * LOOPS
+            ),
         );
     } else {
         r.skip(
@@ -131,7 +160,13 @@ pub fn traps(p: &Platform, r: &mut Report) {
     // Direct (partitioned) mode.
     let plan_direct = plan(p, 2, OverflowDelivery::Forwarded);
     let mut h = host(p, plan_direct);
-    let (mut v, m) = guest(0, &plan_direct, plan_direct.guest_counters, guest::WORKLOAD, &[READS]);
+    let (mut v, m) = guest(
+        0,
+        &plan_direct,
+        plan_direct.guest_counters,
+        guest::WORKLOAD,
+        &[READS],
+    );
     run_to_done(&mut h, &mut v);
     let s = &v.stats;
     let accesses = mb(m).accesses;
@@ -161,13 +196,26 @@ pub fn traps(p: &Platform, r: &mut Report) {
         Err(e) => crate::fatal(format_args!("{e}")),
     };
     let mut h = host(p, plan_trapped);
-    let (mut v, m) = guest(0, &plan_trapped, plan_trapped.guest_counters, guest::WORKLOAD, &[READS]);
+    let (mut v, m) = guest(
+        0,
+        &plan_trapped,
+        plan_trapped.guest_counters,
+        guest::WORKLOAD,
+        &[READS],
+    );
     run_to_done(&mut h, &mut v);
     let accesses = mb(m).accesses;
     r.check(
         "trapped_mode_traps_every_access",
-        plan_trapped.mode == Mode::Trapped && u64::from(v.stats.traps) == accesses && accesses > 2 * READS && mb(m).results[0] > 0,
-        format_args!("{} of {accesses} accesses trapped; counter 0 = {}", v.stats.traps, mb(m).results[0]),
+        plan_trapped.mode == Mode::Trapped
+            && u64::from(v.stats.traps) == accesses
+            && accesses > 2 * READS
+            && mb(m).results[0] > 0,
+        format_args!(
+            "{} of {accesses} accesses trapped; counter 0 = {}",
+            v.stats.traps,
+            mb(m).results[0]
+        ),
     );
 }
 
@@ -180,7 +228,11 @@ pub fn sharing(p: &Platform, r: &mut Report) {
     let host_insns = usize::from(g);
     let host_sw = usize::from(g) + 1;
     let mut h = host(p, plan);
-    let insn_event = if p.inst_retired { INST_RETIRED } else { CPU_CYCLES };
+    let insn_event = if p.inst_retired {
+        INST_RETIRED
+    } else {
+        CPU_CYCLES
+    };
     pmu::host_counter(host_insns, insn_event, Level::El2, 0);
     pmu::host_counter(host_sw, SW_INCR, Level::El2, 0);
     let (mut a, ma) = guest(0, &plan, g, guest::SHARE, &[1, ROUNDS, 3, WORK]);
@@ -220,7 +272,13 @@ pub fn sharing(p: &Platform, r: &mut Report) {
     r.check(
         "guest_counters_are_exact_across_switches",
         ra[3] == 3 * ROUNDS && rb[3] == 5 * ROUNDS,
-        format_args!("software increments A = {} (expected {}), B = {} (expected {})", ra[3], 3 * ROUNDS, rb[3], 5 * ROUNDS),
+        format_args!(
+            "software increments A = {} (expected {}), B = {} (expected {})",
+            ra[3],
+            3 * ROUNDS,
+            rb[3],
+            5 * ROUNDS
+        ),
     );
     if p.exact_cycles() {
         r.check(
@@ -234,7 +292,10 @@ pub fn sharing(p: &Platform, r: &mut Report) {
     } else {
         r.skip(
             "guest_counters_stop_while_others_run",
-            format_args!("CPU_CYCLES follows the host's clock without -icount (steps seen: A {}, B {})", ra[2], rb[2]),
+            format_args!(
+                "CPU_CYCLES follows the host's clock without -icount (steps seen: A {}, B {})",
+                ra[2], rb[2]
+            ),
         );
     }
     let sw = pmu::read_counter(host_sw);
@@ -281,7 +342,8 @@ pub fn overflow(p: &Platform, r: &mut Report, delivery: OverflowDelivery) {
     let done = run_to_done(&mut h, &mut v);
     let i = h.irq_stats();
     let g = mb(m);
-    let ovs_traps = v.stats.trapped(PMOVSCLR_EL0::ENCODING) + v.stats.trapped(PMOVSSET_EL0::ENCODING);
+    let ovs_traps =
+        v.stats.trapped(PMOVSCLR_EL0::ENCODING) + v.stats.trapped(PMOVSSET_EL0::ENCODING);
     let (name, path_ok, path) = match delivery {
         OverflowDelivery::Forwarded => (
             "overflow_forwarded_once",
@@ -316,7 +378,10 @@ pub fn lazy(p: &Platform, r: &mut Report) {
     let accesses = h.hw.total() - before;
     r.check(
         "lazy_guest_causes_no_pmu_switching",
-        done == 0 && accesses == 0 && v.stats.traps == 0 && v.pmu.ownership() == Ownership::Untouched,
+        done == 0
+            && accesses == 0
+            && v.stats.traps == 0
+            && v.pmu.ownership() == Ownership::Untouched,
         format_args!(
             "{} loads and puts: {accesses} PMU register accesses, {} traps, PMU {:?}",
             ROUNDS + 1,
@@ -329,7 +394,11 @@ pub fn lazy(p: &Platform, r: &mut Report) {
 /// FEAT_HPMN0: every event counter the host's, HPMN = 0; the guest keeps the cycle counter.
 pub fn hpmn0(p: &Platform, r: &mut Report) {
     if !p.facts.hpmn0 {
-        r.check("hpmn0", false, format_args!("the CPU does not have FEAT_HPMN0"));
+        r.check(
+            "hpmn0",
+            false,
+            format_args!("the CPU does not have FEAT_HPMN0"),
+        );
         return;
     }
     const LOOPS: u64 = 20_000;
@@ -351,7 +420,10 @@ pub fn hpmn0(p: &Platform, r: &mut Report) {
     r.check(
         "hpmn0_allowed",
         done == 0 && plan.mode == Mode::Direct && hpmn == 0 && res[0] == 0,
-        format_args!("plan G = {}, mode {:?}, MDCR_EL2.HPMN = {hpmn}, guest PMCR_EL0.N = {}", plan.guest_counters, plan.mode, res[0]),
+        format_args!(
+            "plan G = {}, mode {:?}, MDCR_EL2.HPMN = {hpmn}, guest PMCR_EL0.N = {}",
+            plan.guest_counters, plan.mode, res[0]
+        ),
     );
     let amounts_ok = if p.exact_cycles() {
         res[1] >= 2 * LOOPS && res[2] - res[1] < LOOPS / 4 && host0 >= res[1] + 2 * LOOPS
@@ -441,7 +513,13 @@ pub fn bench(p: &Platform, r: &mut Report, name: &str, plan: Plan) {
     let mut h = host(p, plan);
     let el2_counter = usize::from(plan.guest_counters);
     pmu::host_counter(el2_counter, INST_RETIRED, Level::El2, 0);
-    let (mut v, m) = guest(0, &plan, plan.guest_counters, guest::SAMPLE, &[SAMPLES, PERIOD]);
+    let (mut v, m) = guest(
+        0,
+        &plan,
+        plan.guest_counters,
+        guest::SAMPLE,
+        &[SAMPLES, PERIOD],
+    );
     // Traps and EL2 instructions from the first exit that sees WARM_UP samples taken.
     // SAFETY: only the field's address is taken.
     let samples_at = unsafe { addr_of_mut!((*m).samples) } as *const u64;
@@ -460,7 +538,10 @@ pub fn bench(p: &Platform, r: &mut Report, name: &str, plan: Plan) {
     r.check(
         "bench_samples",
         g.samples == SAMPLES && g.irqs == SAMPLES && done == 0,
-        format_args!("{name}: {} samples, {} interrupts, {overflow_traps} PMOVSCLR traps", g.samples, g.irqs),
+        format_args!(
+            "{name}: {} samples, {} interrupts, {overflow_traps} PMOVSCLR traps",
+            g.samples, g.irqs
+        ),
     );
     let (t0, e0) = v.stats.marked.unwrap_or((0, 0));
     let steady_samples = g.samples.saturating_sub(WARM_UP).max(1);
@@ -471,7 +552,9 @@ pub fn bench(p: &Platform, r: &mut Report, name: &str, plan: Plan) {
         g.samples, v.stats.traps, v.stats.irq_exits
     );
     if p.inst_retired {
-        crate::println!("el2_instructions={el2} steady_el2_instructions={steady_el2} result={done}");
+        crate::println!(
+            "el2_instructions={el2} steady_el2_instructions={steady_el2} result={done}"
+        );
     } else {
         crate::println!("el2_instructions=n/a steady_el2_instructions=n/a result={done}");
     }

@@ -5,14 +5,13 @@ use crate::arch::{self, GuestRegs, EL1H_MASKED, EXIT_IRQ, EXIT_SYNC};
 use crate::gic::{self, VgicState, PMU_INTID};
 use aarch64_sysregs::ich_lrx_el2::State;
 use aarch64_sysregs::{
-    Backend, ElrEl1, Encoding, Hardware, HdfgrtrEl2, HdfgwtrEl2, Hdfgrtr2El2, Hdfgwtr2El2,
-    MdcrEl2, Readable, Writable, ELR_EL1, ELR_EL2, ESR_EL1, ESR_EL2, FAR_EL2, HDFGRTR2_EL2,
-    HDFGRTR_EL2, HDFGWTR2_EL2, HDFGWTR_EL2, MDCR_EL2, SPSR_EL1, VBAR_EL1,
+    Backend, ElrEl1, Encoding, Hardware, Hdfgrtr2El2, HdfgrtrEl2, Hdfgwtr2El2, HdfgwtrEl2, MdcrEl2,
+    Readable, Writable, ELR_EL1, ELR_EL2, ESR_EL1, ESR_EL2, FAR_EL2, HDFGRTR2_EL2, HDFGRTR_EL2,
+    HDFGWTR2_EL2, HDFGWTR_EL2, MDCR_EL2, SPSR_EL1, VBAR_EL1,
 };
 use core::arch::asm;
 use pmu_part::{
-    Emulation, EventFilter, FineGrainedTraps, PcpuPmu, Plan, SysRegTrap, Traps, VcpuPmu,
-    VirtualIrq,
+    Emulation, EventFilter, FineGrainedTraps, PcpuPmu, Plan, SysRegTrap, Traps, VcpuPmu, VirtualIrq,
 };
 
 /// Hypercalls (x0 of `hvc #0`).
@@ -282,7 +281,12 @@ pub struct Host {
 impl Host {
     /// A host partitioning the PMU by `plan`, with state kept resident across switches if
     /// `keep_resident` (nothing but EL2 runs between vCPUs here).
-    pub fn new(plan: Plan, cpu_fgt: FineGrainedTraps, keep_resident: bool, filter: EventFilter) -> Host {
+    pub fn new(
+        plan: Plan,
+        cpu_fgt: FineGrainedTraps,
+        keep_resident: bool,
+        filter: EventFilter,
+    ) -> Host {
         let mut cpu = PcpuPmu::new(0, &plan, keep_resident);
         crate::pmu::reset_hardware(&plan);
         cpu.assume_clean();
@@ -397,7 +401,10 @@ impl Host {
             0x16 => match vcpu.regs.x[0] {
                 HVC_DONE => Some(Exit::Done(vcpu.regs.x[1])),
                 HVC_YIELD => Some(Exit::Yield(vcpu.regs.x[1])),
-                call => crate::fatal(format_args!("vCPU {}: unknown hypercall {call}", vcpu.pmu.id())),
+                call => crate::fatal(format_args!(
+                    "vCPU {}: unknown hypercall {call}",
+                    vcpu.pmu.id()
+                )),
             },
             SysRegTrap::EC => {
                 let Some(trap) = SysRegTrap::from_esr(esr) else {
@@ -466,11 +473,9 @@ impl Host {
             Some(PMU_INTID) => {
                 self.vgic.stats.pmu_irqs += 1;
                 self.vgic.forwarded_now = false;
-                let host = self.cpu.handle_overflow(
-                    &mut self.hw,
-                    Some(&mut vcpu.pmu),
-                    &mut self.vgic,
-                );
+                let host =
+                    self.cpu
+                        .handle_overflow(&mut self.hw, Some(&mut vcpu.pmu), &mut self.vgic);
                 if host != 0 {
                     self.vgic.stats.host_irqs += 1;
                     self.vgic.stats.host_overflows |= host;
