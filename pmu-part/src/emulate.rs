@@ -168,7 +168,10 @@ impl VcpuPmu {
     /// Emulates a trapped PMU access of this vCPU, which must be loaded on `cpu`. `value` is
     /// the guest's Rt for a write (ignored for a read). The first access of an untouched vCPU
     /// claims its PMU: its state is loaded and (in direct mode) its traps relaxed. Changes to
-    /// the overflow status update the virtual interrupt through `irq`.
+    /// the overflow status update the virtual interrupt through `irq` (with forwarded
+    /// overflow, PMOVSSET/CLR_EL0 act on the hardware's flags, and a flag set with its
+    /// interrupt enabled raises the physical interrupt, for the hypervisor to take and
+    /// [`crate::PcpuPmu::handle_overflow`] to forward).
     pub fn handle_trap<B: Backend, I: VirtualIrq>(
         &mut self,
         cpu: &mut PcpuPmu,
@@ -235,6 +238,10 @@ impl VcpuPmu {
             Reg::Pmcr => read(b.read::<PMCR_EL0>().to_bits() & !PMCR_N | (u64::from(n) << 11)),
             Reg::CntenSet | Reg::CntenClr => read(b.read::<PMCNTENSET_EL0>().to_bits() & mask),
             Reg::IntenSet | Reg::IntenClr => read(b.read::<PMINTENSET_EL1>().to_bits() & mask),
+            // Forwarded overflow: the hardware's flags are the guest's.
+            Reg::OvsSet | Reg::OvsClr if self.overflow_forwarded() => {
+                read(b.read::<PMOVSSET_EL0>().to_bits() & mask)
+            }
             Reg::OvsSet | Reg::OvsClr => {
                 // Fold what the hardware has set since (flags of counters whose interrupts are
                 // off never raised one), so the guest sees every overflow once.
@@ -279,6 +286,7 @@ impl VcpuPmu {
         let mask = self.mask();
         let n = self.counters();
         let bits = PmuCounters::from_bits(value & mask);
+        let forwarded = self.overflow_forwarded();
         // SAFETY (every write below): only this guest's counters, enables, selector and
         // controls; counters at or above its HPMN, and the host's, are never written.
         unsafe {
@@ -303,6 +311,11 @@ impl VcpuPmu {
                 Reg::IntenSet if bits.to_bits() != 0 => b.write::<PMINTENSET_EL1>(bits),
                 Reg::IntenClr if bits.to_bits() != 0 => b.write::<PMINTENCLR_EL1>(bits),
                 Reg::CntenSet | Reg::CntenClr | Reg::IntenSet | Reg::IntenClr => {}
+                // Forwarded overflow: the hardware's flags are the guest's (setting one may
+                // raise the physical interrupt, which is then forwarded).
+                Reg::OvsSet if forwarded && bits.to_bits() != 0 => b.write::<PMOVSSET_EL0>(bits),
+                Reg::OvsClr if forwarded && bits.to_bits() != 0 => b.write::<PMOVSCLR_EL0>(bits),
+                Reg::OvsSet | Reg::OvsClr if forwarded => {}
                 Reg::OvsSet => self.regs_mut().pmovs |= value & mask,
                 Reg::OvsClr => {
                     let clear = value & mask;
@@ -358,8 +371,9 @@ impl VcpuPmu {
     /// A guest's PMSWINC_EL0 write of `inc` (already limited to its event counters), from EL0
     /// or EL1: each selected counter that is enabled (PMCR_EL0.E and PMCNTENSET_EL0) and whose
     /// hardware event type is SW_INCR, not filtered at that level (the event filter's denial
-    /// is in those types), counts one; an overflow sets the vCPU's overflow flag, and an odd
-    /// counter of type CHAIN above an overflowing even one counts that overflow.
+    /// is in those types), counts one; an overflow sets the vCPU's overflow flag (in hardware,
+    /// with forwarded overflow), and an odd counter of type CHAIN above an overflowing even one
+    /// counts that overflow.
     fn software_increment<B: Backend>(&mut self, inc: u64, el0: bool, b: &mut B) {
         if inc == 0 {
             return;
@@ -396,7 +410,12 @@ impl VcpuPmu {
                 overflows |= 1 << odd;
             }
         }
-        self.regs_mut().pmovs |= overflows;
+        if !self.overflow_forwarded() {
+            self.regs_mut().pmovs |= overflows;
+        } else if overflows != 0 {
+            // SAFETY: the guest's own flags, which are in hardware while it is loaded.
+            unsafe { b.write::<PMOVSSET_EL0>(PmuCounters::from_bits(overflows)) };
+        }
     }
 }
 

@@ -11,7 +11,9 @@
 //! - [`EventFilter`] decides which events guests may count, applied to the hardware event types;
 //! - [`VcpuPmu::handle_trap`] emulates the accesses that trap ([`SysRegTrap`] decodes ESR_EL2);
 //! - [`PcpuPmu::handle_overflow`] splits the PMU interrupt between host and guest, and
-//!   [`VirtualIrq`] is where a hypervisor plugs in its virtual interrupt controller.
+//!   [`VirtualIrq`] is where a hypervisor plugs in its virtual interrupt controller; the
+//!   guest's overflows are a software level line or, with [`OverflowDelivery::Forwarded`],
+//!   the physical interrupt itself, forwarded through a hardware-mapped list register.
 //!
 //! Every register access goes through [`aarch64_sysregs::Backend`]: the hardware at EL2, or a
 //! model of the PMU in host tests. Nothing allocates, and nothing on the switch or interrupt
@@ -35,6 +37,6 @@ pub use facts::{FineGrainedTraps, HardwareFacts};
 pub use filter::EventFilter;
 pub use irq::{IrqLines, VirtualIrq};
 pub use pcpu::PcpuPmu;
-pub use plan::{Mode, Plan, PlanError};
+pub use plan::{Mode, OverflowDelivery, Plan, PlanError};
 pub use traps::{Ownership, Traps};
 pub use vcpu::{Registers, VcpuPmu};

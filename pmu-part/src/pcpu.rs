@@ -7,7 +7,8 @@ use crate::traps::{Ownership, Traps};
 use crate::vcpu::{Residence, VcpuPmu};
 use aarch64_sysregs::{
     pmu_counters::PmuCounters, Backend, PmselrEl0, PmuserenrEl0, PMCNTENCLR_EL0, PMCNTENSET_EL0,
-    PMINTENCLR_EL1, PMINTENSET_EL1, PMOVSCLR_EL0, PMOVSSET_EL0, PMSELR_EL0, PMUSERENR_EL0,
+    PMCR_EL0, PMINTENCLR_EL1, PMINTENSET_EL1, PMOVSCLR_EL0, PMOVSSET_EL0, PMSELR_EL0,
+    PMUSERENR_EL0,
 };
 
 /// One physical CPU's partitioned PMU.
@@ -189,6 +190,13 @@ impl PcpuPmu {
         self.overflow_maybe = true;
     }
 
+    /// Sets the guest's overflow flags `flags` in hardware (at a load with forwarded overflow).
+    pub(crate) fn set_guest_overflow<B: Backend>(&mut self, b: &mut B, flags: u64) {
+        // SAFETY: the loaded guest's own flags.
+        unsafe { b.write::<PMOVSSET_EL0>(PmuCounters::from_bits(flags)) };
+        self.overflow_maybe = true;
+    }
+
     /// Reads and clears the overflow flags of `mask` (at put): what the guest's counters set.
     pub(crate) fn take_guest_overflow<B: Backend>(&mut self, b: &mut B, mask: u64) -> u64 {
         let flags = b.read::<PMOVSSET_EL0>().to_bits() & mask;
@@ -201,10 +209,24 @@ impl PcpuPmu {
     }
 
     /// The host's PMU overflow interrupt handler's first step. Reads the overflow status,
-    /// clears it in hardware, records the guest's part in the vCPU loaded here (if any), updates
-    /// its virtual interrupt through `irq`, and returns the host's part (interrupt-enabled
-    /// overflows of host counters) for the host's own handler. Guest overflows never reach the
-    /// host's handler, and host overflows never reach a guest.
+    /// clears the host's part in hardware and returns it (interrupt-enabled overflows of host
+    /// counters) for the host's own handler. Guest overflows never reach the host's handler,
+    /// and host overflows never reach a guest.
+    ///
+    /// The guest's part, for the vCPU loaded here (if it owns its PMU), with
+    /// [`crate::OverflowDelivery::Virtual`]: cleared in hardware, recorded in the vCPU's
+    /// overflow status, and its virtual line updated through `irq`. With forwarded overflow
+    /// ([`VcpuPmu::overflow_forwarded`]): left in hardware, where the guest reads and clears
+    /// it, and if it requests the interrupt (PMCR_EL0.E && its counters & PMOVSSET &
+    /// PMINTENSET; PMCR_EL0 is read only when needed) the physical interrupt is the guest's:
+    /// `irq.forward` (once). The caller must then leave the interrupt active after its
+    /// priority drop (ICC_CTLR_EL1.EOImode = 1, ICC_EOIR1_EL1 only) and inject it through a
+    /// list register with HW = 1; otherwise it deactivates it (ICC_DIR_EL1) as usual. After
+    /// the vCPU's put the hypervisor deactivates a physical interrupt still forwarded (see
+    /// [`VirtualIrq`] for the whole protocol). While the interrupt is active the host's own
+    /// overflows are not signalled: they wait for the guest's EOI or the put.
+    ///
+    /// Flags of the guests' range that the loaded vCPU does not own are cleared.
     pub fn handle_overflow<B: Backend, I: VirtualIrq>(
         &mut self,
         b: &mut B,
@@ -215,20 +237,29 @@ impl PcpuPmu {
         let inten = b.read::<PMINTENSET_EL1>().to_bits();
         let host = flags & inten & (self.plan.host_mask | self.plan.host_instruction_counter());
         let here = Residence::Loaded { cpu: self.id };
-        let guest_mask = match &loaded {
-            Some(v) if v.residence == here && v.ownership() == Ownership::Owned => v.mask(),
-            _ => 0,
+        let (guest_mask, forwarded) = match &loaded {
+            Some(v) if v.residence == here && v.ownership() == Ownership::Owned => {
+                (v.mask(), v.overflow_forwarded())
+            }
+            _ => (0, false),
         };
         // Flags of the guests' range that no loaded vCPU owns cannot be anyone's (those
-        // counters do not count outside their guest): clear them too.
+        // counters do not count outside their guest): clear them too. A forwarded vCPU's own
+        // stay: they are its guest's to read and clear.
         let guest = flags & self.plan.guests_mask();
-        let clear = host | guest;
+        let keep = if forwarded { guest_mask } else { 0 };
+        let clear = host | guest & !keep;
         if clear != 0 {
             // SAFETY: clears flags that have been taken by their owners.
             unsafe { b.write::<PMOVSCLR_EL0>(PmuCounters::from_bits(clear)) };
         }
         if let Some(v) = loaded {
-            if guest_mask != 0 {
+            if forwarded {
+                let requested = guest & guest_mask & inten;
+                if requested != 0 && b.read::<PMCR_EL0>().e() {
+                    irq.forward(v.id());
+                }
+            } else if guest_mask != 0 {
                 v.regs_mut().pmovs |= guest & guest_mask;
                 v.update_irq(b, irq);
             }

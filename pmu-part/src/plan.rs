@@ -16,6 +16,31 @@ pub enum Mode {
     Trapped,
 }
 
+/// How a guest's counter overflows reach it as its virtual PMU interrupt.
+///
+/// The PMU overflow interrupt is one PPI per CPU, shared by the host's counters and the loaded
+/// guest's. Either way the physical interrupt is taken at EL2 and split by
+/// [`crate::PcpuPmu::handle_overflow`]; the two designs differ in where the guest's overflow
+/// status lives while its vCPU is loaded, and in how the guest's interrupt is delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OverflowDelivery {
+    /// As KVM's partitioned-PMU series does: PMOVSSET_EL0/PMOVSCLR_EL0 always trap, the vCPU's
+    /// copy ([`crate::Registers::pmovs`]) is canonical, the handler moves the guest's flags out
+    /// of the hardware into it, and the virtual interrupt is a software level
+    /// ([`crate::VirtualIrq::set_level`]). A guest's overflow handler costs 2 traps per sample
+    /// (reading PMOVSCLR_EL0 and writing it to clear).
+    Virtual,
+    /// The guest's overflow flags stay in hardware while its vCPU is loaded: PMOVSSET/CLR_EL0
+    /// do not trap, the guest reads and clears them directly, and the handler leaves them set
+    /// and forwards the physical interrupt to the guest as a hardware-mapped virtual interrupt
+    /// ([`crate::VirtualIrq::forward`]: a GICv3 list register with HW = 1), which the guest's
+    /// EOI deactivates. 0 traps per sample. Applies to a vCPU in [`Mode::Direct`] that owns its
+    /// PMU ([`crate::VcpuPmu::overflow_forwarded`]); others (whose every access traps anyway)
+    /// get [`OverflowDelivery::Virtual`]. The hypervisor's side is described at
+    /// [`crate::VirtualIrq::forward`].
+    Forwarded,
+}
+
 /// Why a partition cannot be made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlanError {
@@ -65,6 +90,9 @@ pub struct Plan {
     /// counter 0 belongs to nobody: MDCR_EL2.HPMN cannot be 0 there, so counter 0 stays in the
     /// guests' range and the host must not use it.
     pub host_mask: u64,
+    /// How guests' overflows are delivered ([`OverflowDelivery::Virtual`] unless chosen with
+    /// [`Plan::with_overflow`]).
+    pub overflow: OverflowDelivery,
 }
 
 impl Plan {
@@ -98,7 +126,14 @@ impl Plan {
             guest_counters,
             mode: if direct { Mode::Direct } else { Mode::Trapped },
             host_mask: counters::range(guest_counters.max(hpmn_floor), n),
+            overflow: OverflowDelivery::Virtual,
         })
+    }
+
+    /// The same plan with guests' overflows delivered as `overflow` says. Every vCPU and CPU
+    /// of the system must be made from the plan with the same choice.
+    pub const fn with_overflow(self, overflow: OverflowDelivery) -> Plan {
+        Plan { overflow, ..self }
     }
 
     /// The bits of a vCPU with `counters` event counters: `0..counters` and the cycle counter.
@@ -181,6 +216,15 @@ mod tests {
         assert_eq!(with.hpmn(0), 0);
         assert_eq!(with.host_mask, 0b11_1111);
         assert_eq!(with.guests_mask(), CYCLE);
+    }
+
+    #[test]
+    fn overflow_delivery_is_virtual_unless_chosen() {
+        let plan = Plan::new(facts(6, FineGrainedTraps::Fgt, false), 2).unwrap();
+        assert_eq!(plan.overflow, OverflowDelivery::Virtual);
+        let fwd = plan.with_overflow(OverflowDelivery::Forwarded);
+        assert_eq!(fwd.overflow, OverflowDelivery::Forwarded);
+        assert_eq!(fwd.with_overflow(OverflowDelivery::Virtual), plan);
     }
 
     #[test]

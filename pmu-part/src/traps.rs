@@ -5,7 +5,7 @@
 //! of its world switch.
 
 use crate::facts::FineGrainedTraps;
-use crate::plan::{Mode, Plan};
+use crate::plan::{Mode, OverflowDelivery, Plan};
 use aarch64_sysregs::{Hdfgrtr2El2, HdfgrtrEl2, Hdfgwtr2El2, HdfgwtrEl2, MdcrEl2};
 
 /// MDCR_EL2, HDFGRTR_EL2, HDFGWTR_EL2 and (with FEAT_FGT2) HDFGRTR2_EL2/HDFGWTR2_EL2 PMU bits.
@@ -97,7 +97,8 @@ impl Traps {
     ///   [`Ownership::Untouched`]; in [`Mode::Direct`] the fine-grained traps keep only event
     ///   types, filters, overflow status, PMCEIDn and PMMIR trapped (and, with FEAT_FGT2, the
     ///   host-owned instruction counter and the FEAT_PMUv3p9 PMZR/PMUACR, which could reach the
-    ///   host's counters).
+    ///   host's counters). With [`OverflowDelivery::Forwarded`] the overflow status does not
+    ///   trap in direct mode either: the guest's flags are in hardware while it runs.
     /// - HPME = 1: the host's counters keep counting while the guest runs.
     /// - HPMD = 1 (FEAT_PMUv3p1) and HCCD = 1 (FEAT_PMUv3p5): guest counters never count at EL2.
     /// - HLP = `host_long` (FEAT_PMUv3p5): the host's counters overflow at 64 bits while a guest
@@ -115,7 +116,9 @@ impl Traps {
             .with_hpmd(facts.pmuv3p1())
             .with_hccd(facts.pmuv3p5())
             .with_hlp(facts.pmuv3p5() && host_long);
-        Traps::with_mdcr(plan, mdcr)
+        // What `VcpuPmu::overflow_forwarded` says: direct mode, owned, forwarded plan.
+        let trap_ovs = trap_all || plan.overflow == OverflowDelivery::Virtual;
+        Traps::with_mdcr(plan, mdcr, trap_ovs)
     }
 
     /// The values while the host runs on a CPU with guest counters: the partition stays (the
@@ -131,21 +134,22 @@ impl Traps {
             .with_hpmd(facts.pmuv3p1())
             .with_hccd(facts.pmuv3p5())
             .with_hlp(facts.pmuv3p5() && host_long);
-        Traps::with_mdcr(plan, mdcr)
+        Traps::with_mdcr(plan, mdcr, true)
     }
 
-    fn with_mdcr(plan: &Plan, mdcr: MdcrEl2) -> Traps {
+    /// `trap_ovs`: PMOVSSET/CLR_EL0 trap (everything but a forwarded-overflow guest).
+    fn with_mdcr(plan: &Plan, mdcr: MdcrEl2, trap_ovs: bool) -> Traps {
         let fgt2 = plan.facts.fgt == FineGrainedTraps::Fgt2;
         Traps {
             mdcr,
             hdfgrtr: HdfgrtrEl2::from_bits(0)
-                .with_pmovs(true)
+                .with_pmovs(trap_ovs)
                 .with_pmccfiltr_el0(true)
                 .with_pmevtypern_el0(true)
                 .with_pmceidn_el0(true)
                 .with_pmmir_el1(true),
             hdfgwtr: HdfgwtrEl2::from_bits(0)
-                .with_pmovs(true)
+                .with_pmovs(trap_ovs)
                 .with_pmccfiltr_el0(true)
                 .with_pmevtypern_el0(true),
             // Negative polarity: every PMU bit clear traps.
@@ -230,6 +234,30 @@ mod tests {
         let r2 = t.hdfgrtr2.unwrap();
         assert!(!r2.n_pmicntr_el0() && !r2.n_pmicfiltr_el0() && !r2.n_pmuacr_el1());
         assert!(!t.hdfgwtr2.unwrap().n_pmzr_el0());
+    }
+
+    #[test]
+    fn forwarded_overflow_leaves_only_the_overflow_status_untrapped() {
+        let p = plan(FineGrainedTraps::Fgt2, false, 2);
+        let fwd = p.with_overflow(OverflowDelivery::Forwarded);
+        let v = Traps::guest(&p, 4, Ownership::Owned, true);
+        let f = Traps::guest(&fwd, 4, Ownership::Owned, true);
+        assert!(v.hdfgrtr.pmovs() && v.hdfgwtr.pmovs());
+        assert!(!f.hdfgrtr.pmovs() && !f.hdfgwtr.pmovs());
+        assert_eq!(
+            f.hdfgrtr.with_pmovs(true),
+            v.hdfgrtr,
+            "everything else as in direct mode"
+        );
+        assert_eq!(f.hdfgwtr.with_pmovs(true), v.hdfgwtr);
+        assert_eq!(
+            (f.mdcr, f.hdfgrtr2, f.hdfgwtr2),
+            (v.mdcr, v.hdfgrtr2, v.hdfgwtr2)
+        );
+        // An untouched vCPU traps everything, and the host's values do not change.
+        let lazy = Traps::guest(&fwd, 4, Ownership::Untouched, true);
+        assert!(lazy.mdcr.tpm() && lazy.hdfgrtr.pmovs());
+        assert_eq!(Traps::host(&fwd, true), Traps::host(&p, true));
     }
 
     #[test]

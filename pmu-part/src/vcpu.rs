@@ -3,7 +3,10 @@
 //! While a vCPU is loaded, the hardware holds its counters, enables, PMCR, PMSELR and PMUSERENR
 //! (the guest uses them directly); the vCPU's copies of its event types, PMCCFILTR and overflow
 //! status are canonical (those registers trap: the hardware event types are the filtered ones,
-//! and the overflow status drives the virtual interrupt).
+//! and the overflow status drives the virtual interrupt). With forwarded overflow
+//! ([`VcpuPmu::overflow_forwarded`]) the overflow status is in hardware too while the vCPU is
+//! loaded (the guest reads and clears it directly, and it raises the physical interrupt that is
+//! forwarded to the guest); `put` moves it back into the vCPU's copy and `load` restores it.
 //!
 //! - `load` writes the vCPU's state into the hardware; `put` saves it and stops the guest's
 //!   counters and interrupts. Both touch only the vCPU's counters, never the host's.
@@ -17,7 +20,7 @@
 use crate::counters;
 use crate::filter::EventFilter;
 use crate::pcpu::PcpuPmu;
-use crate::plan::{Mode, Plan, PlanError};
+use crate::plan::{Mode, OverflowDelivery, Plan, PlanError};
 use crate::traps::{Ownership, Traps};
 use aarch64_sysregs::{
     pmcr_el0::PmcrEl0, pmevcntrx_el0::PmevcntrxEl0, pmevtyperx_el0::PmevtyperxEl0, Backend,
@@ -37,7 +40,8 @@ pub struct Registers {
     pub pmcnten: u64,
     /// PMINTENSET_EL1.
     pub pminten: u64,
-    /// PMOVSSET_EL0.
+    /// PMOVSSET_EL0 (with forwarded overflow, while the vCPU is loaded, the hardware's is the
+    /// guest's and this is the value at its load).
     pub pmovs: u64,
     /// PMUSERENR_EL0.
     pub pmuserenr: u64,
@@ -162,6 +166,18 @@ impl VcpuPmu {
         self.plan.mode_for(self.counters)
     }
 
+    /// Whether its overflows are forwarded ([`OverflowDelivery::Forwarded`]): the plan says
+    /// so, the vCPU runs in [`Mode::Direct`] and its guest has claimed its PMU
+    /// ([`Ownership::Owned`]). Then, while it is loaded, its overflow flags are in hardware
+    /// (PMOVSSET/CLR_EL0 do not trap) and [`crate::PcpuPmu::handle_overflow`] delivers them
+    /// with [`crate::VirtualIrq::forward`]; while it is not, they are in
+    /// [`Registers::pmovs`] and the software line follows them, as without forwarding.
+    pub fn overflow_forwarded(&self) -> bool {
+        self.plan.overflow == OverflowDelivery::Forwarded
+            && self.mode() == Mode::Direct
+            && self.ownership == Ownership::Owned
+    }
+
     /// Its registers as last saved (while loaded, the hardware's may be newer).
     pub fn regs(&self) -> &Registers {
         &self.regs
@@ -214,9 +230,11 @@ impl VcpuPmu {
     /// Untouched vCPU: no access, unless another vCPU's state is in the hardware: then one
     /// PMCNTENCLR stops its counters if any is enabled, and PMUSERENR and PMSELR get their
     /// reset 0 if they may hold something else. Same vCPU returning to the CPU it left its
-    /// state on: no access.
+    /// state on: no access (with forwarded overflow, one PMOVSSET write if an overflow is
+    /// pending).
     /// Otherwise: its event types (filtered) and counters, PMSELR, PMUSERENR, PMCR without
-    /// P and C, and only the enable bits that must change.
+    /// P and C, and only the enable bits that must change; with forwarded overflow, also its
+    /// pending overflow flags (PMOVSSET), which re-raise the physical interrupt if enabled.
     ///
     /// `filter` must be the same at every load and trap of a vCPU (fix it before the vCPU
     /// first runs, as KVM does): a vCPU returning to its resident state does not re-apply it.
@@ -237,6 +255,9 @@ impl VcpuPmu {
         }
         if self.residence == (Residence::Resident { cpu: here }) && cpu.holds(self.id) {
             cpu.take_resident();
+            // Put took the flags out of the hardware; with forwarded overflow they belong there
+            // while the vCPU is loaded.
+            self.restore_overflow(cpu, b);
             self.residence = Residence::Loaded { cpu: here };
             return;
         }
@@ -280,7 +301,18 @@ impl VcpuPmu {
         }
         // Stale overflow flags must not raise an interrupt as soon as the enables are set.
         cpu.clear_guest_overflow(b);
+        self.restore_overflow(cpu, b);
         cpu.set_enables(b, r.pmcnten & self.mask, r.pminten & self.mask);
+    }
+
+    /// With forwarded overflow, puts the vCPU's pending overflow flags into the hardware (one
+    /// PMOVSSET write, only if there are any): the guest's own from now on, and the physical
+    /// interrupt's source once the enables are set.
+    fn restore_overflow<B: Backend>(&self, cpu: &mut PcpuPmu, b: &mut B) {
+        let pending = self.regs.pmovs & self.mask;
+        if pending != 0 && self.overflow_forwarded() {
+            cpu.set_guest_overflow(b, pending);
+        }
     }
 
     /// Saves the vCPU's PMU state from `cpu`, after leaving the guest, and stops its counters
@@ -308,6 +340,7 @@ impl VcpuPmu {
 
     fn read_state<B: Backend>(&mut self, cpu: &mut PcpuPmu, b: &mut B) {
         let control = pmcr_control(&self.plan);
+        let forwarded = self.overflow_forwarded();
         let r = &mut self.regs;
         for i in 0..self.counters {
             if let Some(v) = PMEVCNTRn_EL0::read(b, usize::from(i)) {
@@ -324,7 +357,15 @@ impl VcpuPmu {
         r.pmcnten = b.read::<PMCNTENSET_EL0>().to_bits() & self.mask;
         r.pminten = b.read::<PMINTENSET_EL1>().to_bits() & self.mask;
         cpu.note_enables(r.pmcnten, r.pminten);
-        r.pmovs |= cpu.take_guest_overflow(b, self.mask);
+        let flags = cpu.take_guest_overflow(b, self.mask);
+        // With forwarded overflow the hardware's flags were the guest's, and the copy stale
+        // since the load; otherwise the copy is canonical and the hardware holds only flags
+        // not yet taken.
+        if forwarded {
+            r.pmovs = flags;
+        } else {
+            r.pmovs |= flags;
+        }
     }
 
     /// Claims the PMU for the guest on its first trapped access: from now on its state is
@@ -340,7 +381,19 @@ impl VcpuPmu {
     /// Recomputes the virtual PMU interrupt's level, PMCR_EL0.E && (counters & PMOVSSET &
     /// PMINTENSET), and tells `irq` when it changes. Reads the hardware (PMCR, PMINTENSET) only
     /// when an overflow is pending.
+    ///
+    /// With forwarded overflow ([`VcpuPmu::overflow_forwarded`]) and the vCPU loaded, the
+    /// software line is not used (the physical interrupt, forwarded, delivers the overflows):
+    /// it is lowered if it was high, and nothing is read. Call it before entering the guest
+    /// and after a put, as well as on exits.
     pub fn update_irq<B: Backend, I: crate::irq::VirtualIrq>(&mut self, b: &mut B, irq: &mut I) {
+        if self.overflow_forwarded() && matches!(self.residence, Residence::Loaded { .. }) {
+            if self.irq_level {
+                self.irq_level = false;
+                irq.set_level(self.id, false);
+            }
+            return;
+        }
         let pending = self.regs.pmovs & self.mask;
         let level = pending != 0 && {
             let (enabled, inten) = if matches!(self.residence, Residence::Loaded { .. })

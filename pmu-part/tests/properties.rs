@@ -2,6 +2,10 @@
 //! perf, overflows, and loads/puts of 3 vCPUs across 2 physical CPUs, on random PMU
 //! configurations, checked against independent expectations after every step.
 //!
+//! Half the cases deliver guests' overflows as `OverflowDelivery::Forwarded` (the flags in
+//! hardware, the physical interrupt forwarded through the harness's model of a hardware-mapped
+//! list register, which the guests acknowledge and EOI at random), half as `Virtual`.
+//!
 //! Each vCPU has a reference: a second model of a plain PMU with exactly the vCPU's counters,
 //! which sees the vCPU's guest accesses and the events that happen while its guest runs (minus
 //! the events the filter denies). What the guest observes of its partitioned PMU must be what
@@ -87,6 +91,7 @@ fn random_interleavings_keep_every_invariant() {
         assert!(stats.guest_overflow_irqs > 0 && stats.host_overflow_irqs > 0);
         assert!(stats.resident_returns > 0 && stats.full_loads > 0);
         assert!(stats.denied_counts > 0);
+        assert!(stats.forwarded_irqs > 0 && stats.guest_eois > 0);
     }
 }
 
@@ -103,6 +108,8 @@ struct Stats {
     full_loads: u64,
     denied_counts: u64,
     view_checks: u64,
+    forwarded_irqs: u64,
+    guest_eois: u64,
 }
 
 impl Stats {
@@ -118,6 +125,8 @@ impl Stats {
         self.full_loads += o.full_loads;
         self.denied_counts += o.denied_counts;
         self.view_checks += o.view_checks;
+        self.forwarded_irqs += o.forwarded_irqs;
+        self.guest_eois += o.guest_eois;
     }
 }
 
@@ -135,6 +144,8 @@ struct World {
     last_put: Vec<Option<usize>>,
     /// Per vCPU: the CPU it was last put on.
     put_on: Vec<Option<usize>>,
+    /// Per vCPU: forwards of its interrupt seen so far.
+    forwards: Vec<u32>,
     stats: Stats,
 }
 
@@ -181,7 +192,20 @@ impl World {
             }
         }
         let host_long = rng.bool();
-        let mut h = Hyp::new(cfg, reserved, &keep, &vcpu_counters, filter, host_long);
+        let overflow = if rng.bool() {
+            OverflowDelivery::Forwarded
+        } else {
+            OverflowDelivery::Virtual
+        };
+        let mut h = Hyp::new_with(
+            cfg,
+            reserved,
+            &keep,
+            &vcpu_counters,
+            filter,
+            host_long,
+            overflow,
+        );
         let pmceid0 = rng.next_u64();
         let pmceid1 = rng.next_u64();
         let mut unknown = Vec::new();
@@ -220,6 +244,7 @@ impl World {
             ref_edges: vec![0; 3],
             last_put: vec![None; 2],
             put_on: vec![None; 3],
+            forwards: vec![0; 3],
             stats: Stats::default(),
         };
         // A CPU not declared clean starts with anything in the guests' range.
@@ -260,11 +285,12 @@ impl World {
     fn describe(&self) -> String {
         let counters: Vec<u8> = self.h.vcpus.iter().map(|v| v.counters()).collect();
         format!(
-            "{:?}, G = {}, plan {:?}, host mask {:#x}, vCPU counters {counters:?}, keep \
-             resident {:?}, host 64-bit {}, filter {:?}",
+            "{:?}, G = {}, plan {:?}, {:?} overflow, host mask {:#x}, vCPU counters \
+             {counters:?}, keep resident {:?}, host 64-bit {}, filter {:?}",
             self.cfg,
             self.h.plan.guest_counters,
             self.h.plan.mode,
+            self.h.plan.overflow,
             self.h.plan.host_mask,
             self.keep,
             self.h.host_long,
@@ -282,6 +308,12 @@ impl World {
         let roll = self.rng.below(100);
         let line = if in_guest {
             match roll {
+                // The guest's handler of a forwarded interrupt: acknowledge, later EOI.
+                40..=44 if self.h.guest_ack(c) => format!("guest on CPU {c} acknowledges"),
+                40..=44 if self.h.guest_eoi(c) => {
+                    self.stats.guest_eois += 1;
+                    format!("guest on CPU {c}: EOI")
+                }
                 0..=44 => self.guest_access(c),
                 45..=49 => self.guest_program(c),
                 50..=74 => self.guest_count(c),
@@ -354,13 +386,16 @@ impl World {
     // ---- World switch ----
 
     fn load(&mut self, c: usize, v: usize) {
-        let owned = self.h.vcpus[v].ownership() == Ownership::Owned;
+        let vcpu = &self.h.vcpus[v];
+        let owned = vcpu.ownership() == Ownership::Owned;
         let returning = self.keep[c] && owned && self.last_put[c] == Some(v);
+        // With forwarded overflow, pending flags go back into the hardware: one PMOVSSET.
+        let restores = vcpu.overflow_forwarded() && vcpu.regs().pmovs & vcpu.mask() != 0;
         let (reads, writes) = self.h.measure(c, |h| h.load(c, v));
         if returning {
             assert_eq!(
                 (reads, writes),
-                (0, 0),
+                (0, u64::from(restores)),
                 "a vCPU returning to the CPU it left, nothing else having run there"
             );
             self.stats.resident_returns += 1;
@@ -394,10 +429,30 @@ impl World {
         self.h.exit(c);
         let v = self.h.cpus[c].loaded.unwrap();
         self.sample_ref(v);
-        assert_eq!(
-            self.h.lines.level(v as u32),
-            self.refs[v].irq_line(),
-            "vCPU {v}'s interrupt line after an exit (reference {:?})",
+        if self.h.vcpus[v].overflow_forwarded() {
+            self.check_forwarded(v);
+        } else {
+            assert_eq!(
+                self.h.lines.level(v as u32),
+                self.refs[v].irq_line(),
+                "vCPU {v}'s interrupt line after an exit (reference {:?})",
+                self.refs[v]
+            );
+        }
+    }
+
+    /// A loaded vCPU with forwarded overflow, its guest run: its software line is low, and
+    /// while its reference requests the interrupt, the guest has it (a hardware-mapped list
+    /// register, pending or active; it may also have one its guest has not handled yet after
+    /// the request went down, as with any level-sensitive interrupt).
+    fn check_forwarded(&self, v: usize) {
+        assert!(
+            !self.h.lines.level(v as u32),
+            "vCPU {v}'s software line while loaded with forwarded overflow"
+        );
+        assert!(
+            !self.refs[v].irq_line() || self.h.lrs[v].is_some(),
+            "vCPU {v}'s interrupt is requested but not forwarded (reference {:?})",
             self.refs[v]
         );
     }
@@ -768,6 +823,7 @@ impl World {
     /// A vCPU in trapped mode has every PMU access emulated, so its line is exact at once.
     fn after_guest_step(&mut self, c: usize, v: usize) {
         self.sample_ref(v);
+        self.note_forwards(v);
         let vcpu = &self.h.vcpus[v];
         let exact = vcpu.mode() == Mode::Trapped || vcpu.ownership() == Ownership::Untouched;
         if exact {
@@ -776,6 +832,23 @@ impl World {
                 self.refs[v].irq_line(),
                 "vCPU {v}'s line (every access emulated) on CPU {c}"
             );
+        }
+    }
+
+    /// Forwards of vCPU `v`'s interrupt since the last look (after each guest access, event
+    /// and step): only its guest's own interrupt request is forwarded, at most once (it is
+    /// then active until the guest's EOI or the put).
+    fn note_forwards(&mut self, v: usize) {
+        let forwards = self.h.lines.forwarded[v];
+        if forwards != self.forwards[v] {
+            assert_eq!(forwards, self.forwards[v] + 1, "vCPU {v} forwarded twice");
+            assert!(
+                self.refs[v].irq_line(),
+                "vCPU {v}'s interrupt forwarded without its request (reference {:?})",
+                self.refs[v]
+            );
+            self.forwards[v] = forwards;
+            self.stats.forwarded_irqs += 1;
         }
     }
 
@@ -799,12 +872,48 @@ impl World {
         }
         self.h.check_architectural();
         for v in 0..3 {
+            self.note_forwards(v);
+            let forwards = self.h.lines.forwarded[v];
+            if self.h.vcpus[v].overflow_forwarded() {
+                // A saved overflow raises the software line at each put and the physical
+                // interrupt at each load, until the guest clears it: the edges are not the
+                // reference's (the list register's pending state is dropped at put).
+                continue;
+            }
+            assert_eq!(forwards, 0, "vCPU {v} is not forwarded");
             assert!(
                 self.h.lines.raised[v] <= self.ref_edges[v],
                 "vCPU {v}'s line raised {} times for {} interrupts",
                 self.h.lines.raised[v],
                 self.ref_edges[v]
             );
+        }
+        // The PMU interrupt is active exactly while forwarded to the loaded vCPU, and a vCPU
+        // not loaded has no hardware-mapped list register.
+        for v in 0..3 {
+            if self.h.cpus.iter().all(|cpu| cpu.loaded != Some(v)) {
+                assert_eq!(
+                    self.h.lrs[v], None,
+                    "vCPU {v} not loaded holds the interrupt"
+                );
+            }
+        }
+        for (c, cpu) in self.h.cpus.iter().enumerate() {
+            if let Some(v) = cpu.loaded {
+                assert_eq!(
+                    cpu.ppi_active,
+                    self.h.lrs[v].is_some(),
+                    "CPU {c}'s PMU interrupt active, forwarded to vCPU {v}"
+                );
+                if cpu.in_guest && self.h.vcpus[v].overflow_forwarded() {
+                    self.check_forwarded(v);
+                }
+            } else {
+                assert!(
+                    !cpu.ppi_active,
+                    "CPU {c}'s PMU interrupt active, nothing loaded"
+                );
+            }
         }
         let delivered: u32 = self
             .h

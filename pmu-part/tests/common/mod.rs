@@ -11,8 +11,17 @@
 //!   with the ESR_EL2 the hardware would give (EC 0x18, IL, the ISS with Rt), and the harness
 //!   moves the value between Rt and the core.
 //! - Host perf programs its counters (the plan's host range) at EL2 through the `Backend`.
-//! - [`Hyp::count`] makes events happen; whenever the model's interrupt request is high the
-//!   harness runs [`PcpuPmu::handle_overflow`] with the vCPU loaded there.
+//! - [`Hyp::count`] makes events happen; whenever the model's interrupt request is high (and
+//!   the PMU interrupt is not active) the harness runs [`PcpuPmu::handle_overflow`] with the
+//!   vCPU loaded there.
+//! - Forwarded overflow ([`OverflowDelivery::Forwarded`]) is delivered as a GICv3 with
+//!   EOImode = 1 would: a forward leaves the CPU's PMU interrupt active ([`Cpu::ppi_active`],
+//!   not signalled again) and puts a hardware-mapped list register in the vCPU
+//!   ([`Hyp::lrs`]); the guest acknowledges it ([`Hyp::guest_ack`]) and its EOI
+//!   ([`Hyp::guest_eoi`]) deactivates the physical interrupt. Entering a guest resynchronises
+//!   its line and takes a pending PMU interrupt first; a put follows the protocol of
+//!   `VirtualIrq`'s documentation (drop a pending list register, make an active one a
+//!   software one, deactivate the physical interrupt) and resynchronises the line.
 #![allow(dead_code, unused_imports)]
 
 pub use aarch64_sysregs::{
@@ -26,8 +35,8 @@ pub use aarch64_sysregs::{
 };
 pub use pmu_model::{Access, AccessKind, Config, CpuPmu, El, GuestAccess, Level, TrapCause};
 pub use pmu_part::{
-    Emulation, EventFilter, FineGrainedTraps, HardwareFacts, IrqLines, Mode, Ownership, PcpuPmu,
-    Plan, PlanError, SysRegTrap, Traps, VcpuPmu,
+    Emulation, EventFilter, FineGrainedTraps, HardwareFacts, IrqLines, Mode, OverflowDelivery,
+    Ownership, PcpuPmu, Plan, PlanError, SysRegTrap, Traps, VcpuPmu,
 };
 
 /// The cycle counter's bit in the PMU_COUNTERS registers.
@@ -146,6 +155,18 @@ pub struct Cpu {
     pub loaded: Option<usize>,
     /// Whether that vCPU's guest is running (its traps are in the hardware).
     pub in_guest: bool,
+    /// The PMU interrupt is active in the GIC (forwarded to the loaded vCPU's guest, not yet
+    /// deactivated): the GIC does not signal it again, whatever the PMU requests.
+    pub ppi_active: bool,
+}
+
+/// A vCPU's hardware-mapped (HW = 1) list register for the PMU interrupt, forwarded overflow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lr {
+    /// Injected, not yet acknowledged by the guest.
+    Pending,
+    /// Acknowledged: the guest is in its handler; its EOI deactivates the physical interrupt.
+    Active,
 }
 
 /// Host perf's view of one of its counters.
@@ -175,6 +196,11 @@ pub struct Hyp {
     pub cpus: Vec<Cpu>,
     pub vcpus: Vec<VcpuPmu>,
     pub lines: IrqLines,
+    /// Per vCPU: its list register holding the forwarded PMU interrupt, if any.
+    pub lrs: Vec<Option<Lr>>,
+    /// Per vCPU: a PMU interrupt its guest acknowledged and has not EOIed, whose list register
+    /// a put made a software one (HW = 0): its EOI deactivates only the virtual interrupt.
+    pub soft_active: Vec<bool>,
     /// Guest accesses that ended UNDEFINED.
     pub undefined: u64,
     /// Guest accesses whose outcome the architecture leaves CONSTRAINED UNPREDICTABLE (the
@@ -197,9 +223,32 @@ impl Hyp {
         filter: EventFilter,
         host_long: bool,
     ) -> Hyp {
+        Hyp::new_with(
+            cfg,
+            reserved,
+            keep,
+            vcpu_counters,
+            filter,
+            host_long,
+            OverflowDelivery::Virtual,
+        )
+    }
+
+    /// As [`Hyp::new`], guests' overflows delivered as `overflow` says.
+    pub fn new_with(
+        cfg: Config,
+        reserved: u8,
+        keep: &[bool],
+        vcpu_counters: &[u8],
+        filter: EventFilter,
+        host_long: bool,
+        overflow: OverflowDelivery,
+    ) -> Hyp {
         let mut first = CpuPmu::new(cfg);
         let facts = HardwareFacts::read(&mut first);
-        let plan = Plan::new(facts, reserved).expect("a valid plan");
+        let plan = Plan::new(facts, reserved)
+            .expect("a valid plan")
+            .with_overflow(overflow);
         let cpus = keep
             .iter()
             .enumerate()
@@ -214,6 +263,7 @@ impl Hyp {
                     core,
                     loaded: None,
                     in_guest: false,
+                    ppi_active: false,
                 }
             })
             .collect::<Vec<_>>();
@@ -223,6 +273,7 @@ impl Hyp {
             .map(|(i, &k)| VcpuPmu::new(i as u32, &plan, k).expect("fits the plan"))
             .collect();
         let n = cpus.len();
+        let nv = vcpu_counters.len();
         Hyp {
             plan,
             filter,
@@ -230,6 +281,8 @@ impl Hyp {
             cpus,
             vcpus,
             lines: IrqLines::default(),
+            lrs: vec![None; nv],
+            soft_active: vec![false; nv],
             undefined: 0,
             guest_unpredictable: 0,
             host: vec![[HostCounter::default(); 31]; n],
@@ -240,13 +293,31 @@ impl Hyp {
     /// One CPU (QEMU's `-cpu max` with `counters` counters), one vCPU with `vcpu_counters`,
     /// everything allowed, host counters 64-bit, the CPU's PMU clean.
     pub fn simple(counters: u8, reserved: u8, vcpu_counters: u8, keep: bool) -> Hyp {
-        let mut h = Hyp::new(
+        Hyp::simple_with(
+            counters,
+            reserved,
+            vcpu_counters,
+            keep,
+            OverflowDelivery::Virtual,
+        )
+    }
+
+    /// As [`Hyp::simple`], guests' overflows delivered as `overflow` says.
+    pub fn simple_with(
+        counters: u8,
+        reserved: u8,
+        vcpu_counters: u8,
+        keep: bool,
+        overflow: OverflowDelivery,
+    ) -> Hyp {
+        let mut h = Hyp::new_with(
             cfg(counters),
             reserved,
             &[keep],
             &[vcpu_counters],
             EventFilter::allow_all(),
             true,
+            overflow,
         );
         h.cpus[0].core.assume_clean();
         h
@@ -291,6 +362,28 @@ impl Hyp {
         let cpu = &mut self.cpus[c];
         self.vcpus[v].put(&mut cpu.core, &mut cpu.pmu);
         assert!(!self.vcpus[v].is_loaded_on(&cpu.core));
+        // The forwarded interrupt, after the put has taken the guest's flags: a pending list
+        // register is dropped (the flags are saved, the next load raises them again), an
+        // active one becomes a software one; the physical interrupt is deactivated.
+        assert_eq!(
+            self.cpus[c].ppi_active,
+            self.lrs[v].is_some(),
+            "the PMU interrupt is active exactly while forwarded to the loaded vCPU"
+        );
+        let deactivate = match self.lrs[v].take() {
+            Some(Lr::Pending) => true,
+            Some(Lr::Active) => {
+                self.soft_active[v] = true;
+                true
+            }
+            None => false,
+        };
+        self.vcpus[v].update_irq(&mut self.cpus[c].pmu, &mut self.lines);
+        if deactivate {
+            self.cpus[c].ppi_active = false;
+            // The host's overflows that waited for it.
+            self.service_irq(c);
+        }
         v
     }
 
@@ -300,7 +393,43 @@ impl Hyp {
         assert!(!self.cpus[c].in_guest);
         let traps = self.vcpus[v].traps(self.host_long);
         write_traps(&mut self.cpus[c].pmu, &traps);
+        // Before the entry: the line resynchronised (forwarded overflow lowers it while the
+        // vCPU is loaded), and a PMU interrupt the load raised taken (and forwarded).
+        self.vcpus[v].update_irq(&mut self.cpus[c].pmu, &mut self.lines);
+        self.service_irq(c);
         self.cpus[c].in_guest = true;
+    }
+
+    /// The guest on CPU `c` acknowledges its forwarded PMU interrupt (its list register goes
+    /// from pending to active). False if it has none pending.
+    pub fn guest_ack(&mut self, c: usize) -> bool {
+        assert!(self.cpus[c].in_guest);
+        let v = self.cpus[c].loaded.expect("a vCPU loaded");
+        if self.lrs[v] != Some(Lr::Pending) || self.soft_active[v] {
+            return false;
+        }
+        self.lrs[v] = Some(Lr::Active);
+        true
+    }
+
+    /// The guest on CPU `c` ends its PMU interrupt handler (EOI): a software list register's
+    /// interrupt just ends; a hardware-mapped one's EOI deactivates the physical interrupt,
+    /// which the GIC signals again if the PMU still requests it. False if nothing was active.
+    pub fn guest_eoi(&mut self, c: usize) -> bool {
+        assert!(self.cpus[c].in_guest);
+        let v = self.cpus[c].loaded.expect("a vCPU loaded");
+        if self.soft_active[v] {
+            self.soft_active[v] = false;
+            return true;
+        }
+        if self.lrs[v] != Some(Lr::Active) {
+            return false;
+        }
+        self.lrs[v] = None;
+        assert!(self.cpus[c].ppi_active);
+        self.cpus[c].ppi_active = false;
+        self.service_irq(c);
+        true
     }
 
     /// Leaves the guest: the host's traps, and the virtual interrupt resynchronised.
@@ -426,19 +555,37 @@ impl Hyp {
     /// The PMU interrupt, if the model requests it: the core's handler, with the vCPU loaded
     /// here. The request must be gone afterwards (no interrupt storm). Returns the host's bits.
     pub fn service_irq(&mut self, c: usize) -> u64 {
-        if !self.cpus[c].pmu.irq_line() {
+        if !self.cpus[c].pmu.irq_line() || self.cpus[c].ppi_active {
             return 0;
         }
+        let forwards_before = self.lines.forwarded;
         let cpu = &mut self.cpus[c];
         let loaded = cpu.loaded.map(|v| &mut self.vcpus[v]);
         let host = cpu
             .core
             .handle_overflow(&mut cpu.pmu, loaded, &mut self.lines);
-        assert!(
-            !cpu.pmu.irq_line(),
-            "the PMU interrupt is still requested after the handler: {:?}",
-            cpu.pmu
-        );
+        let mut forwarded_to = None;
+        for (v, (after, before)) in self.lines.forwarded.iter().zip(forwards_before).enumerate() {
+            if *after != before {
+                assert_eq!(*after, before + 1, "vCPU {v}'s interrupt forwarded twice");
+                assert!(forwarded_to.is_none(), "forwarded to two vCPUs");
+                forwarded_to = Some(v);
+            }
+        }
+        if let Some(v) = forwarded_to {
+            assert_eq!(cpu.loaded, Some(v), "forwarded to a vCPU not loaded here");
+            assert!(self.vcpus[v].overflow_forwarded());
+            assert_eq!(self.lrs[v], None, "the interrupt was active already");
+            // Priority drop only: the interrupt stays active, in the guest's list register.
+            cpu.ppi_active = true;
+            self.lrs[v] = Some(Lr::Pending);
+        } else {
+            assert!(
+                !cpu.pmu.irq_line(),
+                "the PMU interrupt is still requested after the handler: {:?}",
+                cpu.pmu
+            );
+        }
         assert_eq!(
             host & !(self.plan.host_mask | self.plan.host_instruction_counter()),
             0,
@@ -639,7 +786,12 @@ impl Hyp {
                 hc.flag,
                 "host overflow flag {j} on CPU {c}"
             );
-            assert_eq!(hc.pending, 0, "host overflow {j} on CPU {c} not delivered");
+            // While the PMU interrupt is forwarded to a guest (active), the host's overflows
+            // wait for the guest's EOI or the put.
+            assert!(
+                hc.pending == 0 || self.cpus[c].ppi_active,
+                "host overflow {j} on CPU {c} not delivered"
+            );
         }
         assert!(
             pmu.mdcr() & (1 << 7) != 0,
