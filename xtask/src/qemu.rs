@@ -37,6 +37,7 @@ const CHECKS: &[&str] = &[
     "denied_event_does_not_count",
     "overflow_forwarded_once",
     "overflow_injected_once",
+    "pending_overflow_survives_a_switch",
     "lazy_guest_causes_no_pmu_switching",
     "hpmn0_allowed",
     "hpmn0_guest_cycle_counter_and_host_counter_0",

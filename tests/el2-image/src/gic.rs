@@ -116,22 +116,26 @@ impl VgicState {
         crate::arch::write_ich_ap1r0(self.ap1r0);
     }
 
-    /// Saves the virtual interface's state. A hardware-mapped PMU interrupt still in the list
-    /// register is turned into a software one: still pending, it is dropped (the guest's
-    /// overflow flags, saved by `VcpuPmu::put`, raise it again when the vCPU is next loaded);
-    /// active (the guest is in its handler), the physical interrupt is deactivated here and the
-    /// guest's virtual one stays active until it deactivates it.
+    /// Saves the virtual interface's state, after `VcpuPmu::put` (which took the guest's
+    /// overflow flags out of the hardware, so the PMU interrupt's line is low). A
+    /// hardware-mapped PMU interrupt still in the list register is still active at the
+    /// distributor (EL2 only priority-dropped it), so it is deactivated here either way; the
+    /// list register is dropped if the guest had not taken it yet (its flags, saved by `put`,
+    /// raise the interrupt again at the next load), and kept as a software one (HW = 0) if the
+    /// guest is in its handler, to be deactivated by the guest's EOI.
     pub fn save(&mut self) {
         let mut hw = Hardware;
         let mut lr = hw.read::<ICH_LR0_EL2>();
         if lr.hw() {
             let state = lr.state();
-            if state == State::ACTIVE || state == State::PENDING_ACTIVE {
+            if state != State::INVALID {
                 deactivate(lr.p_intid() as u32);
-                lr = lr.with_hw(false).with_p_intid(0).with_state(State::ACTIVE);
-            } else {
-                lr = IchLrxEl2::new();
             }
+            lr = if state == State::ACTIVE || state == State::PENDING_ACTIVE {
+                lr.with_hw(false).with_p_intid(0).with_state(State::ACTIVE)
+            } else {
+                IchLrxEl2::new()
+            };
         }
         self.lr0 = lr.to_bits();
         self.vmcr = hw.read::<ICH_VMCR_EL2>().to_bits();

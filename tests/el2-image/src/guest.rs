@@ -29,6 +29,7 @@ pub const PROBE_HIGH: u64 = 8;
 pub const PROBE_RESET: u64 = 9;
 pub const HOLD: u64 = 10;
 pub const CYCLES: u64 = 11;
+pub const PENDING_SWITCH: u64 = 12;
 
 /// What a guest and the hypervisor exchange: parameters in, results out. One per vCPU.
 #[repr(C)]
@@ -245,6 +246,7 @@ pub extern "C" fn guest_main(program: u64, mailbox: u64) -> ! {
         PROBE_RESET => probe_reset(),
         HOLD => hold(),
         CYCLES => cycles(),
+        PENDING_SWITCH => pending_switch(),
         _ => u64::MAX,
     };
     loop {
@@ -620,6 +622,37 @@ fn cycles() -> u64 {
     spin(param(0));
     result(2, pmu.cycles());
     result(3, pmu.enabled());
+    pmu.flush();
+    0
+}
+
+/// PENDING_SWITCH: lets counter 0 overflow with interrupts masked (the forwarded interrupt
+/// stays pending in its list register), yields with it pending, and only after being switched
+/// back in unmasks interrupts: the interrupt must arrive then, once.
+fn pending_switch() -> u64 {
+    let mut pmu = Pmu::new();
+    pmu.set_event_type(0, u64::from(CPU_CYCLES));
+    pmu.set_counter(0, 0xffff_ffff - param(0));
+    pmu.enable_interrupt(0b1);
+    pmu.set_pmcr(PmcrEl0::new().with_e(true));
+    pmu.enable(0b1);
+    let mut waited = 0u64;
+    while pmu.overflow() & 1 == 0 && waited < 100_000 {
+        spin(100);
+        let _ = pmu.counter(0);
+        waited += 1;
+    }
+    result(0, waited);
+    pmu.flush();
+    hvc(HVC_YIELD, 1);
+    result(1, pmu.overflow());
+    result(2, mb_read!(irqs));
+    arch::enable_irqs();
+    for _ in 0..1000 {
+        spin(100);
+        let _ = pmu.counter(0);
+    }
+    arch::disable_irqs();
     pmu.flush();
     0
 }

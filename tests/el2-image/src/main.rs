@@ -56,6 +56,7 @@ extern "C" fn el2_main() -> ! {
     scenarios::denied(&p, &mut r);
     scenarios::overflow(&p, &mut r, OverflowDelivery::Forwarded);
     scenarios::overflow(&p, &mut r, OverflowDelivery::Virtual);
+    scenarios::pending_across_switch(&p, &mut r);
     scenarios::lazy(&p, &mut r);
     scenarios::hpmn0(&p, &mut r);
     scenarios::probes(&p, &mut r);

@@ -367,6 +367,50 @@ pub fn overflow(p: &Platform, r: &mut Report, delivery: OverflowDelivery) {
     );
 }
 
+/// A forwarded overflow still pending (the guest has interrupts masked) when its vCPU is
+/// switched out is neither lost nor given to the next guest, and arrives once when the vCPU is
+/// back and unmasks.
+pub fn pending_across_switch(p: &Platform, r: &mut Report) {
+    let plan = plan(p, 2, OverflowDelivery::Forwarded);
+    let mut h = host(p, plan);
+    let (mut a, ma) = guest(
+        0,
+        &plan,
+        plan.guest_counters,
+        guest::PENDING_SWITCH,
+        &[20_000],
+    );
+    let (mut b, mb_) = guest(1, &plan, plan.guest_counters, guest::IDLE, &[1]);
+    h.load(&mut a);
+    let first = h.run(&mut a);
+    h.put(&mut a);
+    let b_done = run_to_done(&mut h, &mut b);
+    let a_done = run_to_done(&mut h, &mut a);
+    let i = h.irq_stats();
+    let (ga, gb) = (mb(ma), mb(mb_));
+    r.check(
+        "pending_overflow_survives_a_switch",
+        first == Exit::Yield(1)
+            && a_done == 0
+            && b_done == 0
+            && ga.results[1] & 1 == 1
+            && ga.results[2] == 0
+            && ga.irqs == 1
+            && ga.irq_flags == 1
+            && gb.irqs == 0
+            && gb.other_irqs == 0
+            && i.pmu_irqs == 2
+            && i.forwarded == 2
+            && i.host_irqs == 0
+            && i.misdirected == 0
+            && i.other == 0,
+        format_args!(
+            "guest A saw PMOVS {:#x} after the switch and took {} interrupt(s) once unmasked (flags {:#x}); guest B took {}; EL2 took {} PMU interrupts and forwarded {} (before the switch and again at the reload)",
+            ga.results[1], ga.irqs, ga.irq_flags, gb.irqs + gb.other_irqs, i.pmu_irqs, i.forwarded
+        ),
+    );
+}
+
 /// A guest that never touches its PMU costs no PMU register access at any switch.
 pub fn lazy(p: &Platform, r: &mut Report) {
     const ROUNDS: u64 = 30;
