@@ -98,10 +98,6 @@ pub struct VcpuStats {
     pub trapped: [(u16, u32); 24],
     /// Exits for a physical interrupt.
     pub irq_exits: u32,
-    /// UNDEFINED exceptions injected.
-    pub undefs: u32,
-    /// Trapped accesses pmu-part did not recognise as PMU registers.
-    pub not_pmu: u32,
     /// A mark: when the `u64` at `.0` first reaches `.1` at an exit, the traps so far and the
     /// value of host counter `.2` are recorded in `marked` (the benchmark's steady state).
     pub mark: Option<(*const u64, u64, usize)>,
@@ -115,8 +111,6 @@ impl VcpuStats {
             traps: 0,
             trapped: [(0, 0); 24],
             irq_exits: 0,
-            undefs: 0,
-            not_pmu: 0,
             mark: None,
             marked: None,
         }
@@ -431,10 +425,13 @@ impl Host {
                     }
                     Emulation::Written => vcpu.regs.pc += 4,
                     Emulation::Undefined => self.inject_undefined(vcpu),
-                    Emulation::NotPmu => {
-                        vcpu.stats.not_pmu += 1;
-                        self.inject_undefined(vcpu);
-                    }
+                    // Only PMU registers are trapped: anything else is a bug of the trap set-up.
+                    Emulation::NotPmu => crate::fatal(format_args!(
+                        "vCPU {}: trapped access to {} ({:?}) is not a PMU register",
+                        vcpu.pmu.id(),
+                        aarch64_sysregs::name_of(trap.encoding).unwrap_or("an unknown register"),
+                        trap.encoding
+                    )),
                 }
                 if handled.traps_changed {
                     self.write_traps(&vcpu.pmu.traps(false));
@@ -453,7 +450,6 @@ impl Host {
     /// Makes the trapped instruction UNDEFINED in the guest: an exception with an unknown
     /// reason, taken to its EL1 vector for the current EL with SP_EL1.
     fn inject_undefined(&mut self, vcpu: &mut Vcpu) {
-        vcpu.stats.undefs += 1;
         let mut hw = Hardware;
         // SAFETY: the running guest's own EL1 exception state.
         unsafe {
