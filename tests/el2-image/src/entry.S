@@ -22,6 +22,45 @@
     .equ EXIT_FIQ, 3
     .equ EXIT_SERROR, 4
 
+// q0..q31 to or from the 512 bytes at \base (the guest frame and the EL1 frame).
+    .macro  save_q base
+    stp     q0, q1, [\base, #0]
+    stp     q2, q3, [\base, #32]
+    stp     q4, q5, [\base, #64]
+    stp     q6, q7, [\base, #96]
+    stp     q8, q9, [\base, #128]
+    stp     q10, q11, [\base, #160]
+    stp     q12, q13, [\base, #192]
+    stp     q14, q15, [\base, #224]
+    stp     q16, q17, [\base, #256]
+    stp     q18, q19, [\base, #288]
+    stp     q20, q21, [\base, #320]
+    stp     q22, q23, [\base, #352]
+    stp     q24, q25, [\base, #384]
+    stp     q26, q27, [\base, #416]
+    stp     q28, q29, [\base, #448]
+    stp     q30, q31, [\base, #480]
+    .endm
+
+    .macro  load_q base
+    ldp     q0, q1, [\base, #0]
+    ldp     q2, q3, [\base, #32]
+    ldp     q4, q5, [\base, #64]
+    ldp     q6, q7, [\base, #96]
+    ldp     q8, q9, [\base, #128]
+    ldp     q10, q11, [\base, #160]
+    ldp     q12, q13, [\base, #192]
+    ldp     q14, q15, [\base, #224]
+    ldp     q16, q17, [\base, #256]
+    ldp     q18, q19, [\base, #288]
+    ldp     q20, q21, [\base, #320]
+    ldp     q22, q23, [\base, #352]
+    ldp     q24, q25, [\base, #384]
+    ldp     q26, q27, [\base, #416]
+    ldp     q28, q29, [\base, #448]
+    ldp     q30, q31, [\base, #480]
+    .endm
+
     .section .text.boot, "ax"
     .global _start
 _start:
@@ -76,22 +115,7 @@ run_guest:
     msr     fpsr, x2
     msr     fpcr, x3
     add     x2, x0, #GR_Q
-    ldp     q0, q1, [x2, #0]
-    ldp     q2, q3, [x2, #32]
-    ldp     q4, q5, [x2, #64]
-    ldp     q6, q7, [x2, #96]
-    ldp     q8, q9, [x2, #128]
-    ldp     q10, q11, [x2, #160]
-    ldp     q12, q13, [x2, #192]
-    ldp     q14, q15, [x2, #224]
-    ldp     q16, q17, [x2, #256]
-    ldp     q18, q19, [x2, #288]
-    ldp     q20, q21, [x2, #320]
-    ldp     q22, q23, [x2, #352]
-    ldp     q24, q25, [x2, #384]
-    ldp     q26, q27, [x2, #416]
-    ldp     q28, q29, [x2, #448]
-    ldp     q30, q31, [x2, #480]
+    load_q x2
     ldp     x2, x3, [x0, #GR_PC]
     msr     elr_el2, x2
     msr     spsr_el2, x3
@@ -142,22 +166,7 @@ guest_exit:
     mrs     x2, sp_el1
     str     x2, [x0, #GR_SP_EL1]
     add     x2, x0, #GR_Q
-    stp     q0, q1, [x2, #0]
-    stp     q2, q3, [x2, #32]
-    stp     q4, q5, [x2, #64]
-    stp     q6, q7, [x2, #96]
-    stp     q8, q9, [x2, #128]
-    stp     q10, q11, [x2, #160]
-    stp     q12, q13, [x2, #192]
-    stp     q14, q15, [x2, #224]
-    stp     q16, q17, [x2, #256]
-    stp     q18, q19, [x2, #288]
-    stp     q20, q21, [x2, #320]
-    stp     q22, q23, [x2, #352]
-    stp     q24, q25, [x2, #384]
-    stp     q26, q27, [x2, #416]
-    stp     q28, q29, [x2, #448]
-    stp     q30, q31, [x2, #480]
+    save_q x2
     mov     x0, x1
     ldr     x2, =host_ctx
     ldp     x19, x20, [x2, #0]
@@ -234,42 +243,12 @@ el2_vectors:
     stp     x18, x29, [sp, #144]
     str     x30, [sp, #160]
     add     x0, sp, #192
-    stp     q0, q1, [x0, #0]
-    stp     q2, q3, [x0, #32]
-    stp     q4, q5, [x0, #64]
-    stp     q6, q7, [x0, #96]
-    stp     q8, q9, [x0, #128]
-    stp     q10, q11, [x0, #160]
-    stp     q12, q13, [x0, #192]
-    stp     q14, q15, [x0, #224]
-    stp     q16, q17, [x0, #256]
-    stp     q18, q19, [x0, #288]
-    stp     q20, q21, [x0, #320]
-    stp     q22, q23, [x0, #352]
-    stp     q24, q25, [x0, #384]
-    stp     q26, q27, [x0, #416]
-    stp     q28, q29, [x0, #448]
-    stp     q30, q31, [x0, #480]
+    save_q x0
     .endm
 
 el1_restore_eret:
     add     x0, sp, #192
-    ldp     q0, q1, [x0, #0]
-    ldp     q2, q3, [x0, #32]
-    ldp     q4, q5, [x0, #64]
-    ldp     q6, q7, [x0, #96]
-    ldp     q8, q9, [x0, #128]
-    ldp     q10, q11, [x0, #160]
-    ldp     q12, q13, [x0, #192]
-    ldp     q14, q15, [x0, #224]
-    ldp     q16, q17, [x0, #256]
-    ldp     q18, q19, [x0, #288]
-    ldp     q20, q21, [x0, #320]
-    ldp     q22, q23, [x0, #352]
-    ldp     q24, q25, [x0, #384]
-    ldp     q26, q27, [x0, #416]
-    ldp     q28, q29, [x0, #448]
-    ldp     q30, q31, [x0, #480]
+    load_q x0
     ldp     x0, x1, [sp, #0]
     ldp     x2, x3, [sp, #16]
     ldp     x4, x5, [sp, #32]
