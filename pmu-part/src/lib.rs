@@ -13,7 +13,8 @@
 //! - [`PcpuPmu::handle_overflow`] splits the PMU interrupt between host and guest, and
 //!   [`VirtualIrq`] is where a hypervisor plugs in its virtual interrupt controller; the
 //!   guest's overflows are a software level line or, with [`OverflowDelivery::Forwarded`],
-//!   the physical interrupt itself, forwarded through a hardware-mapped list register.
+//!   the physical interrupt itself, forwarded through a hardware-mapped list register
+//!   ([`PcpuPmu::forwarded_overflow`] lets an interrupt fast path make that decision alone).
 //!
 //! Every register access goes through [`aarch64_sysregs::Backend`]: the hardware at EL2, or a
 //! model of the PMU in host tests. Nothing allocates, and nothing on the switch or interrupt
@@ -36,7 +37,7 @@ pub use emulate::{Emulation, Handled, SysRegTrap};
 pub use facts::{FineGrainedTraps, HardwareFacts};
 pub use filter::EventFilter;
 pub use irq::{IrqLines, VirtualIrq};
-pub use pcpu::PcpuPmu;
+pub use pcpu::{ForwardedOverflow, PcpuPmu};
 pub use plan::{Mode, OverflowDelivery, Plan, PlanError};
 pub use traps::{Ownership, Traps};
 pub use vcpu::{Registers, VcpuPmu};

@@ -208,6 +208,26 @@ impl PcpuPmu {
         flags
     }
 
+    /// [`PcpuPmu::handle_overflow`]'s decision for the common case of forwarded overflow,
+    /// precomputed for `loaded` (the vCPU loaded here), so that a hypervisor can take the PMU
+    /// interrupt in an exception-vector fast path without a full exit: `None` unless `loaded`
+    /// owns its PMU here with forwarded overflow ([`VcpuPmu::overflow_forwarded`]). It stays
+    /// valid while `loaded` stays loaded here and its traps do not change: compute it after
+    /// [`VcpuPmu::load`] and again after a [`VcpuPmu::handle_trap`] that reports
+    /// [`crate::Handled::traps_changed`] (the claim that makes the PMU the guest's).
+    pub fn forwarded_overflow(&self, loaded: &VcpuPmu) -> Option<ForwardedOverflow> {
+        let here = Residence::Loaded { cpu: self.id };
+        if loaded.residence != here || !loaded.overflow_forwarded() {
+            return None;
+        }
+        let guests = self.plan.guests_mask();
+        Some(ForwardedOverflow {
+            host: self.plan.host_mask | self.plan.host_instruction_counter(),
+            stray: guests & !loaded.mask(),
+            guest: guests & loaded.mask(),
+        })
+    }
+
     /// The host's PMU overflow interrupt handler's first step. Reads the overflow status,
     /// clears the host's part in hardware and returns it (interrupt-enabled overflows of host
     /// counters) for the host's own handler. Guest overflows never reach the host's handler,
@@ -265,5 +285,37 @@ impl PcpuPmu {
             }
         }
         host
+    }
+}
+
+/// The PMU interrupt's owner test for a loaded vCPU with forwarded overflow, from
+/// [`PcpuPmu::forwarded_overflow`]: three register reads and no state, so it can run in an
+/// interrupt fast path that saves only the caller-saved registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForwardedOverflow {
+    /// The host's counters (with the instruction counter): an interrupt-enabled overflow of
+    /// one of them is the host's to handle.
+    host: u64,
+    /// Guest-range counters the loaded vCPU does not have: a flag there must be cleared.
+    stray: u64,
+    /// The loaded vCPU's counters.
+    guest: u64,
+}
+
+impl ForwardedOverflow {
+    /// Whether the PMU interrupt being handled is the loaded guest's alone. If so, the
+    /// hypervisor forwards it exactly as [`PcpuPmu::handle_overflow`] would (which would
+    /// write no register, call `irq.forward` once and return 0): priority drop only, and a
+    /// list register with HW = 1. Otherwise (a host overflow, a stray flag, or nothing for the
+    /// guest to take) it calls [`PcpuPmu::handle_overflow`]. Reads PMOVSSET_EL0, then
+    /// PMINTENSET_EL1, then PMCR_EL0, stopping at the first that decides.
+    #[inline(always)]
+    pub fn guests_alone<B: Backend>(&self, b: &mut B) -> bool {
+        let flags = b.read::<PMOVSSET_EL0>().to_bits();
+        if flags & self.stray != 0 {
+            return false;
+        }
+        let requested = flags & b.read::<PMINTENSET_EL1>().to_bits();
+        requested & self.host == 0 && requested & self.guest != 0 && b.read::<PMCR_EL0>().e()
     }
 }

@@ -499,3 +499,47 @@ fn the_forward_follows_pmcr_e_and_pminten() {
     h.check_host(0);
     h.check_architectural();
 }
+
+/// A flag in the guests' range beyond the loaded vCPU's counters is not the guest's: the full
+/// handler clears it, so the interrupt fast path ([`ForwardedOverflow::guests_alone`]) must
+/// leave such an interrupt to [`PcpuPmu::handle_overflow`], even with the guest's own overflow
+/// to forward. (`service_irq` checks the fast path against the handler at every interrupt.)
+#[test]
+fn a_stray_flag_sends_the_fast_path_to_the_full_handler() {
+    let mut h = Hyp::new_with(
+        cfg(6),
+        2,
+        &[false],
+        &[2],
+        EventFilter::allow_all(),
+        true,
+        FWD,
+    );
+    h.cpus[0].core.assume_clean();
+    h.run(0, 0);
+    h.write(0, enc::<PMCR_EL0>(), E | LP);
+    h.write(0, evtyper(0), u64::from(CPU_CYCLES));
+    h.write(0, enc::<PMCNTENSET_EL0>(), 0b1);
+    h.write(0, enc::<PMINTENSET_EL1>(), 0b1);
+    let fast = h.cpus[0]
+        .core
+        .forwarded_overflow(&h.vcpus[0])
+        .expect("loaded here, owned, forwarded");
+    assert!(h.pmu(0).set_raw(enc::<PMOVSSET_EL0>(), 0b1));
+    assert!(fast.guests_alone(&mut h.pmu(0).clone()), "the guest's alone");
+    assert!(h.pmu(0).set_raw(enc::<PMOVSSET_EL0>(), 0b1000));
+    assert!(!fast.guests_alone(&mut h.pmu(0).clone()), "counter 3 is not vCPU 0's");
+    h.write(0, evcntr(0), u64::MAX);
+    h.count(0, Level::El1, CPU_CYCLES, 1);
+    assert_eq!(h.lines.forwarded[0], 1, "the guest's overflow is still forwarded");
+    assert_eq!(
+        h.pmu(0).pmovs() & guest_bits(4),
+        0b1,
+        "the stray flag cleared, the guest's kept"
+    );
+    h.exit(0);
+    h.check_host(0);
+    // Not loaded (put): no fast path.
+    h.put(0);
+    assert_eq!(h.cpus[0].core.forwarded_overflow(&h.vcpus[0]), None);
+}

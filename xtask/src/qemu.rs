@@ -8,7 +8,12 @@
 //!   architecture (listed below with the reason);
 //! - the image's exit status must be 0 and its summary present;
 //! - the benchmark must show the seeds' shape: no trap per sample in partitioned mode, and at
-//!   least 50x fewer traps than with every access trapped.
+//!   least 50x fewer traps and (with `-icount`) EL2 instructions than with every access
+//!   trapped.
+//!
+//! Before booting, it disassembles the image's interrupt fast path (`el2_irq_fast`, called
+//! from the EL2 vector with only the guest's caller-saved registers saved): it must not touch
+//! an FP/SIMD register (the guest's are live) and must call nothing.
 //!
 //! `--bench` prints only the benchmark table (README.md quotes it).
 
@@ -172,6 +177,8 @@ fn qemu() -> Result<String, String> {
 pub fn build_image() -> Result<PathBuf, String> {
     let manifest = root().join("tests/el2-image/Cargo.toml");
     let manifest = manifest.to_string_lossy().to_string();
+    // Its own target directory, whatever CARGO_TARGET_DIR says: the path returned is known.
+    let target_dir = root().join("tests/el2-image/target");
     let status = Command::new("cargo")
         .args([
             "build",
@@ -181,14 +188,16 @@ pub fn build_image() -> Result<PathBuf, String> {
             "aarch64-unknown-none",
             "--manifest-path",
             &manifest,
+            "--target-dir",
         ])
+        .arg(&target_dir)
         .env("RUSTFLAGS", "-D warnings")
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
         return Err("building tests/el2-image failed".into());
     }
-    Ok(root().join("tests/el2-image/target/aarch64-unknown-none/release/el2-image"))
+    Ok(target_dir.join("aarch64-unknown-none/release/el2-image"))
 }
 
 /// Runs the image once; returns its UART output and exit status.
@@ -312,7 +321,120 @@ fn judge_bench(rows: &[BenchRow]) -> Vec<String> {
             trapped.traps, part.traps
         ));
     }
+    if let (Some(t), Some(p)) = (trapped.el2_instructions, part.el2_instructions) {
+        if t < 50 * p.max(1) {
+            problems.push(format!(
+                "trapped mode ran {t} EL2 instructions, partitioned {p}: less than 50x fewer"
+            ));
+        }
+    }
     problems
+}
+
+/// The function of the image that runs with the guest's FP/SIMD registers live.
+const FAST_PATH: &str = "el2_irq_fast";
+
+/// Disassembles [`FAST_PATH`] in `image` and checks it.
+fn check_fast_path(image: &Path) -> Result<(), String> {
+    let objdump = llvm_objdump()?;
+    let out = Command::new(&objdump)
+        .args(["-d", "--no-show-raw-insn"])
+        .arg(format!("--disassemble-symbols={FAST_PATH}"))
+        .arg(image)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", objdump.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            objdump.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let problems = fast_path_problems(&String::from_utf8_lossy(&out.stdout));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the image's interrupt fast path `{FAST_PATH}` runs with the guest's FP/SIMD \
+             registers live and only its caller-saved registers saved, but:\n  {}",
+            problems.join("\n  ")
+        ))
+    }
+}
+
+/// What is wrong with [`FAST_PATH`]'s disassembly (`llvm-objdump -d --no-show-raw-insn`):
+/// an instruction naming an FP/SIMD (or SVE) register or FPCR/FPSR, a call, or no
+/// instructions at all.
+fn fast_path_problems(disassembly: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut insns = 0;
+    for line in disassembly.lines() {
+        // `addr:  mnemonic operands  // comment`, `<sym+off>` in branch targets.
+        let Some((addr, rest)) = line.split_once(':') else {
+            continue;
+        };
+        if addr.trim().is_empty() || !addr.trim().bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let text = rest.split("//").next().unwrap_or("");
+        let text = text.split('<').next().unwrap_or("").trim();
+        let (mnemonic, operands) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+        insns += 1;
+        if matches!(mnemonic, "bl" | "blr" | "blraa" | "blrab" | "blraaz" | "blrabz") {
+            problems.push(format!("a call: `{}`", text.trim()));
+        }
+        let fp = operands
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|tok| {
+                let tok = tok.to_ascii_lowercase();
+                if tok == "fpcr" || tok == "fpsr" {
+                    return true;
+                }
+                let mut chars = tok.chars();
+                matches!(chars.next(), Some('b' | 'h' | 's' | 'd' | 'q' | 'v' | 'z'))
+                    && tok.len() > 1
+                    && tok.len() <= 3
+                    && chars.all(|c| c.is_ascii_digit())
+                    && tok[1..].parse::<u32>().is_ok_and(|n| n < 32)
+            });
+        if fp {
+            problems.push(format!("an FP/SIMD register: `{}`", text.trim()));
+        }
+    }
+    if insns == 0 {
+        problems.push(format!("`{FAST_PATH}` is not in the image"));
+    }
+    problems
+}
+
+/// rustup's `llvm-objdump` (component `llvm-tools`) of the toolchain running xtask.
+fn llvm_objdump() -> Result<PathBuf, String> {
+    let rustc = |args: &[&str]| -> Result<String, String> {
+        let out = Command::new("rustc")
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run rustc: {e}"))?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let sysroot = rustc(&["--print", "sysroot"])?;
+    let vv = rustc(&["-vV"])?;
+    let host = vv
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .ok_or("`rustc -vV` names no host")?;
+    let path = Path::new(sysroot.trim())
+        .join("lib/rustlib")
+        .join(host.trim())
+        .join("bin")
+        .join(format!("llvm-objdump{}", std::env::consts::EXE_SUFFIX));
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} is missing: run `rustup component add llvm-tools`",
+            path.display()
+        ))
+    }
 }
 
 fn ratio(a: u64, b: u64) -> String {
@@ -361,6 +483,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let bench_only = args.iter().any(|a| a == "--bench");
     let qemu = qemu()?;
     let image = build_image()?;
+    check_fast_path(&image)?;
     let mut failures = Vec::new();
     for icount in [true, false] {
         let label = if icount {
@@ -443,6 +566,30 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_path_may_not_touch_fp_simd_or_call() {
+        let good = "0000000040001000 <el2_irq_fast>:\n\
+            40001000:      \tmrs\tx8, ICC_IAR1_EL1\n\
+            40001004:      \tb.ne\t0x40001034 <el2_irq_fast+0x34>\n\
+            40001008:      \tmov\tx9, #-0xe00000000001    // =-246290604621825\n\
+            4000100c:      \tbr\tx10\n\
+            40001010:      \tstp\tx29, x30, [sp, #-0x10]!\n\
+            40001014:      \tret\n";
+        assert_eq!(fast_path_problems(good), Vec::<String>::new());
+        for bad in [
+            "\tstp\tq0, q1, [sp, #-0x20]!",
+            "\tfmov\td8, x1",
+            "\tmov\tv0.16b, v1.16b",
+            "\tmrs\tx0, FPCR",
+            "\tbl\t0x40002000 <memcpy>",
+            "\tblr\tx8",
+        ] {
+            let text = format!("{good}40001018:      {bad}\n");
+            assert_eq!(fast_path_problems(&text).len(), 1, "{bad}");
+        }
+        assert_eq!(fast_path_problems("").len(), 1, "missing function");
+    }
+
+    #[test]
     fn benchmark_shape_is_enforced() {
         assert!(judge_bench(&parse(GOOD).bench).is_empty());
         let bad = GOOD.replace("steady_traps=0", "steady_traps=180");
@@ -453,6 +600,10 @@ mod tests {
         assert!(judge_bench(&parse(&close).bench)
             .iter()
             .any(|p| p.contains("less than 50x")));
+        let costly = GOOD.replace(" el2_instructions=100 ", " el2_instructions=101 ");
+        assert!(judge_bench(&parse(&costly).bench)
+            .iter()
+            .any(|p| p.contains("EL2 instructions, partitioned 101")));
     }
 
     #[test]

@@ -560,10 +560,17 @@ impl Hyp {
         }
         let forwards_before = self.lines.forwarded;
         let cpu = &mut self.cpus[c];
+        // The fast path's verdict, on a copy of the hardware (its reads are not the handler's).
+        let alone = cpu
+            .loaded
+            .and_then(|v| cpu.core.forwarded_overflow(&self.vcpus[v]))
+            .is_some_and(|f| f.guests_alone(&mut cpu.pmu.clone()));
+        let writes_before = cpu.pmu.writes;
         let loaded = cpu.loaded.map(|v| &mut self.vcpus[v]);
         let host = cpu
             .core
             .handle_overflow(&mut cpu.pmu, loaded, &mut self.lines);
+        let wrote = cpu.pmu.writes != writes_before;
         let mut forwarded_to = None;
         for (v, (after, before)) in self.lines.forwarded.iter().zip(forwards_before).enumerate() {
             if *after != before {
@@ -572,6 +579,12 @@ impl Hyp {
                 forwarded_to = Some(v);
             }
         }
+        assert_eq!(
+            alone,
+            forwarded_to.is_some() && host == 0 && !wrote,
+            "ForwardedOverflow::guests_alone disagrees with handle_overflow (forwarded to \
+             {forwarded_to:?}, host bits {host:#x}, registers written: {wrote})"
+        );
         if let Some(v) = forwarded_to {
             assert_eq!(cpu.loaded, Some(v), "forwarded to a vCPU not loaded here");
             assert!(self.vcpus[v].overflow_forwarded());

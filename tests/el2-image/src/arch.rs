@@ -3,6 +3,7 @@
 //! names are used directly).
 
 use core::arch::{asm, global_asm};
+use core::ffi::c_void;
 
 global_asm!(include_str!("entry.S"), options(raw));
 
@@ -40,8 +41,10 @@ pub const EXIT_SYNC: u64 = 1;
 pub const EXIT_IRQ: u64 = 2;
 
 extern "C" {
-    /// Runs the guest whose state is `regs` until it takes an exception to EL2.
-    pub fn run_guest(regs: *mut GuestRegs) -> u64;
+    /// Runs the guest whose state is `regs` until it takes an exception to EL2 that the
+    /// interrupt fast path does not handle; `fast` (or null: no fast path) is what that path
+    /// needs (a [`crate::vm::FastIrq`]: entry.S only hands the pointer to `el2_irq_fast`).
+    pub fn run_guest(regs: *mut GuestRegs, fast: *mut c_void) -> u64;
     /// The guests' EL1 vector table.
     pub static el1_vectors: u8;
 }
@@ -49,6 +52,10 @@ extern "C" {
 /// x19..x30, sp and d8..d15 of the EL2 code that called `run_guest`.
 #[no_mangle]
 static mut host_ctx: [u64; 22] = [0; 22];
+
+/// `run_guest`'s `fast`, for entry.S's IRQ vector while that guest runs.
+#[no_mangle]
+static mut fast_irq_ctx: *mut c_void = core::ptr::null_mut();
 
 /// Exits QEMU with `code` through semihosting (`SYS_EXIT` with an extended status), or powers
 /// off through PSCI if semihosting is off (the status is then lost: the runner treats a missing

@@ -72,7 +72,11 @@ pub fn init() {
 
 /// Acknowledges the highest-priority pending interrupt; `None` if spurious.
 pub fn acknowledge() -> Option<u32> {
-    let intid = Hardware.read::<ICC_IAR1_EL1>().intid();
+    valid(Hardware.read::<ICC_IAR1_EL1>().intid())
+}
+
+/// An acknowledged INTID, unless it is one of the special (spurious) ones.
+pub fn valid(intid: u32) -> Option<u32> {
     (intid < SPURIOUS).then_some(intid)
 }
 
@@ -146,7 +150,7 @@ impl VgicState {
 }
 
 /// A list-register value delivering the PMU interrupt as virtual INTID 23, group 1.
-pub fn pmu_lr(state: State, hardware: bool) -> IchLrxEl2 {
+pub const fn pmu_lr(state: State, hardware: bool) -> IchLrxEl2 {
     let lr = IchLrxEl2::new()
         .with_state(state)
         .with_group(true)

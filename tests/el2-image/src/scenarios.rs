@@ -556,7 +556,6 @@ pub fn bench(p: &Platform, r: &mut Report, name: &str, plan: Plan) {
     const WARM_UP: u64 = 10;
     let mut h = host(p, plan);
     let el2_counter = usize::from(plan.guest_counters);
-    pmu::host_counter(el2_counter, INST_RETIRED, Level::El2, 0);
     let (mut v, m) = guest(
         0,
         &plan,
@@ -568,6 +567,8 @@ pub fn bench(p: &Platform, r: &mut Report, name: &str, plan: Plan) {
     // SAFETY: only the field's address is taken.
     let samples_at = unsafe { addr_of_mut!((*m).samples) } as *const u64;
     v.stats.mark = Some((samples_at, WARM_UP, el2_counter));
+    // EL2's instructions from here (the vCPU made) to its last put: its whole run.
+    pmu::host_counter(el2_counter, INST_RETIRED, Level::El2, 0);
     h.load(&mut v);
     let done = loop {
         match h.run(&mut v) {

@@ -3,15 +3,17 @@
 
 use crate::arch::{self, GuestRegs, EL1H_MASKED, EXIT_IRQ, EXIT_SYNC};
 use crate::gic::{self, VgicState, PMU_INTID};
-use aarch64_sysregs::ich_lrx_el2::State;
+use aarch64_sysregs::ich_lrx_el2::{IchLrxEl2, State};
 use aarch64_sysregs::{
     Backend, ElrEl1, Encoding, Hardware, Hdfgrtr2El2, HdfgrtrEl2, Hdfgwtr2El2, HdfgwtrEl2, MdcrEl2,
     Readable, Writable, ELR_EL1, ELR_EL2, ESR_EL1, ESR_EL2, FAR_EL2, HDFGRTR2_EL2, HDFGRTR_EL2,
     HDFGWTR2_EL2, HDFGWTR_EL2, MDCR_EL2, SPSR_EL1, VBAR_EL1,
 };
 use core::arch::asm;
+use core::ptr::null_mut;
 use pmu_part::{
-    Emulation, EventFilter, FineGrainedTraps, PcpuPmu, Plan, SysRegTrap, Traps, VcpuPmu, VirtualIrq,
+    Emulation, EventFilter, FineGrainedTraps, ForwardedOverflow, PcpuPmu, Plan, SysRegTrap, Traps,
+    VcpuPmu, VirtualIrq,
 };
 
 /// Hypercalls (x0 of `hvc #0`).
@@ -255,8 +257,64 @@ impl VirtualIrq for Vgic {
         }
         self.stats.forwarded += 1;
         self.forwarded_now = true;
-        gic::write_lr0(gic::pmu_lr(State::PENDING, true));
+        gic::write_lr0(FORWARD_LR);
     }
+}
+
+/// What the interrupt fast path needs while a vCPU runs: [`Host::run`] fills it before each
+/// entry (only when pmu-part forwards the vCPU's overflows: otherwise every interrupt takes
+/// the full exit) and reads it back after the exit.
+///
+/// A forwarded PMU interrupt needs no state change in EL2: acknowledge, check that the
+/// overflow is the guest's alone ([`ForwardedOverflow::guests_alone`]), write the list
+/// register, drop the priority, return. entry.S's IRQ vector does that without a world switch:
+/// it saves the guest's caller-saved registers only and calls [`el2_irq_fast`]; anything else
+/// (another interrupt, a host overflow, a stray flag) goes on to the full exit with the
+/// interrupt already acknowledged ([`FastIrq::acked`]).
+#[repr(C)]
+pub struct FastIrq {
+    /// pmu-part's owner test for the running vCPU's overflows.
+    owner: ForwardedOverflow,
+    /// The INTID the fast path acknowledged and left to the full exit (`NOT_ACKED` if none).
+    acked: u32,
+    /// PMU interrupts forwarded by the fast path.
+    forwarded: u32,
+    /// The benchmark's mark ([`VcpuStats::mark`]), checked here as at a full exit.
+    mark: Option<(*const u64, u64, usize)>,
+    /// The host counter's value at the mark.
+    marked: Option<u64>,
+}
+
+/// The list register that forwards the PMU interrupt: HW = 1, pending.
+const FORWARD_LR: IchLrxEl2 = gic::pmu_lr(State::PENDING, true);
+
+/// [`FastIrq::acked`] when the fast path acknowledged nothing.
+const NOT_ACKED: u32 = u32::MAX;
+
+/// The interrupt fast path, called by entry.S with the running guest's x0..x18 and x30 saved
+/// on the EL2 stack, and everything else of the guest, its FP/SIMD registers included, still
+/// live in the registers. Returns 0 when the interrupt is handled (the guest resumes), 1 for
+/// the full exit. It must not touch FP/SIMD registers and calls nothing: `cargo xtask qemu`
+/// disassembles it and fails otherwise.
+#[no_mangle]
+extern "C" fn el2_irq_fast(f: &mut FastIrq) -> u64 {
+    let intid = Hardware.read::<aarch64_sysregs::ICC_IAR1_EL1>().intid();
+    if intid != PMU_INTID || !f.owner.guests_alone(&mut Hardware) {
+        f.acked = intid;
+        return 1;
+    }
+    gic::write_lr0(FORWARD_LR);
+    // Priority drop only: the guest's EOI deactivates the physical interrupt (HW = 1).
+    gic::priority_drop(PMU_INTID);
+    f.forwarded += 1;
+    if let Some((at, value, counter)) = f.mark {
+        // SAFETY: the scenario points the mark at its guest's mailbox.
+        if unsafe { core::ptr::read_volatile(at) } >= value {
+            f.marked = Some(crate::pmu::read_counter(counter));
+            f.mark = None;
+        }
+    }
+    0
 }
 
 /// The host: one physical CPU, its PMU partition and what it counts.
@@ -270,6 +328,9 @@ pub struct Host {
     base_mdcr: MdcrEl2,
     /// The fine-grained traps the CPU has (a plan may pretend it has fewer).
     cpu_fgt: FineGrainedTraps,
+    /// The loaded vCPU's overflow owner test, if its overflows are forwarded: the interrupt
+    /// fast path is on (recomputed at load and whenever its traps change).
+    fast_owner: Option<ForwardedOverflow>,
 }
 
 impl Host {
@@ -303,6 +364,7 @@ impl Host {
             },
             base_mdcr: MdcrEl2::from_bits(0),
             cpu_fgt,
+            fast_owner: None,
         };
         host.write_traps(&host.cpu.host_traps(false));
         host
@@ -340,11 +402,13 @@ impl Host {
         self.vgic.running = vcpu.pmu.id();
         vcpu.pmu.load(&mut self.cpu, &self.filter, &mut self.hw);
         self.write_traps(&vcpu.pmu.traps(false));
+        self.fast_owner = self.cpu.forwarded_overflow(&vcpu.pmu);
     }
 
     /// Switches `vcpu` out: its PMU first (its overflow flags are saved and cleared, so a
     /// forwarded interrupt's line drops), then its interrupt and EL1 state; the host's traps.
     pub fn put(&mut self, vcpu: &mut Vcpu) {
+        self.fast_owner = None;
         vcpu.pmu.put(&mut self.cpu, &mut self.hw);
         vcpu.vgic.save();
         vcpu.el1.save();
@@ -356,8 +420,11 @@ impl Host {
     pub fn run(&mut self, vcpu: &mut Vcpu) -> Exit {
         loop {
             self.sync_virtual_line(vcpu);
-            // SAFETY: `vcpu.regs` is a complete guest state, and its EL1 state is loaded.
-            let kind = unsafe { arch::run_guest(&mut vcpu.regs) };
+            let (kind, acked) = match self.fast_owner {
+                // SAFETY: `vcpu.regs` is a complete guest state, and its EL1 state is loaded.
+                None => (unsafe { arch::run_guest(&mut vcpu.regs, null_mut()) }, None),
+                Some(owner) => self.run_with_fast_path(vcpu, owner),
+            };
             if let (Some((at, value, counter)), None) = (vcpu.stats.mark, vcpu.stats.marked) {
                 // SAFETY: the scenario points the mark at its guest's mailbox.
                 if unsafe { core::ptr::read_volatile(at) } >= value {
@@ -370,7 +437,7 @@ impl Host {
                         return exit;
                     }
                 }
-                EXIT_IRQ => self.handle_irq(vcpu),
+                EXIT_IRQ => self.handle_irq(vcpu, acked),
                 other => crate::fatal(format_args!(
                     "vCPU {}: unexpected exit kind {other} at pc {:#x}",
                     vcpu.pmu.id(),
@@ -378,6 +445,33 @@ impl Host {
                 )),
             }
         }
+    }
+
+    /// Runs the guest with the interrupt fast path on (see [`FastIrq`]) until a full exit;
+    /// returns its kind and the INTID the fast path acknowledged for it, if any.
+    #[inline(never)]
+    fn run_with_fast_path(
+        &mut self,
+        vcpu: &mut Vcpu,
+        owner: ForwardedOverflow,
+    ) -> (u64, Option<u32>) {
+        let mut fast = FastIrq {
+            owner,
+            acked: NOT_ACKED,
+            forwarded: 0,
+            mark: vcpu.stats.mark.filter(|_| vcpu.stats.marked.is_none()),
+            marked: None,
+        };
+        // SAFETY: `vcpu.regs` is a complete guest state, and its EL1 state is loaded; `fast`
+        // outlives the call.
+        let kind = unsafe { arch::run_guest(&mut vcpu.regs, (&mut fast as *mut FastIrq).cast()) };
+        vcpu.stats.irq_exits += fast.forwarded;
+        self.vgic.stats.pmu_irqs += fast.forwarded;
+        self.vgic.stats.forwarded += fast.forwarded;
+        if let Some(at_mark) = fast.marked {
+            vcpu.stats.marked = Some((vcpu.stats.traps, at_mark));
+        }
+        (kind, (fast.acked != NOT_ACKED).then_some(fast.acked))
     }
 
     /// A level-sensitive software interrupt the guest has deactivated while its line is
@@ -435,6 +529,7 @@ impl Host {
                 }
                 if handled.traps_changed {
                     self.write_traps(&vcpu.pmu.traps(false));
+                    self.fast_owner = self.cpu.forwarded_overflow(&vcpu.pmu);
                 }
                 None
             }
@@ -463,9 +558,14 @@ impl Host {
         vcpu.regs.pstate = EL1H_MASKED;
     }
 
-    fn handle_irq(&mut self, vcpu: &mut Vcpu) {
+    /// A full exit for an interrupt, `acked` if the fast path acknowledged it already.
+    fn handle_irq(&mut self, vcpu: &mut Vcpu, acked: Option<u32>) {
         vcpu.stats.irq_exits += 1;
-        match gic::acknowledge() {
+        let intid = match acked {
+            Some(intid) => gic::valid(intid),
+            None => gic::acknowledge(),
+        };
+        match intid {
             Some(PMU_INTID) => {
                 self.vgic.stats.pmu_irqs += 1;
                 self.vgic.forwarded_now = false;
