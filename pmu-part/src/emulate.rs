@@ -25,7 +25,7 @@ pub struct SysRegTrap {
     pub rt: u8,
     /// MRS (a read) rather than MSR.
     pub is_read: bool,
-    /// The access came from EL0 (SPSR_EL2.M[3:2] is 0): ESR_EL2 does not say, so
+    /// The access came from EL0 (`SPSR_EL2.M[3:2]` is 0): ESR_EL2 does not say, so
     /// [`SysRegTrap::from_esr`] takes EL1; set it with [`SysRegTrap::at_el0`]. Only a
     /// software increment depends on it (the counters' filters decide whether it counts).
     pub el0: bool,

@@ -48,7 +48,7 @@ impl EventFilter {
         self.allowed[usize::from(event >> 6)] & (1 << (event & 63)) != 0
     }
 
-    /// The hardware value for a guest's PMEVTYPER<n>_EL0 (`cycle` false) or PMCCFILTR_EL0
+    /// The hardware value for a guest's `PMEVTYPER<n>_EL0` (`cycle` false) or PMCCFILTR_EL0
     /// (`cycle` true, whose event is CPU_CYCLES) value `guest`:
     /// - NSH cleared: a guest counter never counts at EL2;
     /// - MT cleared (FEAT_MTPMU): never another PE's events either (a sibling thread may be

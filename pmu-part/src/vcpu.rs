@@ -49,9 +49,9 @@ pub struct Registers {
     pub pmccfiltr: u64,
     /// PMCCNTR_EL0.
     pub pmccntr: u64,
-    /// PMEVTYPER<n>_EL0, as the guest wrote them.
+    /// `PMEVTYPER<n>_EL0`, as the guest wrote them.
     pub pmevtyper: [u64; 31],
-    /// PMEVCNTR<n>_EL0.
+    /// `PMEVCNTR<n>_EL0`.
     pub pmevcntr: [u64; 31],
 }
 
