@@ -272,14 +272,12 @@ impl VcpuPmu {
         // SAFETY (all writes below): they touch only this vCPU's counters and the guest-owned
         // PMU controls; the host's counters, enables and event types are never written.
         unsafe {
-            for i in 0..self.counters {
-                let hw = filter.hardware_type(r.pmevtyper[usize::from(i)], false, event_bits);
-                PMEVTYPERn_EL0::write(b, usize::from(i), PmevtyperxEl0::from_bits(hw));
-                PMEVCNTRn_EL0::write(
-                    b,
-                    usize::from(i),
-                    PmevcntrxEl0::from_bits(r.pmevcntr[usize::from(i)]),
-                );
+            // Iterated, not indexed: no bounds check, so no panic path on the switch.
+            let counters = r.pmevtyper.iter().zip(&r.pmevcntr);
+            for (i, (&ty, &count)) in counters.take(usize::from(self.counters)).enumerate() {
+                let hw = filter.hardware_type(ty, false, event_bits);
+                PMEVTYPERn_EL0::write(b, i, PmevtyperxEl0::from_bits(hw));
+                PMEVCNTRn_EL0::write(b, i, PmevcntrxEl0::from_bits(count));
             }
             let hw = filter.hardware_type(r.pmccfiltr, true, event_bits);
             b.write::<PMCCFILTR_EL0>(PmccfiltrEl0::from_bits(hw));
@@ -342,9 +340,14 @@ impl VcpuPmu {
         let control = pmcr_control(&self.plan);
         let forwarded = self.overflow_forwarded();
         let r = &mut self.regs;
-        for i in 0..self.counters {
-            if let Some(v) = PMEVCNTRn_EL0::read(b, usize::from(i)) {
-                r.pmevcntr[usize::from(i)] = v.to_bits();
+        for (i, slot) in r
+            .pmevcntr
+            .iter_mut()
+            .take(usize::from(self.counters))
+            .enumerate()
+        {
+            if let Some(v) = PMEVCNTRn_EL0::read(b, i) {
+                *slot = v.to_bits();
             }
         }
         r.pmccntr = b.read::<PMCCNTR_EL0>().to_bits();

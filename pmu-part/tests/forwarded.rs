@@ -526,12 +526,21 @@ fn a_stray_flag_sends_the_fast_path_to_the_full_handler() {
         .forwarded_overflow(&h.vcpus[0])
         .expect("loaded here, owned, forwarded");
     assert!(h.pmu(0).set_raw(enc::<PMOVSSET_EL0>(), 0b1));
-    assert!(fast.guests_alone(&mut h.pmu(0).clone()), "the guest's alone");
+    assert!(
+        fast.guests_alone(&mut h.pmu(0).clone()),
+        "the guest's alone"
+    );
     assert!(h.pmu(0).set_raw(enc::<PMOVSSET_EL0>(), 0b1000));
-    assert!(!fast.guests_alone(&mut h.pmu(0).clone()), "counter 3 is not vCPU 0's");
+    assert!(
+        !fast.guests_alone(&mut h.pmu(0).clone()),
+        "counter 3 is not vCPU 0's"
+    );
     h.write(0, evcntr(0), u64::MAX);
     h.count(0, Level::El1, CPU_CYCLES, 1);
-    assert_eq!(h.lines.forwarded[0], 1, "the guest's overflow is still forwarded");
+    assert_eq!(
+        h.lines.forwarded[0], 1,
+        "the guest's overflow is still forwarded"
+    );
     assert_eq!(
         h.pmu(0).pmovs() & guest_bits(4),
         0b1,

@@ -13,6 +13,12 @@
 //!
 //! The probe's object references no symbol outside itself (so calls nothing, and no panic path
 //! is linked in) and no symbol in it mentions `panic`.
+//!
+//! pmu-part's context switch, on the `Hardware` backend (`VcpuPmu::load`, `VcpuPmu::put`) and
+//! its interrupt fast-path test (`ForwardedOverflow::guests_alone`): each is straight-line
+//! code over the PMU's registers: no call (nothing out of line, no panic path), no trap
+//! instruction, no system register outside the PMU; the fast-path test is exactly three reads
+//! (PMOVSSET_EL0, PMINTENSET_EL1, PMCR_EL0) and writes nothing, to memory or register.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -328,4 +334,85 @@ fn accessors_compile_to_the_bare_instructions() {
     );
     // Shown with `--nocapture`: what was checked.
     println!("{}", probe.disassembly);
+}
+
+/// A PMU register, by objdump's name (`PMEVCNTR3_EL0`, `PMINTENSET_EL1`) or generic spelling
+/// (`S3_3_C9_C12_0`, `S3_3_C14_C8_3`: op0 3, CRn 9 or 14, op1 0 or 3).
+fn is_pmu_register(operand: &str) -> bool {
+    let upper = operand.to_ascii_uppercase();
+    upper.starts_with("PM")
+        || ["S3_0_C9_", "S3_3_C9_", "S3_0_C14_", "S3_3_C14_"]
+            .iter()
+            .any(|p| upper.starts_with(p))
+}
+
+#[test]
+fn the_context_switch_is_pmu_register_accesses_only() {
+    let probe = probe();
+    let mut failures = Vec::new();
+    for function in [
+        "probe_switch_load",
+        "probe_switch_put",
+        "probe_overflow_fast",
+    ] {
+        let Some(insns) = probe.functions.get(function) else {
+            failures.push(format!("{function}: not in the probe's object"));
+            continue;
+        };
+        let mut accesses = 0;
+        for insn in insns {
+            let m = insn.mnemonic.as_str();
+            if is_call(m) {
+                failures.push(format!("{function}: a call: {m} {}", insn.operands));
+            }
+            if matches!(m, "brk" | "udf" | "hlt" | "hvc" | "smc" | "svc") {
+                failures.push(format!("{function}: a trap: {m} {}", insn.operands));
+            }
+            if m == "mrs" || m == "msr" {
+                accesses += 1;
+                let reg = sysreg_operand(insn);
+                if !is_pmu_register(reg) {
+                    failures.push(format!("{function}: touches {reg}, not a PMU register"));
+                }
+            }
+        }
+        if accesses == 0 {
+            failures.push(format!("{function}: no PMU register access at all"));
+        }
+    }
+    if let Some(fast) = probe.functions.get("probe_overflow_fast") {
+        let accesses: Vec<String> = fast
+            .iter()
+            .filter(|i| i.mnemonic == "mrs" || i.mnemonic == "msr")
+            .map(|i| format!("{} {}", i.mnemonic, sysreg_operand(i).to_ascii_uppercase()))
+            .collect();
+        let expected = [
+            ("PMOVSSET_EL0", "S3_3_C9_C12_3"),
+            ("PMINTENSET_EL1", "S3_0_C9_C14_1"),
+            ("PMCR_EL0", "S3_3_C9_C12_0"),
+        ];
+        let exact = accesses.len() == expected.len()
+            && accesses.iter().zip(expected).all(|(a, (name, generic))| {
+                a.strip_prefix("mrs ")
+                    .is_some_and(|r| is_register(r, name, generic))
+            });
+        if !exact {
+            failures.push(format!(
+                "probe_overflow_fast: expected mrs PMOVSSET_EL0, PMINTENSET_EL1, PMCR_EL0, \
+                 found {accesses:?}"
+            ));
+        }
+        if let Some(store) = fast.iter().find(|i| i.mnemonic.starts_with("st")) {
+            failures.push(format!(
+                "probe_overflow_fast: writes memory: {} {}",
+                store.mnemonic, store.operands
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "pmu-part's context switch is not just its register accesses:\n\n{}\n\nthe probe's whole disassembly:\n{}",
+        failures.join("\n"),
+        probe.disassembly
+    );
 }

@@ -54,3 +54,25 @@ pub extern "C" fn probe_backend_write(mask: u64) {
 fn panic(_: &core::panic::PanicInfo) -> ! {
     loop {}
 }
+
+/// pmu-part's context switch in: a vCPU's load, on the hardware.
+#[no_mangle]
+pub fn probe_switch_load(
+    vcpu: &mut pmu_part::VcpuPmu,
+    cpu: &mut pmu_part::PcpuPmu,
+    filter: &pmu_part::EventFilter,
+) {
+    vcpu.load(cpu, filter, &mut Hardware)
+}
+
+/// pmu-part's context switch out: a vCPU's put, on the hardware.
+#[no_mangle]
+pub fn probe_switch_put(vcpu: &mut pmu_part::VcpuPmu, cpu: &mut pmu_part::PcpuPmu) {
+    vcpu.put(cpu, &mut Hardware)
+}
+
+/// pmu-part's interrupt fast-path test, on the hardware.
+#[no_mangle]
+pub fn probe_overflow_fast(owner: &pmu_part::ForwardedOverflow) -> bool {
+    owner.guests_alone(&mut Hardware)
+}

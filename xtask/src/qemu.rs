@@ -380,7 +380,10 @@ fn fast_path_problems(disassembly: &str) -> Vec<String> {
         let text = text.split('<').next().unwrap_or("").trim();
         let (mnemonic, operands) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
         insns += 1;
-        if matches!(mnemonic, "bl" | "blr" | "blraa" | "blrab" | "blraaz" | "blrabz") {
+        if matches!(
+            mnemonic,
+            "bl" | "blr" | "blraa" | "blrab" | "blraaz" | "blrabz"
+        ) {
             problems.push(format!("a call: `{}`", text.trim()));
         }
         let fp = operands
