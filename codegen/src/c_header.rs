@@ -1,226 +1,448 @@
 //! The kernel's `sysreg-defs.h`, byte for byte as `arch/arm64/tools/gen-sysreg.awk` writes it.
 //!
-//! The IR is flattened into a small view (one entry per register or field set, one per layout)
-//! and rendered by the askama template `templates/sysreg-defs.h`, which holds the text itself.
-//! Quirks the kernel's output has, and this reproduces:
+//! The askama template `templates/sysreg-defs.h` holds the text; it walks the IR through small
+//! views made on the fly (nothing is collected first). Quirks the kernel's output has, and this
+//! reproduces:
 //! - every `#define` pads `#define NAME` to 56 columns (`printf "%-56s%s"`);
 //! - plain `Enum` fields get no `_SIGNED` macro, `SignedEnum`/`UnsignedEnum` get `true`/`false`;
 //! - enum values are pasted as spelled (`UL(0b0001)`);
 //! - a register described by `Fields`/`Mapping` gets a comment and no RES0/RES1/UNKN macros,
 //!   a field set always gets them, and each `Prefix` layout gets its own, prefixed.
+//!
+//! Speed: the newest kernel header is ~1 MB of ~18 000 lines, and the template makes three
+//! writes per line (the literal `#define `, the padded name, the value). Each write is one
+//! copy: names are assembled in a stack buffer kept padded with blanks, the field's name stem
+//! and its `GENMASK(h, l)` are built once per field (not once per macro), and output goes to a
+//! reused 64 KiB buffer rather than a `BufWriter` behind a trait object per byte run.
 
 use askama::Template;
 use std::fmt;
 use std::io;
-use sysreg_db::Encoding;
-use sysreg_db::{BitRange, Database, EntryKind, EnumKind, EnumValue, Item, Layout, RegisterBody};
+use sysreg_db::{
+    BitRange, Database, Encoding, EntryKind, EnumKind, EnumValue, Item, Layout, RegisterBody,
+};
 
 #[derive(Template)]
 #[template(path = "sysreg-defs.h", escape = "none")]
 struct Header<'a> {
-    items: Vec<ItemView<'a>>,
+    db: &'a Database,
+}
+
+impl<'a> Header<'a> {
+    /// Registers and field sets in input order.
+    fn items(&self) -> impl Iterator<Item = ItemView<'a>> + 'a {
+        self.db.items().map(|item| match item {
+            Item::Register(r) => {
+                let (own, fields_from) = match &r.body {
+                    RegisterBody::Layout(l) => (Some(l), None),
+                    RegisterBody::Fields(t) | RegisterBody::Mapping(t) => {
+                        (None, Some(t.name.as_str()))
+                    }
+                };
+                ItemView {
+                    name: &r.name,
+                    encoding: Some(r.encoding),
+                    prefixed: &r.prefixed,
+                    own,
+                    fields_from,
+                }
+            }
+            Item::FieldSet(s) => ItemView {
+                name: &s.name,
+                encoding: None,
+                prefixed: &s.prefixed,
+                own: Some(&s.layout),
+                fields_from: None,
+            },
+        })
+    }
 }
 
 struct ItemView<'a> {
     name: &'a str,
     encoding: Option<Encoding>,
-    layouts: Vec<LayoutView<'a>>,
+    prefixed: &'a [Layout],
+    /// The layout of its own (none for a register described by `Fields`/`Mapping`).
+    own: Option<&'a Layout>,
     /// `Fields X` / `Mapping X`: the name in the "For ... fields see X" comment.
     fields_from: Option<&'a str>,
-}
-
-struct LayoutView<'a> {
-    /// `["PREFIX", "_"]` in a Prefix layout, else empty.
-    prefix: [&'a str; 2],
-    owner: &'a str,
-    fields: Vec<FieldView<'a>>,
-    masks: Option<Masks>,
-}
-
-struct FieldView<'a> {
-    /// `[PREFIX_]REG_FIELD`, built once per field: every macro of the field starts with it.
-    stem: String,
-    /// `GENMASK(msb, lsb)`, the value of two of its macros.
-    genmask: String,
-    bits: BitRange,
-    signed: Option<bool>,
-    values: &'a [EnumValue],
-}
-
-struct Masks {
-    res0: String,
-    res1: String,
-    unkn: String,
 }
 
 impl<'a> ItemView<'a> {
     /// `REG_<name>`, `SYS_<name>_Op0`, ...
     fn define(&self, before: &'a str, after: &'a str) -> Name<'a> {
-        Name([before, self.name, after, ""])
+        Name([before, self.name, after, "", ""])
+    }
+
+    /// Its Prefix layouts, then its own.
+    fn layouts(&self) -> impl Iterator<Item = LayoutView<'a>> + 'a {
+        let owner = self.name;
+        self.prefixed
+            .iter()
+            .chain(self.own)
+            .map(move |layout| LayoutView { owner, layout })
     }
 }
 
+struct LayoutView<'a> {
+    owner: &'a str,
+    layout: &'a Layout,
+}
+
 impl<'a> LayoutView<'a> {
-    /// `[PREFIX_]REG_RES0`, ...
-    fn define(&self, suffix: &'a str) -> Name<'a> {
-        let [p, sep] = self.prefix;
-        Name([p, sep, self.owner, suffix])
+    /// `PREFIX` in a Prefix layout, else empty.
+    fn prefix(&self) -> &'a str {
+        self.layout.prefix.as_ref().map_or("", |p| p.name.as_str())
     }
+
+    /// The pieces of `[PREFIX_]REG`.
+    fn head(&self) -> [&'a str; 3] {
+        let prefix = self.prefix();
+        [prefix, if prefix.is_empty() { "" } else { "_" }, self.owner]
+    }
+
+    /// `[PREFIX_]REG<suffix>`.
+    fn define(&self, suffix: &'a str) -> Name<'a> {
+        let [p, sep, owner] = self.head();
+        Name([p, sep, owner, suffix, ""])
+    }
+
+    /// The named fields, from bit 63 down.
+    fn fields(&self) -> impl Iterator<Item = FieldView<'a>> + 'a {
+        let head = self.head();
+        // `[PREFIX_]REG_` once for the layout; each field's stem starts as a copy of it.
+        let mut start = Line::BLANK;
+        let start = head
+            .iter()
+            .chain(["_"].iter())
+            .all(|p| start.push(p))
+            .then_some(start);
+        self.layout.fields().map(move |(entry, field)| {
+            let mut line = start;
+            let fast = match &mut line {
+                Some(l) => l.push(&field.name),
+                None => false,
+            };
+            FieldView {
+                stem: Stem {
+                    line: line.filter(|_| fast),
+                    parts: [head[0], head[1], head[2], &field.name],
+                },
+                genmask: Genmask::new(entry.bits),
+                bits: entry.bits,
+                signed: field.enumeration.as_ref().and_then(|e| match e.kind {
+                    EnumKind::Plain => None,
+                    EnumKind::Signed => Some(true),
+                    EnumKind::Unsigned => Some(false),
+                }),
+                values: field.enumeration.as_ref().map_or(&[], |e| &e.values[..]),
+            }
+        })
+    }
+
+    fn res0(&self) -> Masks<'a> {
+        Masks(self.layout, |k| matches!(k, EntryKind::Res0))
+    }
+
+    fn res1(&self) -> Masks<'a> {
+        Masks(self.layout, |k| matches!(k, EntryKind::Res1))
+    }
+
+    fn unkn(&self) -> Masks<'a> {
+        Masks(self.layout, |k| matches!(k, EntryKind::Unkn))
+    }
+}
+
+struct FieldView<'a> {
+    /// `[PREFIX_]REG_FIELD`: every macro of the field starts with it.
+    stem: Stem<'a>,
+    /// `GENMASK(msb, lsb)`, the value of two of its macros.
+    genmask: Genmask,
+    bits: BitRange,
+    signed: Option<bool>,
+    values: &'a [EnumValue],
 }
 
 impl<'a> FieldView<'a> {
     /// `[PREFIX_]REG_FIELD<suffix>`.
-    fn define<'s>(&'s self, suffix: &'s str) -> Name<'s> {
-        Name([&self.stem, suffix, "", ""])
+    #[inline]
+    fn define<'s>(&'s self, suffix: &'s str) -> FieldName<'s, 'a> {
+        FieldName {
+            stem: &self.stem,
+            tail: [suffix, ""],
+            ascii: suffix.is_ascii(),
+        }
     }
 
     /// `[PREFIX_]REG_FIELD_VALUE`.
-    fn define_value<'s>(&'s self, v: &'s EnumValue) -> Name<'s> {
-        Name([&self.stem, "_", &v.name, ""])
+    #[inline]
+    fn define_value<'s>(&'s self, v: &'s EnumValue) -> FieldName<'s, 'a> {
+        FieldName {
+            stem: &self.stem,
+            tail: ["_", &v.name],
+            ascii: v.name.is_ascii(),
+        }
     }
 }
-
-/// A macro name made of pieces, written padded so that `#define NAME` fills 56 columns, as
-/// awk's `printf "%-56s%s"` does (a longer name is not cut, and gets no blank). The pieces and
-/// the padding are assembled on the stack and written in one call: with ~14 000 such lines in
-/// the newest kernel header, the number of writes is what the rendering time is made of.
-struct Name<'a>([&'a str; 4]);
 
 /// Width of `NAME` in `#define NAME` padded to 56.
 const NAME_WIDTH: usize = 56 - "#define ".len();
 
+/// Room for a name and its padding in the stack lines below; a longer name takes the slow
+/// path (never in the kernel's databases, whose longest is 43 characters).
+const LINE: usize = 96;
+
+/// A macro name being assembled: ASCII bytes at the start of a line of blanks, so that the
+/// padded name is a prefix of it.
+#[derive(Clone, Copy)]
+struct Line {
+    bytes: [u8; LINE],
+    len: usize,
+}
+
+impl Line {
+    const BLANK: Line = Line {
+        bytes: [b' '; LINE],
+        len: 0,
+    };
+
+    /// Appends `s`; false if it is not ASCII (padding counts characters) or does not fit, and
+    /// then the line must not be used.
+    #[inline(always)]
+    fn push(&mut self, s: &str) -> bool {
+        let end = self.len + s.len();
+        if end > LINE || !s.is_ascii() {
+            return false;
+        }
+        copy_small(&mut self.bytes[self.len..end], s.as_bytes());
+        self.len = end;
+        true
+    }
+
+    /// The name padded to [`NAME_WIDTH`].
+    fn padded(&self) -> &str {
+        // SAFETY: only ASCII was pushed, and the rest is ASCII blanks.
+        unsafe { std::str::from_utf8_unchecked(&self.bytes[..self.len.max(NAME_WIDTH)]) }
+    }
+}
+
+/// Copies `src` into `dst` (of the same length) with a few overlapping fixed-size moves: the
+/// pieces here are short, and a call to `memcpy` costs more than such a copy.
+#[inline(always)]
+fn copy_small(dst: &mut [u8], src: &[u8]) {
+    #[inline(always)]
+    fn chunk<const N: usize>(dst: &mut [u8], src: &[u8], at: usize) {
+        let bytes: [u8; N] = src[at..at + N].try_into().expect("N bytes");
+        dst[at..at + N].copy_from_slice(&bytes);
+    }
+    let n = src.len();
+    match n {
+        0 => {}
+        1..=3 => {
+            dst[0] = src[0];
+            dst[n / 2] = src[n / 2];
+            dst[n - 1] = src[n - 1];
+        }
+        4..=7 => {
+            chunk::<4>(dst, src, 0);
+            chunk::<4>(dst, src, n - 4);
+        }
+        8..=16 => {
+            chunk::<8>(dst, src, 0);
+            chunk::<8>(dst, src, n - 8);
+        }
+        17..=32 => {
+            chunk::<16>(dst, src, 0);
+            chunk::<16>(dst, src, n - 16);
+        }
+        33..=64 => {
+            chunk::<16>(dst, src, 0);
+            chunk::<16>(dst, src, 16);
+            chunk::<16>(dst, src, n - 32);
+            chunk::<16>(dst, src, n - 16);
+        }
+        _ => dst.copy_from_slice(src),
+    }
+}
+
+/// Writes `parts`, then blanks up to [`NAME_WIDTH`] characters, as awk's `printf "%-56s"`
+/// does: padding counts characters, and a longer name is not cut and gets no blank.
+fn write_padded(parts: &[&str], out: &mut dyn fmt::Write) -> fmt::Result {
+    let mut chars = 0;
+    for part in parts {
+        out.write_str(part)?;
+        chars += part.chars().count();
+    }
+    (chars..NAME_WIDTH).try_for_each(|_| out.write_char(' '))
+}
+
+/// A macro name made of pieces, written padded in one call (for the few lines per register:
+/// encodings and masks).
+struct Name<'a>([&'a str; 5]);
+
 impl Name<'_> {
     fn write(&self, out: &mut dyn fmt::Write) -> fmt::Result {
-        let mut line = [b' '; 128];
-        let mut len = 0;
-        let mut chars = 0;
-        for part in self.0 {
-            chars += if part.is_ascii() {
-                part.len()
-            } else {
-                part.chars().count()
-            };
-            if let Some(dest) = line.get_mut(len..len + part.len()) {
-                dest.copy_from_slice(part.as_bytes());
-            }
-            len += part.len();
-        }
-        let padded = len + NAME_WIDTH.saturating_sub(chars);
-        match line.get(..padded) {
-            // SAFETY: the bytes are whole `&str`s followed by ASCII blanks, so UTF-8.
-            // (Validating them again cost more than the rest of the line.)
-            Some(text) => out.write_str(unsafe { std::str::from_utf8_unchecked(text) }),
-            // A name too long for the stack line (never in the kernel's databases).
-            None => {
-                for part in self.0 {
-                    out.write_str(part)?;
-                }
-                (chars..NAME_WIDTH).try_for_each(|_| out.write_char(' '))
-            }
+        let mut line = Line::BLANK;
+        if self.0.iter().all(|p| line.push(p)) {
+            out.write_str(line.padded())
+        } else {
+            write_padded(&self.0, out)
         }
     }
 }
 
-impl fmt::Display for Name<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write(f)
+/// `[PREFIX_]REG_FIELD`, assembled once per field.
+struct Stem<'a> {
+    /// `None` when the stem is not ASCII or too long for a line.
+    line: Option<Line>,
+    /// `PREFIX`, `_`, `REG`, `FIELD`: for the slow path.
+    parts: [&'a str; 4],
+}
+
+/// A field's macro name: its stem and up to two more pieces.
+struct FieldName<'s, 'a> {
+    stem: &'s Stem<'a>,
+    tail: [&'s str; 2],
+    /// Whether the tail is ASCII (checked where it is made: for the template's literal
+    /// suffixes the check is folded away).
+    ascii: bool,
+}
+
+impl FieldName<'_, '_> {
+    #[inline]
+    fn write(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        let [a, b] = self.tail;
+        if let (Some(stem), true) = (&self.stem.line, self.ascii) {
+            let end = stem.len + a.len() + b.len();
+            if end <= LINE {
+                let mut line = *stem;
+                copy_small(&mut line.bytes[stem.len..stem.len + a.len()], a.as_bytes());
+                copy_small(&mut line.bytes[stem.len + a.len()..end], b.as_bytes());
+                line.len = end;
+                return out.write_str(line.padded());
+            }
+        }
+        let [p, sep, owner, field] = self.stem.parts;
+        write_padded(&[p, sep, owner, "_", field, a, b], out)
     }
 }
 
-impl askama::FastWritable for Name<'_> {
-    fn write_into(&self, dest: &mut dyn fmt::Write, _: &dyn askama::Values) -> askama::Result<()> {
-        Ok(self.write(dest)?)
+/// `GENMASK(msb, lsb)`, formatted once per field.
+struct Genmask {
+    text: [u8; 20],
+    len: u8,
+}
+
+impl Genmask {
+    fn new(bits: BitRange) -> Genmask {
+        let mut text = *b"GENMASK(            ";
+        let mut len = 8;
+        push_decimal(&mut text, &mut len, bits.msb);
+        text[len..len + 2].copy_from_slice(b", ");
+        len += 2;
+        push_decimal(&mut text, &mut len, bits.lsb);
+        text[len] = b')';
+        Genmask {
+            text,
+            len: len as u8 + 1,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // SAFETY: ASCII letters, digits and punctuation.
+        unsafe { std::str::from_utf8_unchecked(&self.text[..usize::from(self.len)]) }
     }
 }
 
-/// `GENMASK(msb, lsb)`, without `format!` (one per field: it showed in profiles).
-fn genmask(bits: BitRange) -> String {
-    let mut s = String::with_capacity(16);
-    s.push_str("GENMASK(");
-    push_decimal(&mut s, bits.msb);
-    s.push_str(", ");
-    push_decimal(&mut s, bits.lsb);
-    s.push(')');
-    s
-}
-
-fn push_decimal(s: &mut String, n: u8) {
+/// Appends `n` (a bit number: at most 63 in a valid database, at most 255 in any) in decimal.
+fn push_decimal(text: &mut [u8], len: &mut usize, n: u8) {
     if n >= 100 {
-        s.push(char::from(b'0' + n / 100));
+        text[*len] = b'0' + n / 100;
+        *len += 1;
     }
     if n >= 10 {
-        s.push(char::from(b'0' + n / 10 % 10));
+        text[*len] = b'0' + n / 10 % 10;
+        *len += 1;
     }
-    s.push(char::from(b'0' + n % 10));
+    text[*len] = b'0' + n % 10;
+    *len += 1;
 }
 
-/// `UL(0) | GENMASK_ULL(h, l) | ...`, one term per slice, in input order.
-fn mask_expr(layout: &Layout, want: fn(&EntryKind) -> bool) -> String {
-    let mut s = String::from("UL(0)");
-    for e in layout.entries.iter().filter(|e| want(&e.kind)) {
-        s.push_str(" | GENMASK_ULL(");
-        push_decimal(&mut s, e.bits.msb);
-        s.push_str(", ");
-        push_decimal(&mut s, e.bits.lsb);
-        s.push(')');
+/// `UL(0) | GENMASK_ULL(h, l) | ...`: one term per slice of the wanted kind, in input order.
+struct Masks<'a>(&'a Layout, fn(&EntryKind) -> bool);
+
+impl Masks<'_> {
+    fn write(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        out.write_str("UL(0)")?;
+        for e in self.0.entries.iter().filter(|e| (self.1)(&e.kind)) {
+            let mut text = *b" | GENMASK_ULL(         ";
+            let mut len = 15;
+            push_decimal(&mut text, &mut len, e.bits.msb);
+            text[len..len + 2].copy_from_slice(b", ");
+            len += 2;
+            push_decimal(&mut text, &mut len, e.bits.lsb);
+            text[len] = b')';
+            // SAFETY: ASCII.
+            out.write_str(unsafe { std::str::from_utf8_unchecked(&text[..len + 1]) })?;
+        }
+        Ok(())
     }
-    s
 }
 
-fn layout_view<'a>(owner: &'a str, layout: &'a Layout) -> LayoutView<'a> {
-    let prefix = layout
-        .prefix
-        .as_ref()
-        .map_or(["", ""], |p| [p.name.as_str(), "_"]);
-    let fields = layout
-        .fields()
-        .map(|(entry, field)| FieldView {
-            stem: [prefix[0], prefix[1], owner, "_", &field.name].concat(),
-            genmask: genmask(entry.bits),
-            bits: entry.bits,
-            signed: field.enumeration.as_ref().and_then(|e| match e.kind {
-                EnumKind::Plain => None,
-                EnumKind::Signed => Some(true),
-                EnumKind::Unsigned => Some(false),
-            }),
-            values: field.enumeration.as_ref().map_or(&[], |e| &e.values[..]),
-        })
-        .collect();
-    LayoutView {
-        prefix,
-        owner,
-        fields,
-        masks: Some(Masks {
-            res0: mask_expr(layout, |k| matches!(k, EntryKind::Res0)),
-            res1: mask_expr(layout, |k| matches!(k, EntryKind::Res1)),
-            unkn: mask_expr(layout, |k| matches!(k, EntryKind::Unkn)),
-        }),
-    }
+/// The template's values: each writes itself with one `write_str` where it can (askama calls
+/// `FastWritable` for values passed through `|safe`).
+macro_rules! writable {
+    ($($ty:ty => |$this:ident, $out:ident| $body:expr;)*) => {$(
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let ($this, $out): (&Self, &mut dyn fmt::Write) = (self, f);
+                $body
+            }
+        }
+
+        impl askama::FastWritable for $ty {
+            #[inline]
+            fn write_into(
+                &self,
+                dest: &mut dyn fmt::Write,
+                _: &dyn askama::Values,
+            ) -> askama::Result<()> {
+                let ($this, $out) = (self, dest);
+                Ok($body?)
+            }
+        }
+    )*};
+}
+
+writable! {
+    Name<'_> => |this, out| this.write(out);
+    FieldName<'_, '_> => |this, out| this.write(out);
+    Genmask => |this, out| out.write_str(this.as_str());
+    Masks<'_> => |this, out| this.write(out);
 }
 
 /// Renders the C header for `db`.
 pub fn generate(db: &Database) -> String {
-    let header = header(db);
     // The header is about 11 bytes per byte of input; one allocation holds it.
-    let mut out = String::with_capacity(header.items.len() * 3200);
-    header
-        .render_into(&mut out)
-        .expect("rendering into a String cannot fail");
-    // askama drops the template file's final newline; the kernel's header ends with one.
-    out.push('\n');
-    out
+    let mut out = Vec::with_capacity(db.order.len() * 3200);
+    write(db, &mut out).expect("writing to a Vec cannot fail");
+    // SAFETY: the bytes are whole `&str`s the template wrote, one after another.
+    unsafe { String::from_utf8_unchecked(out) }
 }
 
-/// Writes the C header for `db` to `out`, 64 KiB at a time: the same bytes as [`generate`]
-/// without holding the whole (1 MB) header in memory.
+/// Writes the C header for `db` to `out`, [`CHUNK`] bytes at a time: the same bytes as
+/// [`generate`] without holding the whole (1 MB) header in memory. `out` needs no buffering of
+/// its own (each write is a whole chunk).
 pub fn write(db: &Database, out: &mut dyn io::Write) -> io::Result<()> {
     let mut sink = Chunks {
-        buf: String::with_capacity(CHUNK),
+        buf: vec![0; CHUNK].into_boxed_slice(),
+        len: 0,
         out,
         error: None,
     };
-    let rendered = header(db).render_into(&mut sink);
-    sink.buf.push('\n');
+    let rendered = Header { db }.render_into(&mut sink);
+    // askama drops the template file's final newline; the kernel's header ends with one.
+    let _ = fmt::Write::write_str(&mut sink, "\n");
     match (rendered, sink.error.take()) {
         (_, Some(e)) => Err(e),
         (Err(e), None) => Err(io::Error::other(e)),
@@ -228,72 +450,58 @@ pub fn write(db: &Database, out: &mut dyn io::Write) -> io::Result<()> {
     }
 }
 
+/// Output is passed on in chunks of this size: large enough that the writes cost little, small
+/// enough that the buffer stays in cache and touches few fresh pages.
 const CHUNK: usize = 64 * 1024;
 
 /// A `fmt::Write` that passes text on to an `io::Write` in chunks of [`CHUNK`] bytes, keeping
 /// the first I/O error (`fmt::Error` cannot carry it).
 struct Chunks<'w> {
-    buf: String,
+    buf: Box<[u8]>,
+    len: usize,
     out: &'w mut dyn io::Write,
     error: Option<io::Error>,
 }
 
 impl Chunks<'_> {
     fn flush(&mut self) -> io::Result<()> {
-        let result = self.out.write_all(self.buf.as_bytes());
-        self.buf.clear();
+        let result = self.out.write_all(&self.buf[..self.len]);
+        self.len = 0;
         result
+    }
+
+    #[cold]
+    fn flush_for(&mut self, s: &str) -> fmt::Result {
+        let flushed = self.flush().and_then(|()| {
+            if s.len() > self.buf.len() {
+                // Only a pathological name could be this long: pass it straight on.
+                self.out.write_all(s.as_bytes())
+            } else {
+                self.buf[..s.len()].copy_from_slice(s.as_bytes());
+                self.len = s.len();
+                Ok(())
+            }
+        });
+        flushed.map_err(|e| {
+            self.error = Some(e);
+            fmt::Error
+        })
     }
 }
 
 impl fmt::Write for Chunks<'_> {
+    #[inline]
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        if self.buf.len() + s.len() > CHUNK {
-            if let Err(e) = self.flush() {
-                self.error = Some(e);
-                return Err(fmt::Error);
+        let end = self.len + s.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(dest) => {
+                copy_small(dest, s.as_bytes());
+                self.len = end;
+                Ok(())
             }
+            None => self.flush_for(s),
         }
-        self.buf.push_str(s);
-        Ok(())
     }
-}
-
-fn header(db: &Database) -> Header<'_> {
-    let items = db
-        .items()
-        .map(|item| match item {
-            Item::Register(r) => {
-                let mut layouts: Vec<_> =
-                    r.prefixed.iter().map(|l| layout_view(&r.name, l)).collect();
-                let fields_from = match &r.body {
-                    RegisterBody::Layout(l) => {
-                        layouts.push(layout_view(&r.name, l));
-                        None
-                    }
-                    RegisterBody::Fields(t) | RegisterBody::Mapping(t) => Some(t.name.as_str()),
-                };
-                ItemView {
-                    name: &r.name,
-                    encoding: Some(r.encoding),
-                    layouts,
-                    fields_from,
-                }
-            }
-            Item::FieldSet(s) => ItemView {
-                name: &s.name,
-                encoding: None,
-                layouts: s
-                    .prefixed
-                    .iter()
-                    .chain([&s.layout])
-                    .map(|l| layout_view(&s.name, l))
-                    .collect(),
-                fields_from: None,
-            },
-        })
-        .collect();
-    Header { items }
 }
 
 #[cfg(test)]
@@ -301,13 +509,14 @@ mod tests {
     use super::generate;
     use sysreg_db::{Options, SourceFile, SourceMap};
 
-    /// `pad` keeps `format!("{name:<48}")`'s behaviour off the corpus's beaten path: names
-    /// longer than its inline buffer, and padding counted in characters.
+    /// Keeps `printf "%-56s"`'s behaviour off the corpus's beaten path: names longer than the
+    /// stack line, and padding counted in characters.
     #[test]
     fn padding_counts_characters_and_never_cuts() {
         let long = "AN_EXTREMELY_LONG_FIELD_NAME_THAT_GOES_PAST_SIXTY_FOUR_BYTES_OF_NAME";
+        let longer = long.repeat(2);
         let src = format!(
-            "Sysreg\tFOO_EL1\t3\t0\t1\t2\t3\nField\t63:1\t{long}\nField\t0\tCAF\u{c9}\nEndSysreg\n"
+            "Sysreg\tFOO_EL1\t3\t0\t1\t2\t3\nField\t63:2\t{long}\nEnum\t1\t{longer}\n\t0b1\t{long}\nEndEnum\nField\t0\tCAF\u{c9}\nEndSysreg\n"
         );
         let mut sources = SourceMap::new();
         sources.add(SourceFile::new("t", src.as_bytes()));
@@ -315,11 +524,35 @@ mod tests {
         let out = generate(&loaded.database.expect("lenient mode accepts the input"));
         for (name, value) in [
             ("SYS_FOO_EL1_Op0".to_string(), "3"),
-            (format!("FOO_EL1_{long}_MASK"), "GENMASK(63, 1)"),
+            (format!("FOO_EL1_{long}_MASK"), "GENMASK(63, 2)"),
+            (format!("FOO_EL1_{longer}_SHIFT"), "1"),
+            (format!("FOO_EL1_{longer}_{long}"), "UL(0b1)"),
             ("FOO_EL1_CAF\u{c9}_SHIFT".to_string(), "0"),
+            ("FOO_EL1_CAF\u{c9}".to_string(), "GENMASK(0, 0)"),
         ] {
             let line = format!("\n#define {name:<48}{value}\n");
             assert!(out.contains(&line), "{line:?} missing from:\n{out}");
         }
+    }
+
+    /// `write` in chunks gives the bytes `generate` does.
+    #[test]
+    fn chunked_write_matches_generate() {
+        let mut text = String::new();
+        for i in 0..2000 {
+            text.push_str(&format!(
+                "Sysreg\tR{i}_EL1\t3\t0\t1\t2\t{}\nRes0\t63:1\nField\t0\tEN\nEndSysreg\n",
+                i % 8
+            ));
+        }
+        let mut sources = SourceMap::new();
+        sources.add(SourceFile::new("t", text.as_bytes()));
+        let db = sysreg_db::load(&sources, &Options::lenient())
+            .database
+            .expect("valid");
+        let mut written = Vec::new();
+        super::write(&db, &mut written).unwrap();
+        assert!(written.len() > 2 * super::CHUNK);
+        assert_eq!(String::from_utf8(written).unwrap(), generate(&db));
     }
 }

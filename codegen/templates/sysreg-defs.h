@@ -3,7 +3,7 @@
 
 /* Generated file - do not edit */
 
-{% for item in items -%}
+{% for item in self.items() -%}
 {% if let Some(e) = item.encoding -%}
 #define {{ item.define("REG_", "")|safe }}S{{ e.op0 }}_{{ e.op1 }}_C{{ e.crn }}_C{{ e.crm }}_{{ e.op2 }}
 #define {{ item.define("SYS_", "")|safe }}sys_reg({{ e.op0 }}, {{ e.op1 }}, {{ e.crn }}, {{ e.crm }}, {{ e.op2 }})
@@ -14,25 +14,23 @@
 #define {{ item.define("SYS_", "_Op2")|safe }}{{ e.op2 }}
 
 {% endif -%}
-{% for layout in item.layouts -%}
-{% for f in layout.fields -%}
-#define {{ f.define("")|safe }}{{ f.genmask }}
-#define {{ f.define("_MASK")|safe }}{{ f.genmask }}
+{% for layout in item.layouts() -%}
+{% for f in layout.fields() -%}
+#define {{ f.define("")|safe }}{{ f.genmask|safe }}
+#define {{ f.define("_MASK")|safe }}{{ f.genmask|safe }}
 #define {{ f.define("_SHIFT")|safe }}{{ f.bits.lsb }}
 #define {{ f.define("_WIDTH")|safe }}{{ f.bits.width() }}
 {% if let Some(signed) = f.signed -%}
 #define {{ f.define("_SIGNED")|safe }}{{ signed }}
 {% endif -%}
 {% for v in f.values -%}
-#define {{ f.define_value(v)|safe }}UL({{ v.spelling }})
+#define {{ f.define_value(v)|safe }}UL({{ v.spelling|safe }})
 {% endfor %}
 {% endfor -%}
-{% if let Some(m) = layout.masks -%}
-#define {{ layout.define("_RES0")|safe }}({{ m.res0 }})
-#define {{ layout.define("_RES1")|safe }}({{ m.res1 }})
-#define {{ layout.define("_UNKN")|safe }}({{ m.unkn }})
+#define {{ layout.define("_RES0")|safe }}({{ layout.res0()|safe }})
+#define {{ layout.define("_RES1")|safe }}({{ layout.res1()|safe }})
+#define {{ layout.define("_UNKN")|safe }}({{ layout.unkn()|safe }})
 
-{% endif -%}
 {% endfor -%}
 {% if let Some(target) = item.fields_from -%}
 /* For {{ item.name }} fields see {{ target }} */

@@ -14,7 +14,6 @@
 //! line), and lookups by name use sorted maps.
 
 use crate::source::Loc;
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// The whole database: every input file read as one.
@@ -24,8 +23,10 @@ pub struct Database {
     pub field_sets: Vec<FieldSet>,
     /// Registers and field sets in input order.
     pub order: Vec<ItemRef>,
-    pub(crate) register_index: BTreeMap<String, usize>,
-    pub(crate) field_set_index: BTreeMap<String, usize>,
+    /// Indices into `registers` and `field_sets`, sorted by name (names are unique in each):
+    /// lookups are binary searches, and no name is copied for them.
+    pub(crate) register_index: Vec<usize>,
+    pub(crate) field_set_index: Vec<usize>,
 }
 
 /// A position in [`Database::registers`] or [`Database::field_sets`].
@@ -52,21 +53,48 @@ impl Database {
     }
 
     pub fn register(&self, name: &str) -> Option<&Register> {
-        self.register_index.get(name).map(|&i| &self.registers[i])
+        self.register_position(name).map(|i| &self.registers[i])
     }
 
     pub fn field_set(&self, name: &str) -> Option<&FieldSet> {
-        self.field_set_index.get(name).map(|&i| &self.field_sets[i])
+        self.field_set_position(name).map(|i| &self.field_sets[i])
+    }
+
+    /// The index in `registers` of the register called `name`.
+    pub(crate) fn register_position(&self, name: &str) -> Option<usize> {
+        let found = self
+            .register_index
+            .binary_search_by(|&i| self.registers[i].name.as_str().cmp(name));
+        found.ok().map(|at| self.register_index[at])
+    }
+
+    /// The index in `field_sets` of the field set called `name`.
+    pub(crate) fn field_set_position(&self, name: &str) -> Option<usize> {
+        let found = self
+            .field_set_index
+            .binary_search_by(|&i| self.field_sets[i].name.as_str().cmp(name));
+        found.ok().map(|at| self.field_set_index[at])
+    }
+
+    /// Sorts the name indices; called once every item is in.
+    pub(crate) fn build_indexes(&mut self) {
+        let (registers, field_sets) = (&self.registers, &self.field_sets);
+        self.register_index = (0..registers.len()).collect();
+        self.register_index
+            .sort_unstable_by(|&a, &b| registers[a].name.cmp(&registers[b].name));
+        self.field_set_index = (0..field_sets.len()).collect();
+        self.field_set_index
+            .sort_unstable_by(|&a, &b| field_sets[a].name.cmp(&field_sets[b].name));
     }
 
     /// Registers sorted by name.
     pub fn registers_by_name(&self) -> impl Iterator<Item = &Register> + '_ {
-        self.register_index.values().map(|&i| &self.registers[i])
+        self.register_index.iter().map(|&i| &self.registers[i])
     }
 
     /// Field sets sorted by name.
     pub fn field_sets_by_name(&self) -> impl Iterator<Item = &FieldSet> + '_ {
-        self.field_set_index.values().map(|&i| &self.field_sets[i])
+        self.field_set_index.iter().map(|&i| &self.field_sets[i])
     }
 
     /// The layout a register's fields are described by: its own, or that of the field set it

@@ -4,10 +4,9 @@
 //! runs of spaces and tabs. Each word keeps its column so diagnostics can point at it.
 
 use nom::{
-    branch::alt,
     bytes::complete::{tag, take_while1},
-    character::complete::{char, digit1},
-    combinator::{all_consuming, map, opt},
+    character::complete::char,
+    combinator::{all_consuming, opt},
     sequence::{pair, preceded},
     IResult, Parser,
 };
@@ -22,7 +21,7 @@ pub(crate) struct Word<'a> {
     pub len: u32,
 }
 
-fn is_blank(b: u8) -> bool {
+pub(crate) fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
@@ -37,42 +36,113 @@ fn char_count(s: &str) -> u32 {
 /// Splits a line into words, as awk's default field splitting does.
 pub(crate) fn words(line: &str) -> Vec<Word<'_>> {
     let mut out = Vec::new();
-    words_into(line, line.is_ascii(), &mut out);
+    words_into(line, 0, line.len(), line.is_ascii(), &mut out);
     out
 }
 
-/// [`words`] into a caller's buffer (cleared first), so the parser reuses one allocation for
-/// every line of a file. `ascii`: the line is known to be ASCII (columns are then byte offsets).
-pub(crate) fn words_into<'a>(line: &'a str, ascii: bool, out: &mut Vec<Word<'a>>) {
+/// [`words`] of the line `text[start..end]` into a caller's buffer (cleared first), so the
+/// parser reuses one allocation for every line of a file. `ascii`: the line is known to be
+/// ASCII (columns are then byte offsets). The text past `end` (the rest of the file) is only
+/// read, eight bytes at a time, to find where words end.
+pub(crate) fn words_into<'a>(
+    text: &'a str,
+    start: usize,
+    end: usize,
+    ascii: bool,
+    out: &mut Vec<Word<'a>>,
+) {
     out.clear();
-    // Splitting on blanks is a byte loop: blanks are ASCII, so cutting there never splits a
+    // Splitting on blanks is a byte search: blanks are ASCII, so cutting there never splits a
     // UTF-8 sequence. (The words' grammars below are nom parsers.)
-    let bytes = line.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        while i < bytes.len() && is_blank(bytes[i]) {
+    let bytes = text.as_bytes();
+    let mut i = start;
+    loop {
+        // Blank runs are short (usually one tab).
+        while i < end && is_blank(bytes[i]) {
             i += 1;
         }
-        if i == bytes.len() {
+        if i >= end {
             break;
         }
-        let start = i;
-        while i < bytes.len() && !is_blank(bytes[i]) {
-            i += 1;
-        }
-        let text = &line[start..i];
+        let first = i;
+        i = word_end(bytes, i, end);
+        let word = &text[first..i];
         let (col, len) = if ascii {
-            (start as u32 + 1, text.len() as u32)
+            ((first - start) as u32 + 1, word.len() as u32)
         } else {
-            (char_count(&line[..start]) + 1, char_count(text))
+            (char_count(&text[start..first]) + 1, char_count(word))
         };
-        out.push(Word { text, col, len });
+        out.push(Word {
+            text: word,
+            col,
+            len,
+        });
     }
 }
 
-/// A decimal number; `None` if it does not fit in a u64.
+/// Where the word at `i` ends: the first blank at or after `i`, or `end`. Eight bytes at a
+/// time (a byte loop costs several instructions a byte, and this runs for every word).
+fn word_end(bytes: &[u8], mut i: usize, end: usize) -> usize {
+    while let Some(word) = word_at(bytes, i) {
+        let blanks = zero_bytes(word ^ repeat(b' ')) | zero_bytes(word ^ repeat(b'\t'));
+        if blanks != 0 {
+            return (i + (blanks.trailing_zeros() / 8) as usize).min(end);
+        }
+        if i + 8 >= end {
+            return end;
+        }
+        i += 8;
+    }
+    while i < end && !is_blank(bytes[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// `b` in every byte of a word.
+const fn repeat(b: u8) -> u64 {
+    u64::from_le_bytes([b; 8])
+}
+
+/// The high bit of each byte of `word` that is zero is set, and possibly high bits of bytes
+/// above a zero byte, never below one: the lowest set bit marks the first zero byte exactly.
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(repeat(1)) & !word & repeat(0x80)
+}
+
+/// The index of the first `\n` in `bytes` at or after `start`, or `bytes.len()`. Eight bytes
+/// at a time: lines are short (15 bytes on average in the kernel's database), too short for a
+/// `memchr` call's set-up to pay off, and a byte loop costs several instructions a byte.
+pub(crate) fn line_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start;
+    while let Some(word) = word_at(bytes, i) {
+        let zeros = zero_bytes(word ^ repeat(b'\n'));
+        if zeros != 0 {
+            return i + (zeros.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    let rest = bytes.get(i..).unwrap_or_default();
+    match rest.iter().position(|&b| b == b'\n') {
+        Some(at) => i + at,
+        None => bytes.len(),
+    }
+}
+
+/// The eight bytes at `i` as a little-endian word, if there are eight.
+fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
+    let chunk = bytes.get(i..i.checked_add(8)?)?;
+    Some(u64::from_le_bytes(chunk.try_into().ok()?))
+}
+
+/// A decimal number; `None` if it does not fit in a u64. (`take_while1` and a fold rather than
+/// `digit1` and `str::parse`: this runs for every bit range, and the fold is one pass.)
 fn number(input: &str) -> IResult<&str, Option<u64>> {
-    map(digit1, |d: &str| d.parse::<u64>().ok()).parse(input)
+    let (rest, digits) = take_while1(|c: char| c.is_ascii_digit()).parse(input)?;
+    let value = digits.bytes().try_fold(0u64, |n, d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    });
+    Ok((rest, value))
 }
 
 /// A bit range as written: `<n>` or `<msb>:<lsb>`, numbers that overflow u64 as `None`.
@@ -112,18 +182,11 @@ pub(crate) enum Binary {
 }
 
 fn binary_digits(input: &str) -> IResult<&str, &str> {
-    preceded(
-        alt((tag("0b"), tag("0B"))),
-        take_while1(|c| c == '0' || c == '1'),
-    )
-    .parse(input)
+    // The format (and the kernel script) only knows lower-case `0b`.
+    preceded(tag("0b"), take_while1(|c| c == '0' || c == '1')).parse(input)
 }
 
 pub(crate) fn binary(word: &str) -> Binary {
-    // The format (and the kernel script) only knows lower-case `0b`.
-    if word.starts_with("0B") {
-        return Binary::Invalid;
-    }
     match all_consuming(binary_digits).parse(word) {
         Ok((_, digits)) => {
             let significant = digits.trim_start_matches('0');
@@ -131,15 +194,9 @@ pub(crate) fn binary(word: &str) -> Binary {
                 Binary::TooWide
             } else {
                 Binary::Value {
-                    value: u64::from_str_radix(
-                        if significant.is_empty() {
-                            "0"
-                        } else {
-                            significant
-                        },
-                        2,
-                    )
-                    .unwrap_or(0),
+                    value: significant
+                        .bytes()
+                        .fold(0, |v, d| v << 1 | u64::from(d - b'0')),
                     bits: significant.len() as u32,
                 }
             }
@@ -149,22 +206,32 @@ pub(crate) fn binary(word: &str) -> Binary {
 }
 
 /// Whether the line contains `0b` followed by a binary digit anywhere: the kernel script's
-/// (unanchored) test for an enum value line.
+/// (unanchored) test for an enum value line. (A byte scan: value lines have it at the start.)
 pub(crate) fn contains_binary_literal(line: &str) -> bool {
-    line.match_indices("0b")
-        .any(|(i, _)| matches!(line.as_bytes().get(i + 2), Some(b'0' | b'1')))
+    line.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'0' && w[1] == b'b' && (w[2] == b'0' || w[2] == b'1'))
+}
+
+fn is_identifier_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// Whether `name` is a C identifier (what the kernel pastes it into).
 pub(crate) fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    // Bytes, not characters: a byte of a multi-byte character is never ASCII.
+    match name.as_bytes() {
+        [first, rest @ ..] => {
+            (first.is_ascii_alphabetic() || *first == b'_')
+                && rest.iter().all(|&b| is_identifier_byte(b))
+        }
+        [] => false,
+    }
 }
 
 /// Whether `name` can end a C identifier (enum value names may start with a digit, e.g. `8BIT`).
 pub(crate) fn is_identifier_tail(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    !name.is_empty() && name.bytes().all(is_identifier_byte)
 }
 
 #[cfg(test)]

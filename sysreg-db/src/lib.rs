@@ -74,6 +74,7 @@ pub fn load(sources: &SourceMap, options: &Options) -> Loaded {
     let parser::Builder {
         mut db, mut diags, ..
     } = builder;
+    db.build_indexes();
     validate::resolve_references(&mut db, &mut diags);
     validate::check_encodings(&db, &mut diags);
     Loaded {

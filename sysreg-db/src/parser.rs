@@ -8,7 +8,8 @@
 use crate::diagnostic::{Code, Diagnostics, Note};
 use crate::ir::*;
 use crate::lexer::{self, Binary, Word};
-use crate::source::{FileId, Loc, SourceFile, Span};
+use crate::source::{FileId, Loc, SourceFile, Span, LINE_STEP};
+use std::collections::btree_map::Entry as BTreeEntry;
 use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
@@ -181,26 +182,34 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Accumulates the database across input files.
-pub(crate) struct Builder {
+pub(crate) struct Builder<'src> {
     pub db: Database,
     pub diags: Diagnostics,
     /// First definition of every Sysreg / SysregFields name, for duplicate reports.
-    sysreg_defs: BTreeMap<String, Span>,
-    fieldset_defs: BTreeMap<String, Span>,
+    sysreg_defs: BTreeMap<&'src str, Span>,
+    fieldset_defs: BTreeMap<&'src str, Span>,
+    /// Emptied buffers that layouts and enums are read into. A finished layout (enum) gets an
+    /// exact-size copy and its buffer is reused: growing each vector by doubling would leave
+    /// the old blocks behind (the allocator of `sysreg-gen` does not reuse memory) and, in
+    /// total, more than double the memory the database takes.
+    spare_entries: Vec<Vec<Entry>>,
+    spare_values: Vec<EnumValue>,
 }
 
-impl Builder {
-    pub fn new(diags: Diagnostics) -> Builder {
+impl<'src> Builder<'src> {
+    pub fn new(diags: Diagnostics) -> Builder<'src> {
         Builder {
             db: Database::default(),
             diags,
             sysreg_defs: BTreeMap::new(),
             fieldset_defs: BTreeMap::new(),
+            spare_entries: Vec::new(),
+            spare_values: Vec::new(),
         }
     }
 
     /// Parses one input file into the database.
-    pub fn parse_file(&mut self, file: FileId, src: &SourceFile) {
+    pub fn parse_file(&mut self, file: FileId, src: &'src SourceFile) {
         let mut p = FileParser {
             file,
             b: self,
@@ -213,24 +222,25 @@ impl Builder {
         };
         p.report_encoding_problems(src);
         let mut words = Vec::with_capacity(8);
-        // Line starts are recorded on the way, for diagnostics to show their lines.
-        let mut starts = Vec::with_capacity(src.text.len() / 16);
-        let ascii = src.text.is_ascii();
-        let (text, bytes) = (src.text.as_str(), src.text.as_bytes());
+        let ascii = src.is_ascii();
+        let text = src.text.as_str();
+        // Where every `LINE_STEP`-th line starts, for diagnostics to find their lines.
+        let mut starts = Vec::with_capacity(text.len() / 16 / LINE_STEP + 1);
         let mut start = 0;
         let mut number = 0;
         loop {
-            // A plain byte loop: lines are short, and this beats `split`'s searcher on them.
-            let end = bytes[start..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(bytes.len(), |i| start + i);
-            starts.push(start);
+            let end = lexer::line_end(text.as_bytes(), start);
+            if number % LINE_STEP as u32 == 0 {
+                starts.push(start);
+            }
             number += 1;
-            let raw = &text[start..end];
-            let line = raw.strip_suffix('\r').unwrap_or(raw);
-            p.line(number, line, ascii, &mut words);
-            if end == bytes.len() {
+            let line_end = if end > start && text.as_bytes()[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            };
+            p.line(number, text, start, line_end, ascii, &mut words);
+            if end == text.len() {
                 break;
             }
             start = end + 1;
@@ -293,18 +303,24 @@ struct LayoutBuilder {
 }
 
 impl LayoutBuilder {
-    fn new() -> Self {
+    /// A layout read into `entries` (an empty buffer).
+    fn new(entries: Vec<Entry>) -> Self {
         LayoutBuilder {
+            layout: Layout {
+                prefix: None,
+                entries,
+            },
             next_bit: Some(63),
-            ..LayoutBuilder::default()
+            open: None,
+            touched: false,
         }
     }
 }
 
 /// An `Enum` block being read.
-struct OpenEnum {
+struct OpenEnum<'src> {
     open: Span,
-    name: String,
+    name: &'src str,
     bits: Option<BitRange>,
     /// Whether its entry was added to the layout (its bit range was valid).
     placed: bool,
@@ -324,6 +340,9 @@ enum ValueKey<'src> {
 struct FirstSeen<K, V> {
     /// A cheap hash of each key first, so the scan compares one word per entry.
     small: Vec<(u64, K, V)>,
+    /// Bit `hash % 128` set for the cheap hash of every key in `small`: a key whose bit is clear
+    /// is new without a scan (the usual case: keys are rarely repeated).
+    hashes_seen: u128,
     large: Option<HashMap<K, V>>,
 }
 
@@ -331,6 +350,7 @@ impl<K, V> Default for FirstSeen<K, V> {
     fn default() -> Self {
         FirstSeen {
             small: Vec::new(),
+            hashes_seen: 0,
             large: None,
         }
     }
@@ -367,6 +387,7 @@ impl<K: Key, V: Copy> FirstSeen<K, V> {
     /// Forgets every key, keeping the small buffer's allocation.
     fn clear(&mut self) {
         self.small.clear();
+        self.hashes_seen = 0;
         self.large = None;
     }
 
@@ -382,9 +403,14 @@ impl<K: Key, V: Copy> FirstSeen<K, V> {
             };
         }
         let hash = key.quick_hash();
-        if let Some(&(_, _, first)) = self.small.iter().find(|(h, k, _)| *h == hash && *k == key) {
-            return Some(first);
+        let bit = 1u128 << (hash % 128);
+        if self.hashes_seen & bit != 0 {
+            let found = self.small.iter().find(|(h, k, _)| *h == hash && *k == key);
+            if let Some(&(_, _, first)) = found {
+                return Some(first);
+            }
         }
+        self.hashes_seen |= bit;
         self.small.push((hash, key, value));
         if self.small.len() > Self::SMALL {
             self.large = Some(self.small.drain(..).map(|(_, k, v)| (k, v)).collect());
@@ -395,10 +421,10 @@ impl<K: Key, V: Copy> FirstSeen<K, V> {
 
 struct FileParser<'b, 'src> {
     file: FileId,
-    b: &'b mut Builder,
+    b: &'b mut Builder<'src>,
     owner: Option<Owner>,
     prefix: Option<LayoutBuilder>,
-    enumeration: Option<OpenEnum>,
+    enumeration: Option<OpenEnum<'src>>,
     /// Where each field name of the default layout ([0]) and of the open Prefix layout ([1])
     /// was first used, for duplicate-name reports. Kept here and cleared, not rebuilt, when a
     /// block opens, so reading a block allocates nothing for them.
@@ -533,34 +559,42 @@ impl<'src> FileParser<'_, 'src> {
         }
     }
 
-    /// Reads one line; `ascii` says whether the whole file is ASCII (columns are then bytes).
-    fn line(&mut self, line: u32, text: &'src str, ascii: bool, words: &mut Vec<Word<'src>>) {
-        if text.is_empty() {
+    /// Reads line `line`, `file[start..end]` (without its line terminator); `ascii` says
+    /// whether the whole file is ASCII (columns are then bytes).
+    fn line(
+        &mut self,
+        line: u32,
+        file: &'src str,
+        start: usize,
+        end: usize,
+        ascii: bool,
+        words: &mut Vec<Word<'src>>,
+    ) {
+        let text = &file[start..end];
+        let bytes = text.as_bytes();
+        let Some(lead) = bytes.iter().position(|&b| !lexer::is_blank(b)) else {
+            if !text.is_empty() {
+                let span = Span {
+                    loc: self.loc(line, 1),
+                    len: text.chars().count() as u32,
+                };
+                self.report(
+                    Code::WhitespaceOnlyLine,
+                    span,
+                    "line holds only spaces or tabs",
+                    "an empty line (the kernel's generator rejects blank lines with whitespace)",
+                );
+            }
+            return;
+        };
+        if bytes[lead] == b'#' {
+            if bytes.get(lead + 1) == Some(&b'@') {
+                // The project's extension: a comment to the kernel's script, data to us.
+                return self.annotation(line, &text[lead + 2..], lead as u32 + 3);
+            }
             return;
         }
-        let trimmed = text.trim_start_matches([' ', '\t']);
-        if let Some(annotation) = trimmed.strip_prefix("#@") {
-            // The project's extension: a comment to the kernel's script, data to us.
-            let col = (text.len() - annotation.len()) as u32 + 1;
-            return self.annotation(line, annotation, col);
-        }
-        if trimmed.starts_with('#') {
-            return;
-        }
-        if trimmed.is_empty() {
-            let span = Span {
-                loc: self.loc(line, 1),
-                len: text.chars().count() as u32,
-            };
-            self.report(
-                Code::WhitespaceOnlyLine,
-                span,
-                "line holds only spaces or tabs",
-                "an empty line (the kernel's generator rejects blank lines with whitespace)",
-            );
-            return;
-        }
-        lexer::words_into(text, ascii, words);
+        lexer::words_into(file, start, end, ascii, words);
         self.dispatch(line, text, words);
     }
 
@@ -857,7 +891,14 @@ impl<'src> FileParser<'_, 'src> {
                 D::Sysreg => (&mut self.b.sysreg_defs, Code::DuplicateSysreg),
                 _ => (&mut self.b.fieldset_defs, Code::DuplicateSysregFields),
             };
-            if let Some(&first) = defs.get(&name) {
+            let first = match defs.entry(w.text) {
+                BTreeEntry::Occupied(e) => Some(*e.get()),
+                BTreeEntry::Vacant(e) => {
+                    e.insert(span);
+                    None
+                }
+            };
+            if let Some(first) = first {
                 duplicate = true;
                 let notes = vec![note(first, "first defined here")];
                 self.b.diags.report(
@@ -867,8 +908,6 @@ impl<'src> FileParser<'_, 'src> {
                     "a name not defined before",
                     notes,
                 );
-            } else {
-                defs.insert(name.clone(), span);
             }
         } else {
             duplicate = true;
@@ -881,7 +920,7 @@ impl<'src> FileParser<'_, 'src> {
             open,
             prefixed: Vec::new(),
             prefix_names: Vec::new(),
-            default: LayoutBuilder::new(),
+            default: LayoutBuilder::new(self.b.spare_entries.pop().unwrap_or_default()),
             reference: None,
             access: None,
             duplicate,
@@ -976,12 +1015,14 @@ impl<'src> FileParser<'_, 'src> {
             self.close_prefix_unterminated(at);
         }
         let owner = self.owner.as_ref().expect("checked above");
-        let (what, end, next_bit) = (
-            format!("`{}`", owner.name),
-            owner.terminator(),
-            owner.default.next_bit,
-        );
-        self.check_complete(&next_bit, at, &what, end);
+        if incomplete(owner.default.next_bit) {
+            let (what, end, next_bit) = (
+                format!("`{}`", owner.name),
+                owner.terminator(),
+                owner.default.next_bit,
+            );
+            self.check_complete(&next_bit, at, &what, end);
+        }
         self.close_owner(self.loc(line, words[0].col));
     }
 
@@ -1014,9 +1055,10 @@ impl<'src> FileParser<'_, 'src> {
             return;
         };
         if owner.duplicate {
+            self.recycle(owner.default.layout.entries);
             return;
         }
-        let layout = owner.default.layout;
+        let layout = self.seal(owner.default.layout);
         match owner.kind {
             OwnerKind::Sysreg(encoding) => {
                 let body = match owner.reference {
@@ -1025,8 +1067,6 @@ impl<'src> FileParser<'_, 'src> {
                     None => RegisterBody::Layout(layout),
                 };
                 let db = &mut self.b.db;
-                db.register_index
-                    .insert(owner.name.clone(), db.registers.len());
                 db.order.push(ItemRef::Register(db.registers.len()));
                 db.registers.push(Register {
                     name: owner.name,
@@ -1040,8 +1080,6 @@ impl<'src> FileParser<'_, 'src> {
             }
             OwnerKind::FieldSet => {
                 let db = &mut self.b.db;
-                db.field_set_index
-                    .insert(owner.name.clone(), db.field_sets.len());
                 db.order.push(ItemRef::FieldSet(db.field_sets.len()));
                 db.field_sets.push(FieldSet {
                     name: owner.name,
@@ -1168,7 +1206,7 @@ impl<'src> FileParser<'_, 'src> {
                 "every Prefix block before the register's own fields",
             );
         }
-        let mut builder = LayoutBuilder::new();
+        let mut builder = LayoutBuilder::new(self.b.spare_entries.pop().unwrap_or_default());
         builder.open = Some(at);
         if let Some(w) = words.get(1) {
             self.check_name(line, w, "Prefix", false);
@@ -1216,20 +1254,19 @@ impl<'src> FileParser<'_, 'src> {
     }
 
     fn finish_prefix(&mut self, prefix: LayoutBuilder, at: Span) {
-        let owner_name = self
-            .owner
-            .as_ref()
-            .map_or("", |o| o.name.as_str())
-            .to_string();
-        let prefix_name = prefix
-            .layout
-            .prefix
-            .as_ref()
-            .map_or("", |p| p.name.as_str());
-        let what = format!("prefix `{prefix_name}_` of `{owner_name}`");
-        self.check_complete(&prefix.next_bit, at, &what, D::EndPrefix);
+        if incomplete(prefix.next_bit) {
+            let owner_name = self.owner.as_ref().map_or("", |o| o.name.as_str());
+            let prefix_name = prefix
+                .layout
+                .prefix
+                .as_ref()
+                .map_or("", |p| p.name.as_str());
+            let what = format!("prefix `{prefix_name}_` of `{owner_name}`");
+            self.check_complete(&prefix.next_bit, at, &what, D::EndPrefix);
+        }
+        let layout = self.seal(prefix.layout);
         if let Some(owner) = &mut self.owner {
-            owner.prefixed.push(prefix.layout);
+            owner.prefixed.push(layout);
         }
     }
 
@@ -1255,8 +1292,9 @@ impl<'src> FileParser<'_, 'src> {
             "`EndPrefix` before this line",
             notes,
         );
+        let layout = self.seal(prefix.layout);
         if let Some(owner) = &mut self.owner {
-            owner.prefixed.push(prefix.layout);
+            owner.prefixed.push(layout);
         }
     }
 
@@ -1445,10 +1483,10 @@ impl<'src> FileParser<'_, 'src> {
                 self.enum_numbers.clear();
                 self.enumeration = Some(OpenEnum {
                     open: at,
-                    name: words.get(2).map_or(String::new(), |w| w.text.to_string()),
+                    name: words.get(2).map_or("", |w| w.text),
                     bits: None,
                     placed: false,
-                    values: Vec::new(),
+                    values: std::mem::take(&mut self.b.spare_values),
                 });
             }
             return;
@@ -1519,10 +1557,10 @@ impl<'src> FileParser<'_, 'src> {
             self.enum_numbers.clear();
             self.enumeration = Some(OpenEnum {
                 open: at,
-                name: what.to_string(),
+                name: what,
                 bits,
                 placed,
-                values: Vec::new(),
+                values: std::mem::take(&mut self.b.spare_values),
             });
         }
     }
@@ -1544,7 +1582,7 @@ impl<'src> FileParser<'_, 'src> {
         let val_span = self.span(line, &val);
         let open = self.enumeration.as_ref().expect("called inside an Enum");
         // `REG.FIELD` for messages; only built when there is something to report.
-        let field = |p: &Self| p.qualified(&p.enumeration.as_ref().expect("inside an Enum").name);
+        let field = |p: &Self| p.qualified(p.enumeration.as_ref().expect("inside an Enum").name);
         let bits = open.bits;
         let value = match lexer::binary(val.text) {
             Binary::Value {
@@ -1651,24 +1689,40 @@ impl<'src> FileParser<'_, 'src> {
 
     /// Moves the values of the open Enum into its layout entry.
     fn close_enum(&mut self) {
-        let Some(open) = self.enumeration.take() else {
+        let Some(mut open) = self.enumeration.take() else {
             return;
         };
-        if !open.placed {
-            return;
-        }
-        let Some(layout) = self.layout() else { return };
-        if let Some(Entry {
-            kind:
-                EntryKind::Field(Field {
-                    enumeration: Some(e),
+        if open.placed {
+            if let Some(LayoutBuilder { layout, .. }) = self.layout() {
+                if let Some(Entry {
+                    kind:
+                        EntryKind::Field(Field {
+                            enumeration: Some(e),
+                            ..
+                        }),
                     ..
-                }),
-            ..
-        }) = layout.layout.entries.last_mut()
-        {
-            e.values = open.values;
+                }) = layout.entries.last_mut()
+                {
+                    // Exactly sized (see `Builder::spare_values`).
+                    e.values = open.values.drain(..).collect();
+                }
+            }
         }
+        open.values.clear();
+        self.b.spare_values = open.values;
+    }
+
+    /// `layout` with its entries moved to an exactly sized vector, its buffer kept for reuse.
+    fn seal(&mut self, mut layout: Layout) -> Layout {
+        let entries = layout.entries.drain(..).collect();
+        self.recycle(std::mem::replace(&mut layout.entries, entries));
+        layout
+    }
+
+    /// Keeps an entry buffer for reuse.
+    fn recycle(&mut self, mut entries: Vec<Entry>) {
+        entries.clear();
+        self.b.spare_entries.push(entries);
     }
 
     /// End of file: every block still open lacks its terminator.
@@ -1698,8 +1752,9 @@ impl<'src> FileParser<'_, 'src> {
                 msg,
                 "`EndPrefix` before the end of the file",
             );
+            let layout = self.seal(prefix.layout);
             if let Some(owner) = &mut self.owner {
-                owner.prefixed.push(prefix.layout);
+                owner.prefixed.push(layout);
             }
         }
         if let Some(owner) = &self.owner {
@@ -1714,6 +1769,11 @@ impl<'src> FileParser<'_, 'src> {
             self.close_owner(end);
         }
     }
+}
+
+/// Whether a layout whose cursor is `next_bit` lacks bits (see `check_complete`).
+fn incomplete(next_bit: Option<i8>) -> bool {
+    next_bit.is_some_and(|n| n >= 0)
 }
 
 fn enum_kind(d: Directive) -> Option<EnumKind> {

@@ -36,7 +36,10 @@ pub struct SourceFile {
     pub name: String,
     /// The file's text. Invalid UTF-8 has been replaced by U+FFFD (and reported).
     pub text: String,
-    /// Byte offset of the start of every line; computed when a diagnostic first needs a line.
+    /// Whether `text` is ASCII (the usual case; columns are then byte offsets).
+    ascii: bool,
+    /// Byte offset of the start of line 1, 1 + [`LINE_STEP`], 1 + 2 * [`LINE_STEP`], ...;
+    /// computed when a diagnostic first needs a line (most runs show none, or one).
     line_starts: OnceLock<Vec<usize>>,
     /// Where the bytes first failed to be UTF-8, if they did.
     pub invalid_utf8: Option<InvalidUtf8>,
@@ -100,6 +103,7 @@ impl SourceFile {
             return SourceFile {
                 name: name.into(),
                 text,
+                ascii: true,
                 line_starts: OnceLock::new(),
                 invalid_utf8: None,
             };
@@ -112,15 +116,22 @@ impl SourceFile {
                 (String::from_utf8_lossy(&bytes).into_owned(), problem)
             }
         };
+        // Bytes that are not ASCII stay so, or become U+FFFD.
         SourceFile {
             name: name.into(),
             text,
+            ascii: false,
             line_starts: OnceLock::new(),
             invalid_utf8,
         }
     }
 
-    /// Hands over line starts computed elsewhere (the parser finds them anyway).
+    /// Whether the text is ASCII.
+    pub(crate) fn is_ascii(&self) -> bool {
+        self.ascii
+    }
+
+    /// Hands over the starts of lines 1, 1 + [`LINE_STEP`], ... (the parser finds them anyway).
     pub(crate) fn set_line_starts(&self, starts: Vec<usize>) {
         let _ = self.line_starts.set(starts);
     }
@@ -128,7 +139,12 @@ impl SourceFile {
     fn line_starts(&self) -> &[usize] {
         self.line_starts.get_or_init(|| {
             let mut starts = vec![0];
-            starts.extend(newlines(&self.text).map(|i| i + 1));
+            starts.extend(
+                newlines(&self.text)
+                    .skip(LINE_STEP - 1)
+                    .step_by(LINE_STEP)
+                    .map(|i| i + 1),
+            );
             starts
         })
     }
@@ -136,15 +152,27 @@ impl SourceFile {
     /// The text of 1-based line `line`, without its line terminator (`\n` or `\r\n`).
     pub fn line(&self, line: u32) -> &str {
         let i = line.saturating_sub(1) as usize;
-        let starts = self.line_starts();
-        let Some(&start) = starts.get(i) else {
+        let Some(&checkpoint) = self.line_starts().get(i / LINE_STEP) else {
             return "";
         };
-        let end = starts.get(i + 1).map_or(self.text.len(), |&next| next - 1);
-        let text = &self.text[start..end.max(start)];
+        let mut start = checkpoint;
+        for _ in 0..i % LINE_STEP {
+            match self.text[start..].find('\n') {
+                Some(at) => start += at + 1,
+                None => return "",
+            }
+        }
+        let end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |at| start + at);
+        let text = &self.text[start..end];
         text.strip_suffix('\r').unwrap_or(text)
     }
 }
+
+/// Lines between two recorded line starts: a lookup skips at most this many lines, and the
+/// table costs a word per this many lines.
+pub(crate) const LINE_STEP: usize = 64;
 
 fn newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
     // `match_indices` on a char searches with memchr.

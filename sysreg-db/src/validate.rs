@@ -9,21 +9,26 @@ use std::collections::BTreeMap;
 
 /// Resolves `Fields` and `Mapping` references to indices, reporting those that name nothing.
 pub(crate) fn resolve_references(db: &mut Database, diags: &mut Diagnostics) {
-    let Database {
-        registers,
-        register_index,
-        field_set_index,
-        ..
-    } = db;
-    for reg in registers.iter_mut() {
-        let (reference, index, code, kind) = match &mut reg.body {
+    for i in 0..db.registers.len() {
+        let (target, code, kind) = match &db.registers[i].body {
             RegisterBody::Layout(_) => continue,
-            RegisterBody::Fields(r) => {
-                (r, &*field_set_index, Code::UnknownFieldSet, "SysregFields")
-            }
-            RegisterBody::Mapping(r) => (r, &*register_index, Code::UnknownMappingTarget, "Sysreg"),
+            RegisterBody::Fields(r) => (
+                db.field_set_position(&r.name),
+                Code::UnknownFieldSet,
+                "SysregFields",
+            ),
+            RegisterBody::Mapping(r) => (
+                db.register_position(&r.name),
+                Code::UnknownMappingTarget,
+                "Sysreg",
+            ),
         };
-        reference.target = index.get(&reference.name).copied();
+        let reg = &mut db.registers[i];
+        let (RegisterBody::Fields(reference) | RegisterBody::Mapping(reference)) = &mut reg.body
+        else {
+            continue;
+        };
+        reference.target = target;
         if reference.target.is_none() {
             let directive = if code == Code::UnknownFieldSet {
                 "Fields"

@@ -7,13 +7,24 @@
 //! ```
 //! Diagnostics go to stderr; the exit status is 1 when the input has errors, 2 on usage or I/O
 //! errors.
+//!
+//! The kernel's build runs this once per build, so the whole process is what counts, and most
+//! of a run is process start-up: hence `no_main` (below) and the bump allocator (`bump.rs`).
+
+// Rust's own `main` wrapper (`std::rt::lang_start`) finds the main thread's stack bounds for its
+// stack-overflow guard by reading and parsing `/proc/self/maps`, and installs an alternate signal
+// stack: together about a tenth of this program's run on the kernel's database. The C `main`
+// below does the one part of it that changes behaviour (SIGPIPE ignored, so a closed pipe is an
+// `EPIPE` error reported like any other) and catches panics as `lang_start` does. (Unit tests
+// keep the test harness's `main`.)
+#![cfg_attr(not(test), no_main)]
+#![cfg_attr(test, allow(dead_code))]
 
 mod bump;
 
 use clap::{Args, Parser, Subcommand};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use sysreg_db::{Options, Strictness};
 
 #[derive(Parser)]
@@ -80,7 +91,39 @@ struct Output {
 #[global_allocator]
 static ALLOCATOR: bump::Bump = bump::Bump::new();
 
-fn main() -> ExitCode {
+/// The process entry point, called by the C runtime (see the note at the top). Arguments come
+/// from `std::env::args_os`, which the standard library captures on its own at start-up.
+#[cfg(not(test))]
+#[no_mangle]
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    ignore_sigpipe();
+    // After a panic (its message printed by the panic hook) 101, as for a Rust `main`.
+    std::panic::catch_unwind(run).map_or(101, std::ffi::c_int::from)
+}
+
+/// As the standard library's start-up does: writing to a closed pipe then fails with `EPIPE`
+/// instead of killing the process.
+#[cfg(unix)]
+fn ignore_sigpipe() {
+    extern "C" {
+        fn signal(signum: std::ffi::c_int, handler: usize) -> usize;
+    }
+    const SIGPIPE: std::ffi::c_int = 13;
+    const SIG_IGN: usize = 1;
+    // SAFETY: setting a signal's disposition to "ignore" has no preconditions.
+    unsafe {
+        signal(SIGPIPE, SIG_IGN);
+    }
+}
+
+#[cfg(not(unix))]
+fn ignore_sigpipe() {}
+
+/// The program; returns the exit status.
+fn run() -> u8 {
     let cli = Cli::parse();
     let (input, output) = match &cli.command {
         Command::CHeader(o) | Command::Dump(o) => (&o.input, o.output.as_ref()),
@@ -99,7 +142,7 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sysreg-gen: error: {e}");
-            return ExitCode::from(2);
+            return 2;
         }
     };
     let report = loaded.diagnostics.render(&sources);
@@ -107,14 +150,21 @@ fn main() -> ExitCode {
         let _ = std::io::stderr().write_all(report.as_bytes());
     }
     let Some(db) = loaded.database else {
-        return ExitCode::from(1);
+        return 1;
     };
     if input.deny_warnings && loaded.diagnostics.warning_count() > 0 {
         eprintln!("sysreg-gen: error: warnings denied by --deny-warnings");
-        return ExitCode::from(1);
+        return 1;
     }
     let written = match &cli.command {
-        Command::CHeader(_) => write_output(output, |w| codegen::c_header::write(&db, w)),
+        Command::CHeader(_) => {
+            // The input is no longer needed: freeing it lets the output buffer reuse its
+            // (already touched) memory instead of faulting in fresh pages.
+            drop(sources);
+            let written = write_output(output, |w| codegen::c_header::write(&db, w));
+            std::mem::forget(db);
+            return exit_status(written);
+        }
         Command::Dump(_) => {
             let text = codegen::json::dump(&db, &sources);
             write_output(output, |w| w.write_all(text.as_bytes()))
@@ -132,16 +182,20 @@ fn main() -> ExitCode {
                 db.registers.len(),
                 db.field_sets.len()
             );
-            return ExitCode::SUCCESS;
+            return 0;
         }
     };
     // The process is about to exit: freeing the IR piece by piece would only cost time.
     std::mem::forget((db, sources));
+    exit_status(written)
+}
+
+fn exit_status(written: Result<(), String>) -> u8 {
     match written {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("sysreg-gen: error: {e}");
-            ExitCode::from(2)
+            2
         }
     }
 }
@@ -158,25 +212,21 @@ fn write_crate(dir: &std::path::Path, files: &[codegen::rust::File]) -> Result<(
     Ok(())
 }
 
-/// Runs `emit` on `path` (created or truncated) or stdout, through a 64 KiB buffer; errors
-/// name where the output was going.
+/// Runs `emit` on `path` (created or truncated) or stdout; errors name where the output was
+/// going. No buffer here: every emitter writes large blocks (the C header in 64 KiB chunks, the
+/// others whole).
 fn write_output(
     path: Option<&PathBuf>,
     emit: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), String> {
-    const BUFFER: usize = 64 * 1024;
     let (result, what) = match path {
         Some(path) => {
-            let file =
+            let mut file =
                 std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let mut out = BufWriter::with_capacity(BUFFER, file);
-            (
-                emit(&mut out).and_then(|()| out.flush()),
-                path.display().to_string(),
-            )
+            (emit(&mut file), path.display().to_string())
         }
         None => {
-            let mut out = BufWriter::with_capacity(BUFFER, std::io::stdout().lock());
+            let mut out = std::io::stdout().lock();
             (
                 emit(&mut out).and_then(|()| out.flush()),
                 "stdout".to_string(),
