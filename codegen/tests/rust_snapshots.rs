@@ -53,7 +53,7 @@ fn module(name: &str) -> String {
         .expect("module closes");
     let mut end = end + 1;
     while lines.get(end).is_some_and(|l| l.starts_with("pub use ")) {
-        // A `pub use m::{..};` list prettyplease wrapped over several lines.
+        // A `pub use m::{..};` list wrapped over several lines.
         while !lines[end].ends_with(';') {
             end += 1;
         }

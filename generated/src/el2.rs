@@ -24,8 +24,9 @@ pub mod mdcr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C1_C1_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C1_C1_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -37,8 +38,9 @@ pub mod mdcr_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C1_C1_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C1_C1_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -379,8 +381,9 @@ pub mod hdfgrtr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C3_C1_4", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C3_C1_4",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -392,8 +395,9 @@ pub mod hdfgrtr_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C3_C1_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C3_C1_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -1064,8 +1068,9 @@ pub mod hdfgwtr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C3_C1_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C3_C1_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1077,8 +1082,9 @@ pub mod hdfgwtr_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C3_C1_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C3_C1_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -1679,8 +1685,9 @@ pub mod hdfgrtr2_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C3_C1_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C3_C1_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1692,8 +1699,9 @@ pub mod hdfgrtr2_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C3_C1_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C3_C1_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -2034,8 +2042,9 @@ pub mod hdfgwtr2_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C3_C1_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C3_C1_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -2047,8 +2056,9 @@ pub mod hdfgwtr2_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C3_C1_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C3_C1_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -2369,8 +2379,9 @@ pub mod hcr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C1_C1_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C1_C1_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -2382,8 +2393,9 @@ pub mod hcr_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C1_C1_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C1_C1_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -3115,8 +3127,9 @@ pub mod sctlr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C1_C0_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C1_C0_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -3128,8 +3141,9 @@ pub mod sctlr_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C1_C0_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C1_C0_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4582,8 +4596,9 @@ pub mod spsr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C4_C0_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C4_C0_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4595,8 +4610,9 @@ pub mod spsr_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C4_C0_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C4_C0_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4622,9 +4638,7 @@ pub mod spsr_el2 {
         /// # Safety
         /// As for [`SPSR_EL2::write`].
         #[inline(always)]
-        pub unsafe fn modify(
-            f: impl FnOnce(crate::spsr_elx::SpsrElx) -> crate::spsr_elx::SpsrElx,
-        ) {
+        pub unsafe fn modify(f: impl FnOnce(crate::spsr_elx::SpsrElx) -> crate::spsr_elx::SpsrElx) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
     }
@@ -4649,8 +4663,9 @@ pub mod elr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C4_C0_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C4_C0_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4662,8 +4677,9 @@ pub mod elr_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C4_C0_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C4_C0_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4774,8 +4790,9 @@ pub mod esr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C5_C2_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C5_C2_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4787,8 +4804,9 @@ pub mod esr_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C5_C2_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C5_C2_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4814,9 +4832,7 @@ pub mod esr_el2 {
         /// # Safety
         /// As for [`ESR_EL2::write`].
         #[inline(always)]
-        pub unsafe fn modify(
-            f: impl FnOnce(crate::esr_elx::EsrElx) -> crate::esr_elx::EsrElx,
-        ) {
+        pub unsafe fn modify(f: impl FnOnce(crate::esr_elx::EsrElx) -> crate::esr_elx::EsrElx) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
     }
@@ -4841,8 +4857,9 @@ pub mod far_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C6_C0_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C6_C0_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4854,8 +4871,9 @@ pub mod far_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C6_C0_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C6_C0_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4966,8 +4984,9 @@ pub mod vbar_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C0_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C0_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4979,8 +4998,9 @@ pub mod vbar_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C0_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C0_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5006,9 +5026,7 @@ pub mod vbar_el2 {
         /// # Safety
         /// As for [`VBAR_EL2::write`].
         #[inline(always)]
-        pub unsafe fn modify(
-            f: impl FnOnce(crate::vbar_elx::VbarElx) -> crate::vbar_elx::VbarElx,
-        ) {
+        pub unsafe fn modify(f: impl FnOnce(crate::vbar_elx::VbarElx) -> crate::vbar_elx::VbarElx) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
     }
@@ -5033,8 +5051,9 @@ pub mod spsr_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C4_C0_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C4_C0_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5046,8 +5065,9 @@ pub mod spsr_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C4_C0_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C4_C0_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5073,9 +5093,7 @@ pub mod spsr_el1 {
         /// # Safety
         /// As for [`SPSR_EL1::write`].
         #[inline(always)]
-        pub unsafe fn modify(
-            f: impl FnOnce(crate::spsr_elx::SpsrElx) -> crate::spsr_elx::SpsrElx,
-        ) {
+        pub unsafe fn modify(f: impl FnOnce(crate::spsr_elx::SpsrElx) -> crate::spsr_elx::SpsrElx) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
     }
@@ -5100,8 +5118,9 @@ pub mod elr_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C4_C0_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C4_C0_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5113,8 +5132,9 @@ pub mod elr_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C4_C0_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C4_C0_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5225,8 +5245,9 @@ pub mod esr_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C5_C2_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C5_C2_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5238,8 +5259,9 @@ pub mod esr_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C5_C2_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C5_C2_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5265,9 +5287,7 @@ pub mod esr_el1 {
         /// # Safety
         /// As for [`ESR_EL1::write`].
         #[inline(always)]
-        pub unsafe fn modify(
-            f: impl FnOnce(crate::esr_elx::EsrElx) -> crate::esr_elx::EsrElx,
-        ) {
+        pub unsafe fn modify(f: impl FnOnce(crate::esr_elx::EsrElx) -> crate::esr_elx::EsrElx) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
     }
@@ -5292,8 +5312,9 @@ pub mod vbar_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C12_C0_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C12_C0_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5305,8 +5326,9 @@ pub mod vbar_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C12_C0_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C12_C0_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5332,9 +5354,7 @@ pub mod vbar_el1 {
         /// # Safety
         /// As for [`VBAR_EL1::write`].
         #[inline(always)]
-        pub unsafe fn modify(
-            f: impl FnOnce(crate::vbar_elx::VbarElx) -> crate::vbar_elx::VbarElx,
-        ) {
+        pub unsafe fn modify(f: impl FnOnce(crate::vbar_elx::VbarElx) -> crate::vbar_elx::VbarElx) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
     }
@@ -5359,8 +5379,9 @@ pub mod current_el {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C4_C2_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C4_C2_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5500,8 +5521,9 @@ pub mod mpidr_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C0_C0_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C0_C0_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5536,8 +5558,9 @@ pub mod vmpidr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C0_C0_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C0_C0_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5549,8 +5572,9 @@ pub mod vmpidr_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C0_C0_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C0_C0_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5603,8 +5627,9 @@ pub mod vpidr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C0_C0_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C0_C0_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5616,8 +5641,9 @@ pub mod vpidr_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C0_C0_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C0_C0_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5768,8 +5794,9 @@ pub mod vttbr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C2_C1_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C2_C1_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5781,8 +5808,9 @@ pub mod vttbr_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C2_C1_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C2_C1_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5913,8 +5941,9 @@ pub mod cntvoff_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C14_C0_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C14_C0_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5926,8 +5955,9 @@ pub mod cntvoff_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C14_C0_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C14_C0_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6038,8 +6068,9 @@ pub mod cnthctl_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C14_C1_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C14_C1_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6051,8 +6082,9 @@ pub mod cnthctl_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C14_C1_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C14_C1_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6509,8 +6541,9 @@ pub mod ich_hcr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C11_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C11_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6522,8 +6555,9 @@ pub mod ich_hcr_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C11_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C11_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6784,8 +6818,9 @@ pub mod ich_vtr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C11_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C11_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6960,8 +6995,9 @@ pub mod ich_misr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C11_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C11_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7126,8 +7162,9 @@ pub mod ich_elrsr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C11_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C11_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7222,8 +7259,9 @@ pub mod ich_vmcr_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C11_7", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C11_7",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7235,8 +7273,9 @@ pub mod ich_vmcr_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C11_7, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C11_7, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7522,9 +7561,7 @@ pub mod ich_lrx_el2 {
         /// This value with `State` set to `value`.
         #[inline(always)]
         pub const fn with_state(self, value: State) -> Self {
-            Self(
-                self.0 & !0xc000_0000_0000_0000 | ((value.to_bits() as u64) & 0x3) << 62,
-            )
+            Self(self.0 & !0xc000_0000_0000_0000 | ((value.to_bits() as u64) & 0x3) << 62)
         }
         /// `HW`, bit 61 (sysreg-db/data/el2.sysreg:738).
         #[inline(always)]
@@ -7674,8 +7711,9 @@ pub mod ich_lr0_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C12_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C12_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7687,8 +7725,9 @@ pub mod ich_lr0_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C12_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C12_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7715,9 +7754,7 @@ pub mod ich_lr0_el2 {
         /// As for [`ICH_LR0_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -7747,24 +7784,12 @@ pub mod ich_lrn_el2 {
                 7 => Some(<crate::ich_lr7_el2::ICH_LR7_EL2 as crate::SysReg>::ENCODING),
                 8 => Some(<crate::ich_lr8_el2::ICH_LR8_EL2 as crate::SysReg>::ENCODING),
                 9 => Some(<crate::ich_lr9_el2::ICH_LR9_EL2 as crate::SysReg>::ENCODING),
-                10 => {
-                    Some(<crate::ich_lr10_el2::ICH_LR10_EL2 as crate::SysReg>::ENCODING)
-                }
-                11 => {
-                    Some(<crate::ich_lr11_el2::ICH_LR11_EL2 as crate::SysReg>::ENCODING)
-                }
-                12 => {
-                    Some(<crate::ich_lr12_el2::ICH_LR12_EL2 as crate::SysReg>::ENCODING)
-                }
-                13 => {
-                    Some(<crate::ich_lr13_el2::ICH_LR13_EL2 as crate::SysReg>::ENCODING)
-                }
-                14 => {
-                    Some(<crate::ich_lr14_el2::ICH_LR14_EL2 as crate::SysReg>::ENCODING)
-                }
-                15 => {
-                    Some(<crate::ich_lr15_el2::ICH_LR15_EL2 as crate::SysReg>::ENCODING)
-                }
+                10 => Some(<crate::ich_lr10_el2::ICH_LR10_EL2 as crate::SysReg>::ENCODING),
+                11 => Some(<crate::ich_lr11_el2::ICH_LR11_EL2 as crate::SysReg>::ENCODING),
+                12 => Some(<crate::ich_lr12_el2::ICH_LR12_EL2 as crate::SysReg>::ENCODING),
+                13 => Some(<crate::ich_lr13_el2::ICH_LR13_EL2 as crate::SysReg>::ENCODING),
+                14 => Some(<crate::ich_lr14_el2::ICH_LR14_EL2 as crate::SysReg>::ENCODING),
+                15 => Some(<crate::ich_lr15_el2::ICH_LR15_EL2 as crate::SysReg>::ENCODING),
                 _ => None,
             }
         }
@@ -7796,27 +7821,25 @@ pub mod ich_lrn_el2 {
             backend: &mut B,
             n: usize,
         ) -> Option<crate::ich_lrx_el2::IchLrxEl2> {
-            Some(
-                match n {
-                    0 => backend.read::<crate::ich_lr0_el2::ICH_LR0_EL2>(),
-                    1 => backend.read::<crate::ich_lr1_el2::ICH_LR1_EL2>(),
-                    2 => backend.read::<crate::ich_lr2_el2::ICH_LR2_EL2>(),
-                    3 => backend.read::<crate::ich_lr3_el2::ICH_LR3_EL2>(),
-                    4 => backend.read::<crate::ich_lr4_el2::ICH_LR4_EL2>(),
-                    5 => backend.read::<crate::ich_lr5_el2::ICH_LR5_EL2>(),
-                    6 => backend.read::<crate::ich_lr6_el2::ICH_LR6_EL2>(),
-                    7 => backend.read::<crate::ich_lr7_el2::ICH_LR7_EL2>(),
-                    8 => backend.read::<crate::ich_lr8_el2::ICH_LR8_EL2>(),
-                    9 => backend.read::<crate::ich_lr9_el2::ICH_LR9_EL2>(),
-                    10 => backend.read::<crate::ich_lr10_el2::ICH_LR10_EL2>(),
-                    11 => backend.read::<crate::ich_lr11_el2::ICH_LR11_EL2>(),
-                    12 => backend.read::<crate::ich_lr12_el2::ICH_LR12_EL2>(),
-                    13 => backend.read::<crate::ich_lr13_el2::ICH_LR13_EL2>(),
-                    14 => backend.read::<crate::ich_lr14_el2::ICH_LR14_EL2>(),
-                    15 => backend.read::<crate::ich_lr15_el2::ICH_LR15_EL2>(),
-                    _ => return None,
-                },
-            )
+            Some(match n {
+                0 => backend.read::<crate::ich_lr0_el2::ICH_LR0_EL2>(),
+                1 => backend.read::<crate::ich_lr1_el2::ICH_LR1_EL2>(),
+                2 => backend.read::<crate::ich_lr2_el2::ICH_LR2_EL2>(),
+                3 => backend.read::<crate::ich_lr3_el2::ICH_LR3_EL2>(),
+                4 => backend.read::<crate::ich_lr4_el2::ICH_LR4_EL2>(),
+                5 => backend.read::<crate::ich_lr5_el2::ICH_LR5_EL2>(),
+                6 => backend.read::<crate::ich_lr6_el2::ICH_LR6_EL2>(),
+                7 => backend.read::<crate::ich_lr7_el2::ICH_LR7_EL2>(),
+                8 => backend.read::<crate::ich_lr8_el2::ICH_LR8_EL2>(),
+                9 => backend.read::<crate::ich_lr9_el2::ICH_LR9_EL2>(),
+                10 => backend.read::<crate::ich_lr10_el2::ICH_LR10_EL2>(),
+                11 => backend.read::<crate::ich_lr11_el2::ICH_LR11_EL2>(),
+                12 => backend.read::<crate::ich_lr12_el2::ICH_LR12_EL2>(),
+                13 => backend.read::<crate::ich_lr13_el2::ICH_LR13_EL2>(),
+                14 => backend.read::<crate::ich_lr14_el2::ICH_LR14_EL2>(),
+                15 => backend.read::<crate::ich_lr15_el2::ICH_LR15_EL2>(),
+                _ => return None,
+            })
         }
         /// Writes `ICH_LRn_EL2` for a runtime `n`; `false` (and no write) if `n >= 16`.
         ///
@@ -7921,8 +7944,9 @@ pub mod ich_lr1_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C12_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C12_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7934,8 +7958,9 @@ pub mod ich_lr1_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C12_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C12_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7962,9 +7987,7 @@ pub mod ich_lr1_el2 {
         /// As for [`ICH_LR1_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -7990,8 +8013,9 @@ pub mod ich_lr2_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C12_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C12_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8003,8 +8027,9 @@ pub mod ich_lr2_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C12_2, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C12_2, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8031,9 +8056,7 @@ pub mod ich_lr2_el2 {
         /// As for [`ICH_LR2_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8059,8 +8082,9 @@ pub mod ich_lr3_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C12_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C12_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8072,8 +8096,9 @@ pub mod ich_lr3_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C12_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C12_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8100,9 +8125,7 @@ pub mod ich_lr3_el2 {
         /// As for [`ICH_LR3_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8128,8 +8151,9 @@ pub mod ich_lr4_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C12_4", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C12_4",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8141,8 +8165,9 @@ pub mod ich_lr4_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C12_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C12_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8169,9 +8194,7 @@ pub mod ich_lr4_el2 {
         /// As for [`ICH_LR4_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8197,8 +8220,9 @@ pub mod ich_lr5_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C12_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C12_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8210,8 +8234,9 @@ pub mod ich_lr5_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C12_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C12_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8238,9 +8263,7 @@ pub mod ich_lr5_el2 {
         /// As for [`ICH_LR5_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8266,8 +8289,9 @@ pub mod ich_lr6_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C12_6", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C12_6",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8279,8 +8303,9 @@ pub mod ich_lr6_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C12_6, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C12_6, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8307,9 +8332,7 @@ pub mod ich_lr6_el2 {
         /// As for [`ICH_LR6_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8335,8 +8358,9 @@ pub mod ich_lr7_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C12_7", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C12_7",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8348,8 +8372,9 @@ pub mod ich_lr7_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C12_7, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C12_7, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8376,9 +8401,7 @@ pub mod ich_lr7_el2 {
         /// As for [`ICH_LR7_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8404,8 +8427,9 @@ pub mod ich_lr8_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C13_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C13_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8417,8 +8441,9 @@ pub mod ich_lr8_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C13_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C13_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8445,9 +8470,7 @@ pub mod ich_lr8_el2 {
         /// As for [`ICH_LR8_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8473,8 +8496,9 @@ pub mod ich_lr9_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C13_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C13_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8486,8 +8510,9 @@ pub mod ich_lr9_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C13_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C13_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8514,9 +8539,7 @@ pub mod ich_lr9_el2 {
         /// As for [`ICH_LR9_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8542,8 +8565,9 @@ pub mod ich_lr10_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C13_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C13_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8555,8 +8579,9 @@ pub mod ich_lr10_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C13_2, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C13_2, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8583,9 +8608,7 @@ pub mod ich_lr10_el2 {
         /// As for [`ICH_LR10_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8611,8 +8634,9 @@ pub mod ich_lr11_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C13_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C13_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8624,8 +8648,9 @@ pub mod ich_lr11_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C13_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C13_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8652,9 +8677,7 @@ pub mod ich_lr11_el2 {
         /// As for [`ICH_LR11_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8680,8 +8703,9 @@ pub mod ich_lr12_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C13_4", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C13_4",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8693,8 +8717,9 @@ pub mod ich_lr12_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C13_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C13_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8721,9 +8746,7 @@ pub mod ich_lr12_el2 {
         /// As for [`ICH_LR12_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8749,8 +8772,9 @@ pub mod ich_lr13_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C13_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C13_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8762,8 +8786,9 @@ pub mod ich_lr13_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C13_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C13_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8790,9 +8815,7 @@ pub mod ich_lr13_el2 {
         /// As for [`ICH_LR13_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8818,8 +8841,9 @@ pub mod ich_lr14_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C13_6", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C13_6",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8831,8 +8855,9 @@ pub mod ich_lr14_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C13_6, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C13_6, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8859,9 +8884,7 @@ pub mod ich_lr14_el2 {
         /// As for [`ICH_LR14_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8887,8 +8910,9 @@ pub mod ich_lr15_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C13_7", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C13_7",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8900,8 +8924,9 @@ pub mod ich_lr15_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C13_7, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C13_7, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8928,9 +8953,7 @@ pub mod ich_lr15_el2 {
         /// As for [`ICH_LR15_EL2::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::ich_lrx_el2::IchLrxEl2,
-            ) -> crate::ich_lrx_el2::IchLrxEl2,
+            f: impl FnOnce(crate::ich_lrx_el2::IchLrxEl2) -> crate::ich_lrx_el2::IchLrxEl2,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -8956,8 +8979,9 @@ pub mod icc_sre_el2 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_4_C12_C9_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_4_C12_C9_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8969,8 +8993,9 @@ pub mod icc_sre_el2 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_4_C12_C9_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_4_C12_C9_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -9111,8 +9136,9 @@ pub mod icc_sre_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C12_C12_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C12_C12_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -9124,8 +9150,9 @@ pub mod icc_sre_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C12_C12_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C12_C12_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -9256,8 +9283,9 @@ pub mod icc_pmr_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C4_C6_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C4_C6_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -9269,8 +9297,9 @@ pub mod icc_pmr_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C4_C6_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C4_C6_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -9381,8 +9410,9 @@ pub mod icc_igrpen1_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C12_C12_7", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C12_C12_7",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -9394,8 +9424,9 @@ pub mod icc_igrpen1_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C12_C12_7, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C12_C12_7, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -9506,8 +9537,9 @@ pub mod icc_ctlr_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C12_C12_4", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C12_C12_4",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -9519,8 +9551,9 @@ pub mod icc_ctlr_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C12_C12_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C12_C12_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -9711,8 +9744,9 @@ pub mod icc_iar1_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C12_C12_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C12_C12_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -9806,8 +9840,9 @@ pub mod icc_eoir1_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C12_C12_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C12_C12_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -9904,8 +9939,9 @@ pub mod icc_dir_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C12_C11_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C12_C11_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -10002,8 +10038,9 @@ pub mod icc_sgi1r_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C12_C11_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C12_C11_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }

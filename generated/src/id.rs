@@ -24,8 +24,9 @@ pub mod id_aa64pfr0_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C0_C4_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C0_C4_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -74,9 +75,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `CSV3` set to `value`.
         #[inline(always)]
         pub const fn with_csv3(self, value: Csv3) -> Self {
-            Self(
-                self.0 & !0xf000_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 60,
-            )
+            Self(self.0 & !0xf000_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 60)
         }
         /// `CSV2`, bits 59:56 (sysreg-db/data/id.sysreg:21): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -743,8 +742,8 @@ pub mod id_aa64pfr0_el1 {
     pub type El0 = crate::id_aa64pfr0_el1::El1;
 }
 pub use id_aa64pfr0_el1::{
-    ID_AA64PFR0_EL1, IdAa64pfr0El1, Csv3, Csv2, Rme, Dit, Amu, Mpam, Sel2, Sve, Ras, Gic,
-    AdvSimd, Fp, El3, El2, El1, El0,
+    ID_AA64PFR0_EL1, IdAa64pfr0El1, Csv3, Csv2, Rme, Dit, Amu, Mpam, Sel2, Sve, Ras, Gic, AdvSimd,
+    Fp, El3, El2, El1, El0,
 };
 /// `ID_AA64DFR0_EL1`: encoding S3_0_C0_C5_0 (op0 3, op1 0, CRn 0, CRm 5, op2 0). Read-only. Defined
 /// at sysreg-db/data/id.sysreg:96.
@@ -765,8 +764,9 @@ pub mod id_aa64dfr0_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C0_C5_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C0_C5_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -815,9 +815,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `HPMN0` set to `value`.
         #[inline(always)]
         pub const fn with_hpmn0(self, value: Hpmn0) -> Self {
-            Self(
-                self.0 & !0xf000_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 60,
-            )
+            Self(self.0 & !0xf000_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 60)
         }
         /// `ExtTrcBuff`, bits 59:56 (sysreg-db/data/id.sysreg:110): an `UnsignedEnum` (ordered:
         /// higher means more).
@@ -1429,8 +1427,8 @@ pub mod id_aa64dfr0_el1 {
     }
 }
 pub use id_aa64dfr0_el1::{
-    ID_AA64DFR0_EL1, IdAa64dfr0El1, Hpmn0, ExtTrcBuff, Brbe, Mtpmu, TraceBuffer,
-    TraceFilt, DoubleLock, PmsVer, Sebep, Pmss, PmuVer, TraceVer, DebugVer,
+    ID_AA64DFR0_EL1, IdAa64dfr0El1, Hpmn0, ExtTrcBuff, Brbe, Mtpmu, TraceBuffer, TraceFilt,
+    DoubleLock, PmsVer, Sebep, Pmss, PmuVer, TraceVer, DebugVer,
 };
 /// `ID_AA64DFR1_EL1`: encoding S3_0_C0_C5_1 (op0 3, op1 0, CRn 0, CRm 5, op2 1). Read-only. Defined
 /// at sysreg-db/data/id.sysreg:186.
@@ -1451,8 +1449,9 @@ pub mod id_aa64dfr1_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C0_C5_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C0_C5_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1738,9 +1737,7 @@ pub mod id_aa64dfr1_el1 {
         }
     }
 }
-pub use id_aa64dfr1_el1::{
-    ID_AA64DFR1_EL1, IdAa64dfr1El1, Dpfzs, Ebep, Ite, Able, Pmicntr, Spmu,
-};
+pub use id_aa64dfr1_el1::{ID_AA64DFR1_EL1, IdAa64dfr1El1, Dpfzs, Ebep, Ite, Able, Pmicntr, Spmu};
 /// `ID_AA64MMFR0_EL1`: encoding S3_0_C0_C7_0 (op0 3, op1 0, CRn 0, CRm 7, op2 0). Read-only.
 /// Defined at sysreg-db/data/id.sysreg:221.
 pub mod id_aa64mmfr0_el1 {
@@ -1760,8 +1757,9 @@ pub mod id_aa64mmfr0_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C0_C7_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C0_C7_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1810,9 +1808,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `ECV` set to `value`.
         #[inline(always)]
         pub const fn with_ecv(self, value: Ecv) -> Self {
-            Self(
-                self.0 & !0xf000_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 60,
-            )
+            Self(self.0 & !0xf000_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 60)
         }
         /// `FGT`, bits 59:56 (sysreg-db/data/id.sysreg:230): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -2467,8 +2463,8 @@ pub mod id_aa64mmfr0_el1 {
     }
 }
 pub use id_aa64mmfr0_el1::{
-    ID_AA64MMFR0_EL1, IdAa64mmfr0El1, Ecv, Fgt, Exs, Tgran42, Tgran642, Tgran162, Tgran4,
-    Tgran64, Tgran16, Bigendel0, Snsmem, Bigend, Asidbits, Parange,
+    ID_AA64MMFR0_EL1, IdAa64mmfr0El1, Ecv, Fgt, Exs, Tgran42, Tgran642, Tgran162, Tgran4, Tgran64,
+    Tgran16, Bigendel0, Snsmem, Bigend, Asidbits, Parange,
 };
 /// `MIDR_EL1`: encoding S3_0_C0_C0_0 (op0 3, op1 0, CRn 0, CRm 0, op2 0). Read-only. Defined at
 /// sysreg-db/data/id.sysreg:305.
@@ -2489,8 +2485,9 @@ pub mod midr_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C0_C0_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C0_C0_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits

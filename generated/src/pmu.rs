@@ -490,8 +490,9 @@ pub mod pmcr_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C12_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C12_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -503,8 +504,9 @@ pub mod pmcr_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C12_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C12_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -735,8 +737,9 @@ pub mod pmcntenset_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C12_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C12_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -748,8 +751,9 @@ pub mod pmcntenset_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C12_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C12_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -776,9 +780,7 @@ pub mod pmcntenset_el0 {
         /// As for [`PMCNTENSET_EL0::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::pmu_counters::PmuCounters,
-            ) -> crate::pmu_counters::PmuCounters,
+            f: impl FnOnce(crate::pmu_counters::PmuCounters) -> crate::pmu_counters::PmuCounters,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -804,8 +806,9 @@ pub mod pmcntenclr_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C12_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C12_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -817,8 +820,9 @@ pub mod pmcntenclr_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C12_2, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C12_2, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -845,9 +849,7 @@ pub mod pmcntenclr_el0 {
         /// As for [`PMCNTENCLR_EL0::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::pmu_counters::PmuCounters,
-            ) -> crate::pmu_counters::PmuCounters,
+            f: impl FnOnce(crate::pmu_counters::PmuCounters) -> crate::pmu_counters::PmuCounters,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -873,8 +875,9 @@ pub mod pmovsclr_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C12_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C12_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -886,8 +889,9 @@ pub mod pmovsclr_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C12_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C12_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -914,9 +918,7 @@ pub mod pmovsclr_el0 {
         /// As for [`PMOVSCLR_EL0::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::pmu_counters::PmuCounters,
-            ) -> crate::pmu_counters::PmuCounters,
+            f: impl FnOnce(crate::pmu_counters::PmuCounters) -> crate::pmu_counters::PmuCounters,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -941,8 +943,9 @@ pub mod pmswinc_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C12_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C12_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -1040,8 +1043,9 @@ pub mod pmselr_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C12_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C12_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1053,8 +1057,9 @@ pub mod pmselr_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C12_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C12_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -1165,8 +1170,9 @@ pub mod pmceid0_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C12_6", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C12_6",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1201,8 +1207,9 @@ pub mod pmceid1_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C12_7", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C12_7",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1237,8 +1244,9 @@ pub mod pmccntr_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C13_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C13_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1250,8 +1258,9 @@ pub mod pmccntr_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C13_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C13_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -1362,8 +1371,9 @@ pub mod pmxevtyper_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C13_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C13_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1375,8 +1385,9 @@ pub mod pmxevtyper_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C13_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C13_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -1431,8 +1442,9 @@ pub mod pmxevcntr_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C13_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C13_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1444,8 +1456,9 @@ pub mod pmxevcntr_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C13_2, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C13_2, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -1500,8 +1513,9 @@ pub mod pmsscr_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C9_C13_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C9_C13_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1513,8 +1527,9 @@ pub mod pmsscr_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C9_C13_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C9_C13_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -1634,8 +1649,9 @@ pub mod pmzr_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C13_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C13_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -1673,8 +1689,9 @@ pub mod pmuserenr_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C14_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C14_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1686,8 +1703,9 @@ pub mod pmuserenr_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C14_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C14_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -1858,8 +1876,9 @@ pub mod pmintenset_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C9_C14_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C9_C14_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1871,8 +1890,9 @@ pub mod pmintenset_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C9_C14_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C9_C14_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -1899,9 +1919,7 @@ pub mod pmintenset_el1 {
         /// As for [`PMINTENSET_EL1::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::pmu_counters::PmuCounters,
-            ) -> crate::pmu_counters::PmuCounters,
+            f: impl FnOnce(crate::pmu_counters::PmuCounters) -> crate::pmu_counters::PmuCounters,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -1927,8 +1945,9 @@ pub mod pmintenclr_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C9_C14_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C9_C14_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -1940,8 +1959,9 @@ pub mod pmintenclr_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C9_C14_2, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C9_C14_2, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -1968,9 +1988,7 @@ pub mod pmintenclr_el1 {
         /// As for [`PMINTENCLR_EL1::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::pmu_counters::PmuCounters,
-            ) -> crate::pmu_counters::PmuCounters,
+            f: impl FnOnce(crate::pmu_counters::PmuCounters) -> crate::pmu_counters::PmuCounters,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -1996,8 +2014,9 @@ pub mod pmovsset_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C14_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C14_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -2009,8 +2028,9 @@ pub mod pmovsset_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C14_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C14_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -2037,9 +2057,7 @@ pub mod pmovsset_el0 {
         /// As for [`PMOVSSET_EL0::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::pmu_counters::PmuCounters,
-            ) -> crate::pmu_counters::PmuCounters,
+            f: impl FnOnce(crate::pmu_counters::PmuCounters) -> crate::pmu_counters::PmuCounters,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -2065,8 +2083,9 @@ pub mod pmuacr_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C9_C14_4", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C9_C14_4",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -2078,8 +2097,9 @@ pub mod pmuacr_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C9_C14_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C9_C14_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -2106,9 +2126,7 @@ pub mod pmuacr_el1 {
         /// As for [`PMUACR_EL1::write`].
         #[inline(always)]
         pub unsafe fn modify(
-            f: impl FnOnce(
-                crate::pmu_counters::PmuCounters,
-            ) -> crate::pmu_counters::PmuCounters,
+            f: impl FnOnce(crate::pmu_counters::PmuCounters) -> crate::pmu_counters::PmuCounters,
         ) {
             unsafe { crate::Backend::modify::<Self>(&mut crate::Hardware, f) }
         }
@@ -2134,8 +2152,9 @@ pub mod pmecr_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C9_C14_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C9_C14_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -2147,8 +2166,9 @@ pub mod pmecr_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C9_C14_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C9_C14_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -2279,8 +2299,9 @@ pub mod pmmir_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C9_C14_6", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C9_C14_6",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -2425,8 +2446,9 @@ pub mod pmiar_el1 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_0_C9_C14_7", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_0_C9_C14_7",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -2438,8 +2460,9 @@ pub mod pmiar_el1 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_0_C9_C14_7, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_0_C9_C14_7, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -2550,8 +2573,9 @@ pub mod pmicntr_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C4_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C4_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -2563,8 +2587,9 @@ pub mod pmicntr_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C4_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C4_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -2675,8 +2700,9 @@ pub mod pmicfiltr_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C9_C6_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C9_C6_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -2688,8 +2714,9 @@ pub mod pmicfiltr_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C9_C6_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C9_C6_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -2930,8 +2957,9 @@ pub mod pmccfiltr_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C15_7", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C15_7",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -2943,8 +2971,9 @@ pub mod pmccfiltr_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C15_7, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C15_7, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -3165,8 +3194,9 @@ pub mod pmevcntr0_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C8_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C8_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -3178,8 +3208,9 @@ pub mod pmevcntr0_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C8_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C8_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -3229,161 +3260,37 @@ pub mod pmevcntrn_el0 {
         /// The encoding of register `n`.
         pub const fn encoding(n: usize) -> Option<crate::Encoding> {
             match n {
-                0 => {
-                    Some(
-                        <crate::pmevcntr0_el0::PMEVCNTR0_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                1 => {
-                    Some(
-                        <crate::pmevcntr1_el0::PMEVCNTR1_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                2 => {
-                    Some(
-                        <crate::pmevcntr2_el0::PMEVCNTR2_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                3 => {
-                    Some(
-                        <crate::pmevcntr3_el0::PMEVCNTR3_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                4 => {
-                    Some(
-                        <crate::pmevcntr4_el0::PMEVCNTR4_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                5 => {
-                    Some(
-                        <crate::pmevcntr5_el0::PMEVCNTR5_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                6 => {
-                    Some(
-                        <crate::pmevcntr6_el0::PMEVCNTR6_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                7 => {
-                    Some(
-                        <crate::pmevcntr7_el0::PMEVCNTR7_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                8 => {
-                    Some(
-                        <crate::pmevcntr8_el0::PMEVCNTR8_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                9 => {
-                    Some(
-                        <crate::pmevcntr9_el0::PMEVCNTR9_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                10 => {
-                    Some(
-                        <crate::pmevcntr10_el0::PMEVCNTR10_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                11 => {
-                    Some(
-                        <crate::pmevcntr11_el0::PMEVCNTR11_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                12 => {
-                    Some(
-                        <crate::pmevcntr12_el0::PMEVCNTR12_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                13 => {
-                    Some(
-                        <crate::pmevcntr13_el0::PMEVCNTR13_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                14 => {
-                    Some(
-                        <crate::pmevcntr14_el0::PMEVCNTR14_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                15 => {
-                    Some(
-                        <crate::pmevcntr15_el0::PMEVCNTR15_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                16 => {
-                    Some(
-                        <crate::pmevcntr16_el0::PMEVCNTR16_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                17 => {
-                    Some(
-                        <crate::pmevcntr17_el0::PMEVCNTR17_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                18 => {
-                    Some(
-                        <crate::pmevcntr18_el0::PMEVCNTR18_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                19 => {
-                    Some(
-                        <crate::pmevcntr19_el0::PMEVCNTR19_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                20 => {
-                    Some(
-                        <crate::pmevcntr20_el0::PMEVCNTR20_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                21 => {
-                    Some(
-                        <crate::pmevcntr21_el0::PMEVCNTR21_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                22 => {
-                    Some(
-                        <crate::pmevcntr22_el0::PMEVCNTR22_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                23 => {
-                    Some(
-                        <crate::pmevcntr23_el0::PMEVCNTR23_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                24 => {
-                    Some(
-                        <crate::pmevcntr24_el0::PMEVCNTR24_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                25 => {
-                    Some(
-                        <crate::pmevcntr25_el0::PMEVCNTR25_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                26 => {
-                    Some(
-                        <crate::pmevcntr26_el0::PMEVCNTR26_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                27 => {
-                    Some(
-                        <crate::pmevcntr27_el0::PMEVCNTR27_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                28 => {
-                    Some(
-                        <crate::pmevcntr28_el0::PMEVCNTR28_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                29 => {
-                    Some(
-                        <crate::pmevcntr29_el0::PMEVCNTR29_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                30 => {
-                    Some(
-                        <crate::pmevcntr30_el0::PMEVCNTR30_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
+                0 => Some(<crate::pmevcntr0_el0::PMEVCNTR0_EL0 as crate::SysReg>::ENCODING),
+                1 => Some(<crate::pmevcntr1_el0::PMEVCNTR1_EL0 as crate::SysReg>::ENCODING),
+                2 => Some(<crate::pmevcntr2_el0::PMEVCNTR2_EL0 as crate::SysReg>::ENCODING),
+                3 => Some(<crate::pmevcntr3_el0::PMEVCNTR3_EL0 as crate::SysReg>::ENCODING),
+                4 => Some(<crate::pmevcntr4_el0::PMEVCNTR4_EL0 as crate::SysReg>::ENCODING),
+                5 => Some(<crate::pmevcntr5_el0::PMEVCNTR5_EL0 as crate::SysReg>::ENCODING),
+                6 => Some(<crate::pmevcntr6_el0::PMEVCNTR6_EL0 as crate::SysReg>::ENCODING),
+                7 => Some(<crate::pmevcntr7_el0::PMEVCNTR7_EL0 as crate::SysReg>::ENCODING),
+                8 => Some(<crate::pmevcntr8_el0::PMEVCNTR8_EL0 as crate::SysReg>::ENCODING),
+                9 => Some(<crate::pmevcntr9_el0::PMEVCNTR9_EL0 as crate::SysReg>::ENCODING),
+                10 => Some(<crate::pmevcntr10_el0::PMEVCNTR10_EL0 as crate::SysReg>::ENCODING),
+                11 => Some(<crate::pmevcntr11_el0::PMEVCNTR11_EL0 as crate::SysReg>::ENCODING),
+                12 => Some(<crate::pmevcntr12_el0::PMEVCNTR12_EL0 as crate::SysReg>::ENCODING),
+                13 => Some(<crate::pmevcntr13_el0::PMEVCNTR13_EL0 as crate::SysReg>::ENCODING),
+                14 => Some(<crate::pmevcntr14_el0::PMEVCNTR14_EL0 as crate::SysReg>::ENCODING),
+                15 => Some(<crate::pmevcntr15_el0::PMEVCNTR15_EL0 as crate::SysReg>::ENCODING),
+                16 => Some(<crate::pmevcntr16_el0::PMEVCNTR16_EL0 as crate::SysReg>::ENCODING),
+                17 => Some(<crate::pmevcntr17_el0::PMEVCNTR17_EL0 as crate::SysReg>::ENCODING),
+                18 => Some(<crate::pmevcntr18_el0::PMEVCNTR18_EL0 as crate::SysReg>::ENCODING),
+                19 => Some(<crate::pmevcntr19_el0::PMEVCNTR19_EL0 as crate::SysReg>::ENCODING),
+                20 => Some(<crate::pmevcntr20_el0::PMEVCNTR20_EL0 as crate::SysReg>::ENCODING),
+                21 => Some(<crate::pmevcntr21_el0::PMEVCNTR21_EL0 as crate::SysReg>::ENCODING),
+                22 => Some(<crate::pmevcntr22_el0::PMEVCNTR22_EL0 as crate::SysReg>::ENCODING),
+                23 => Some(<crate::pmevcntr23_el0::PMEVCNTR23_EL0 as crate::SysReg>::ENCODING),
+                24 => Some(<crate::pmevcntr24_el0::PMEVCNTR24_EL0 as crate::SysReg>::ENCODING),
+                25 => Some(<crate::pmevcntr25_el0::PMEVCNTR25_EL0 as crate::SysReg>::ENCODING),
+                26 => Some(<crate::pmevcntr26_el0::PMEVCNTR26_EL0 as crate::SysReg>::ENCODING),
+                27 => Some(<crate::pmevcntr27_el0::PMEVCNTR27_EL0 as crate::SysReg>::ENCODING),
+                28 => Some(<crate::pmevcntr28_el0::PMEVCNTR28_EL0 as crate::SysReg>::ENCODING),
+                29 => Some(<crate::pmevcntr29_el0::PMEVCNTR29_EL0 as crate::SysReg>::ENCODING),
+                30 => Some(<crate::pmevcntr30_el0::PMEVCNTR30_EL0 as crate::SysReg>::ENCODING),
                 _ => None,
             }
         }
@@ -3430,42 +3337,40 @@ pub mod pmevcntrn_el0 {
             backend: &mut B,
             n: usize,
         ) -> Option<crate::pmevcntrx_el0::PmevcntrxEl0> {
-            Some(
-                match n {
-                    0 => backend.read::<crate::pmevcntr0_el0::PMEVCNTR0_EL0>(),
-                    1 => backend.read::<crate::pmevcntr1_el0::PMEVCNTR1_EL0>(),
-                    2 => backend.read::<crate::pmevcntr2_el0::PMEVCNTR2_EL0>(),
-                    3 => backend.read::<crate::pmevcntr3_el0::PMEVCNTR3_EL0>(),
-                    4 => backend.read::<crate::pmevcntr4_el0::PMEVCNTR4_EL0>(),
-                    5 => backend.read::<crate::pmevcntr5_el0::PMEVCNTR5_EL0>(),
-                    6 => backend.read::<crate::pmevcntr6_el0::PMEVCNTR6_EL0>(),
-                    7 => backend.read::<crate::pmevcntr7_el0::PMEVCNTR7_EL0>(),
-                    8 => backend.read::<crate::pmevcntr8_el0::PMEVCNTR8_EL0>(),
-                    9 => backend.read::<crate::pmevcntr9_el0::PMEVCNTR9_EL0>(),
-                    10 => backend.read::<crate::pmevcntr10_el0::PMEVCNTR10_EL0>(),
-                    11 => backend.read::<crate::pmevcntr11_el0::PMEVCNTR11_EL0>(),
-                    12 => backend.read::<crate::pmevcntr12_el0::PMEVCNTR12_EL0>(),
-                    13 => backend.read::<crate::pmevcntr13_el0::PMEVCNTR13_EL0>(),
-                    14 => backend.read::<crate::pmevcntr14_el0::PMEVCNTR14_EL0>(),
-                    15 => backend.read::<crate::pmevcntr15_el0::PMEVCNTR15_EL0>(),
-                    16 => backend.read::<crate::pmevcntr16_el0::PMEVCNTR16_EL0>(),
-                    17 => backend.read::<crate::pmevcntr17_el0::PMEVCNTR17_EL0>(),
-                    18 => backend.read::<crate::pmevcntr18_el0::PMEVCNTR18_EL0>(),
-                    19 => backend.read::<crate::pmevcntr19_el0::PMEVCNTR19_EL0>(),
-                    20 => backend.read::<crate::pmevcntr20_el0::PMEVCNTR20_EL0>(),
-                    21 => backend.read::<crate::pmevcntr21_el0::PMEVCNTR21_EL0>(),
-                    22 => backend.read::<crate::pmevcntr22_el0::PMEVCNTR22_EL0>(),
-                    23 => backend.read::<crate::pmevcntr23_el0::PMEVCNTR23_EL0>(),
-                    24 => backend.read::<crate::pmevcntr24_el0::PMEVCNTR24_EL0>(),
-                    25 => backend.read::<crate::pmevcntr25_el0::PMEVCNTR25_EL0>(),
-                    26 => backend.read::<crate::pmevcntr26_el0::PMEVCNTR26_EL0>(),
-                    27 => backend.read::<crate::pmevcntr27_el0::PMEVCNTR27_EL0>(),
-                    28 => backend.read::<crate::pmevcntr28_el0::PMEVCNTR28_EL0>(),
-                    29 => backend.read::<crate::pmevcntr29_el0::PMEVCNTR29_EL0>(),
-                    30 => backend.read::<crate::pmevcntr30_el0::PMEVCNTR30_EL0>(),
-                    _ => return None,
-                },
-            )
+            Some(match n {
+                0 => backend.read::<crate::pmevcntr0_el0::PMEVCNTR0_EL0>(),
+                1 => backend.read::<crate::pmevcntr1_el0::PMEVCNTR1_EL0>(),
+                2 => backend.read::<crate::pmevcntr2_el0::PMEVCNTR2_EL0>(),
+                3 => backend.read::<crate::pmevcntr3_el0::PMEVCNTR3_EL0>(),
+                4 => backend.read::<crate::pmevcntr4_el0::PMEVCNTR4_EL0>(),
+                5 => backend.read::<crate::pmevcntr5_el0::PMEVCNTR5_EL0>(),
+                6 => backend.read::<crate::pmevcntr6_el0::PMEVCNTR6_EL0>(),
+                7 => backend.read::<crate::pmevcntr7_el0::PMEVCNTR7_EL0>(),
+                8 => backend.read::<crate::pmevcntr8_el0::PMEVCNTR8_EL0>(),
+                9 => backend.read::<crate::pmevcntr9_el0::PMEVCNTR9_EL0>(),
+                10 => backend.read::<crate::pmevcntr10_el0::PMEVCNTR10_EL0>(),
+                11 => backend.read::<crate::pmevcntr11_el0::PMEVCNTR11_EL0>(),
+                12 => backend.read::<crate::pmevcntr12_el0::PMEVCNTR12_EL0>(),
+                13 => backend.read::<crate::pmevcntr13_el0::PMEVCNTR13_EL0>(),
+                14 => backend.read::<crate::pmevcntr14_el0::PMEVCNTR14_EL0>(),
+                15 => backend.read::<crate::pmevcntr15_el0::PMEVCNTR15_EL0>(),
+                16 => backend.read::<crate::pmevcntr16_el0::PMEVCNTR16_EL0>(),
+                17 => backend.read::<crate::pmevcntr17_el0::PMEVCNTR17_EL0>(),
+                18 => backend.read::<crate::pmevcntr18_el0::PMEVCNTR18_EL0>(),
+                19 => backend.read::<crate::pmevcntr19_el0::PMEVCNTR19_EL0>(),
+                20 => backend.read::<crate::pmevcntr20_el0::PMEVCNTR20_EL0>(),
+                21 => backend.read::<crate::pmevcntr21_el0::PMEVCNTR21_EL0>(),
+                22 => backend.read::<crate::pmevcntr22_el0::PMEVCNTR22_EL0>(),
+                23 => backend.read::<crate::pmevcntr23_el0::PMEVCNTR23_EL0>(),
+                24 => backend.read::<crate::pmevcntr24_el0::PMEVCNTR24_EL0>(),
+                25 => backend.read::<crate::pmevcntr25_el0::PMEVCNTR25_EL0>(),
+                26 => backend.read::<crate::pmevcntr26_el0::PMEVCNTR26_EL0>(),
+                27 => backend.read::<crate::pmevcntr27_el0::PMEVCNTR27_EL0>(),
+                28 => backend.read::<crate::pmevcntr28_el0::PMEVCNTR28_EL0>(),
+                29 => backend.read::<crate::pmevcntr29_el0::PMEVCNTR29_EL0>(),
+                30 => backend.read::<crate::pmevcntr30_el0::PMEVCNTR30_EL0>(),
+                _ => return None,
+            })
         }
         /// Writes `PMEVCNTRn_EL0` for a runtime `n`; `false` (and no write) if `n >= 31`.
         ///
@@ -3630,8 +3535,9 @@ pub mod pmevcntr1_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C8_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C8_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -3643,8 +3549,9 @@ pub mod pmevcntr1_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C8_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C8_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -3699,8 +3606,9 @@ pub mod pmevcntr2_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C8_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C8_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -3712,8 +3620,9 @@ pub mod pmevcntr2_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C8_2, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C8_2, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -3768,8 +3677,9 @@ pub mod pmevcntr3_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C8_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C8_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -3781,8 +3691,9 @@ pub mod pmevcntr3_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C8_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C8_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -3837,8 +3748,9 @@ pub mod pmevcntr4_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C8_4", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C8_4",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -3850,8 +3762,9 @@ pub mod pmevcntr4_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C8_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C8_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -3906,8 +3819,9 @@ pub mod pmevcntr5_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C8_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C8_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -3919,8 +3833,9 @@ pub mod pmevcntr5_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C8_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C8_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -3975,8 +3890,9 @@ pub mod pmevcntr6_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C8_6", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C8_6",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -3988,8 +3904,9 @@ pub mod pmevcntr6_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C8_6, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C8_6, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4044,8 +3961,9 @@ pub mod pmevcntr7_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C8_7", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C8_7",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4057,8 +3975,9 @@ pub mod pmevcntr7_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C8_7, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C8_7, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4113,8 +4032,9 @@ pub mod pmevcntr8_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C9_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C9_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4126,8 +4046,9 @@ pub mod pmevcntr8_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C9_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C9_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4182,8 +4103,9 @@ pub mod pmevcntr9_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C9_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C9_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4195,8 +4117,9 @@ pub mod pmevcntr9_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C9_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C9_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4251,8 +4174,9 @@ pub mod pmevcntr10_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C9_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C9_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4264,8 +4188,9 @@ pub mod pmevcntr10_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C9_2, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C9_2, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4320,8 +4245,9 @@ pub mod pmevcntr11_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C9_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C9_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4333,8 +4259,9 @@ pub mod pmevcntr11_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C9_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C9_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4389,8 +4316,9 @@ pub mod pmevcntr12_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C9_4", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C9_4",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4402,8 +4330,9 @@ pub mod pmevcntr12_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C9_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C9_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4458,8 +4387,9 @@ pub mod pmevcntr13_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C9_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C9_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4471,8 +4401,9 @@ pub mod pmevcntr13_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C9_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C9_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4527,8 +4458,9 @@ pub mod pmevcntr14_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C9_6", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C9_6",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4540,8 +4472,9 @@ pub mod pmevcntr14_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C9_6, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C9_6, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4596,8 +4529,9 @@ pub mod pmevcntr15_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C9_7", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C9_7",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4609,8 +4543,9 @@ pub mod pmevcntr15_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C9_7, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C9_7, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4665,8 +4600,9 @@ pub mod pmevcntr16_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C10_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C10_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4678,8 +4614,9 @@ pub mod pmevcntr16_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C10_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C10_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4734,8 +4671,9 @@ pub mod pmevcntr17_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C10_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C10_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4747,8 +4685,9 @@ pub mod pmevcntr17_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C10_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C10_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4803,8 +4742,9 @@ pub mod pmevcntr18_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C10_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C10_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4816,8 +4756,9 @@ pub mod pmevcntr18_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C10_2, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C10_2, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4872,8 +4813,9 @@ pub mod pmevcntr19_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C10_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C10_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4885,8 +4827,9 @@ pub mod pmevcntr19_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C10_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C10_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -4941,8 +4884,9 @@ pub mod pmevcntr20_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C10_4", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C10_4",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -4954,8 +4898,9 @@ pub mod pmevcntr20_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C10_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C10_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5010,8 +4955,9 @@ pub mod pmevcntr21_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C10_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C10_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5023,8 +4969,9 @@ pub mod pmevcntr21_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C10_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C10_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5079,8 +5026,9 @@ pub mod pmevcntr22_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C10_6", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C10_6",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5092,8 +5040,9 @@ pub mod pmevcntr22_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C10_6, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C10_6, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5148,8 +5097,9 @@ pub mod pmevcntr23_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C10_7", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C10_7",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5161,8 +5111,9 @@ pub mod pmevcntr23_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C10_7, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C10_7, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5217,8 +5168,9 @@ pub mod pmevcntr24_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C11_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C11_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5230,8 +5182,9 @@ pub mod pmevcntr24_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C11_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C11_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5286,8 +5239,9 @@ pub mod pmevcntr25_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C11_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C11_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5299,8 +5253,9 @@ pub mod pmevcntr25_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C11_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C11_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5355,8 +5310,9 @@ pub mod pmevcntr26_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C11_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C11_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5368,8 +5324,9 @@ pub mod pmevcntr26_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C11_2, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C11_2, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5424,8 +5381,9 @@ pub mod pmevcntr27_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C11_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C11_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5437,8 +5395,9 @@ pub mod pmevcntr27_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C11_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C11_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5493,8 +5452,9 @@ pub mod pmevcntr28_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C11_4", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C11_4",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5506,8 +5466,9 @@ pub mod pmevcntr28_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C11_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C11_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5562,8 +5523,9 @@ pub mod pmevcntr29_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C11_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C11_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5575,8 +5537,9 @@ pub mod pmevcntr29_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C11_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C11_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5631,8 +5594,9 @@ pub mod pmevcntr30_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C11_6", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C11_6",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5644,8 +5608,9 @@ pub mod pmevcntr30_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C11_6, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C11_6, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5700,8 +5665,9 @@ pub mod pmevtyper0_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C12_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C12_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -5713,8 +5679,9 @@ pub mod pmevtyper0_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C12_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C12_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -5764,161 +5731,37 @@ pub mod pmevtypern_el0 {
         /// The encoding of register `n`.
         pub const fn encoding(n: usize) -> Option<crate::Encoding> {
             match n {
-                0 => {
-                    Some(
-                        <crate::pmevtyper0_el0::PMEVTYPER0_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                1 => {
-                    Some(
-                        <crate::pmevtyper1_el0::PMEVTYPER1_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                2 => {
-                    Some(
-                        <crate::pmevtyper2_el0::PMEVTYPER2_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                3 => {
-                    Some(
-                        <crate::pmevtyper3_el0::PMEVTYPER3_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                4 => {
-                    Some(
-                        <crate::pmevtyper4_el0::PMEVTYPER4_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                5 => {
-                    Some(
-                        <crate::pmevtyper5_el0::PMEVTYPER5_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                6 => {
-                    Some(
-                        <crate::pmevtyper6_el0::PMEVTYPER6_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                7 => {
-                    Some(
-                        <crate::pmevtyper7_el0::PMEVTYPER7_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                8 => {
-                    Some(
-                        <crate::pmevtyper8_el0::PMEVTYPER8_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                9 => {
-                    Some(
-                        <crate::pmevtyper9_el0::PMEVTYPER9_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                10 => {
-                    Some(
-                        <crate::pmevtyper10_el0::PMEVTYPER10_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                11 => {
-                    Some(
-                        <crate::pmevtyper11_el0::PMEVTYPER11_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                12 => {
-                    Some(
-                        <crate::pmevtyper12_el0::PMEVTYPER12_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                13 => {
-                    Some(
-                        <crate::pmevtyper13_el0::PMEVTYPER13_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                14 => {
-                    Some(
-                        <crate::pmevtyper14_el0::PMEVTYPER14_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                15 => {
-                    Some(
-                        <crate::pmevtyper15_el0::PMEVTYPER15_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                16 => {
-                    Some(
-                        <crate::pmevtyper16_el0::PMEVTYPER16_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                17 => {
-                    Some(
-                        <crate::pmevtyper17_el0::PMEVTYPER17_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                18 => {
-                    Some(
-                        <crate::pmevtyper18_el0::PMEVTYPER18_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                19 => {
-                    Some(
-                        <crate::pmevtyper19_el0::PMEVTYPER19_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                20 => {
-                    Some(
-                        <crate::pmevtyper20_el0::PMEVTYPER20_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                21 => {
-                    Some(
-                        <crate::pmevtyper21_el0::PMEVTYPER21_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                22 => {
-                    Some(
-                        <crate::pmevtyper22_el0::PMEVTYPER22_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                23 => {
-                    Some(
-                        <crate::pmevtyper23_el0::PMEVTYPER23_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                24 => {
-                    Some(
-                        <crate::pmevtyper24_el0::PMEVTYPER24_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                25 => {
-                    Some(
-                        <crate::pmevtyper25_el0::PMEVTYPER25_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                26 => {
-                    Some(
-                        <crate::pmevtyper26_el0::PMEVTYPER26_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                27 => {
-                    Some(
-                        <crate::pmevtyper27_el0::PMEVTYPER27_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                28 => {
-                    Some(
-                        <crate::pmevtyper28_el0::PMEVTYPER28_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                29 => {
-                    Some(
-                        <crate::pmevtyper29_el0::PMEVTYPER29_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
-                30 => {
-                    Some(
-                        <crate::pmevtyper30_el0::PMEVTYPER30_EL0 as crate::SysReg>::ENCODING,
-                    )
-                }
+                0 => Some(<crate::pmevtyper0_el0::PMEVTYPER0_EL0 as crate::SysReg>::ENCODING),
+                1 => Some(<crate::pmevtyper1_el0::PMEVTYPER1_EL0 as crate::SysReg>::ENCODING),
+                2 => Some(<crate::pmevtyper2_el0::PMEVTYPER2_EL0 as crate::SysReg>::ENCODING),
+                3 => Some(<crate::pmevtyper3_el0::PMEVTYPER3_EL0 as crate::SysReg>::ENCODING),
+                4 => Some(<crate::pmevtyper4_el0::PMEVTYPER4_EL0 as crate::SysReg>::ENCODING),
+                5 => Some(<crate::pmevtyper5_el0::PMEVTYPER5_EL0 as crate::SysReg>::ENCODING),
+                6 => Some(<crate::pmevtyper6_el0::PMEVTYPER6_EL0 as crate::SysReg>::ENCODING),
+                7 => Some(<crate::pmevtyper7_el0::PMEVTYPER7_EL0 as crate::SysReg>::ENCODING),
+                8 => Some(<crate::pmevtyper8_el0::PMEVTYPER8_EL0 as crate::SysReg>::ENCODING),
+                9 => Some(<crate::pmevtyper9_el0::PMEVTYPER9_EL0 as crate::SysReg>::ENCODING),
+                10 => Some(<crate::pmevtyper10_el0::PMEVTYPER10_EL0 as crate::SysReg>::ENCODING),
+                11 => Some(<crate::pmevtyper11_el0::PMEVTYPER11_EL0 as crate::SysReg>::ENCODING),
+                12 => Some(<crate::pmevtyper12_el0::PMEVTYPER12_EL0 as crate::SysReg>::ENCODING),
+                13 => Some(<crate::pmevtyper13_el0::PMEVTYPER13_EL0 as crate::SysReg>::ENCODING),
+                14 => Some(<crate::pmevtyper14_el0::PMEVTYPER14_EL0 as crate::SysReg>::ENCODING),
+                15 => Some(<crate::pmevtyper15_el0::PMEVTYPER15_EL0 as crate::SysReg>::ENCODING),
+                16 => Some(<crate::pmevtyper16_el0::PMEVTYPER16_EL0 as crate::SysReg>::ENCODING),
+                17 => Some(<crate::pmevtyper17_el0::PMEVTYPER17_EL0 as crate::SysReg>::ENCODING),
+                18 => Some(<crate::pmevtyper18_el0::PMEVTYPER18_EL0 as crate::SysReg>::ENCODING),
+                19 => Some(<crate::pmevtyper19_el0::PMEVTYPER19_EL0 as crate::SysReg>::ENCODING),
+                20 => Some(<crate::pmevtyper20_el0::PMEVTYPER20_EL0 as crate::SysReg>::ENCODING),
+                21 => Some(<crate::pmevtyper21_el0::PMEVTYPER21_EL0 as crate::SysReg>::ENCODING),
+                22 => Some(<crate::pmevtyper22_el0::PMEVTYPER22_EL0 as crate::SysReg>::ENCODING),
+                23 => Some(<crate::pmevtyper23_el0::PMEVTYPER23_EL0 as crate::SysReg>::ENCODING),
+                24 => Some(<crate::pmevtyper24_el0::PMEVTYPER24_EL0 as crate::SysReg>::ENCODING),
+                25 => Some(<crate::pmevtyper25_el0::PMEVTYPER25_EL0 as crate::SysReg>::ENCODING),
+                26 => Some(<crate::pmevtyper26_el0::PMEVTYPER26_EL0 as crate::SysReg>::ENCODING),
+                27 => Some(<crate::pmevtyper27_el0::PMEVTYPER27_EL0 as crate::SysReg>::ENCODING),
+                28 => Some(<crate::pmevtyper28_el0::PMEVTYPER28_EL0 as crate::SysReg>::ENCODING),
+                29 => Some(<crate::pmevtyper29_el0::PMEVTYPER29_EL0 as crate::SysReg>::ENCODING),
+                30 => Some(<crate::pmevtyper30_el0::PMEVTYPER30_EL0 as crate::SysReg>::ENCODING),
                 _ => None,
             }
         }
@@ -5965,42 +5808,40 @@ pub mod pmevtypern_el0 {
             backend: &mut B,
             n: usize,
         ) -> Option<crate::pmevtyperx_el0::PmevtyperxEl0> {
-            Some(
-                match n {
-                    0 => backend.read::<crate::pmevtyper0_el0::PMEVTYPER0_EL0>(),
-                    1 => backend.read::<crate::pmevtyper1_el0::PMEVTYPER1_EL0>(),
-                    2 => backend.read::<crate::pmevtyper2_el0::PMEVTYPER2_EL0>(),
-                    3 => backend.read::<crate::pmevtyper3_el0::PMEVTYPER3_EL0>(),
-                    4 => backend.read::<crate::pmevtyper4_el0::PMEVTYPER4_EL0>(),
-                    5 => backend.read::<crate::pmevtyper5_el0::PMEVTYPER5_EL0>(),
-                    6 => backend.read::<crate::pmevtyper6_el0::PMEVTYPER6_EL0>(),
-                    7 => backend.read::<crate::pmevtyper7_el0::PMEVTYPER7_EL0>(),
-                    8 => backend.read::<crate::pmevtyper8_el0::PMEVTYPER8_EL0>(),
-                    9 => backend.read::<crate::pmevtyper9_el0::PMEVTYPER9_EL0>(),
-                    10 => backend.read::<crate::pmevtyper10_el0::PMEVTYPER10_EL0>(),
-                    11 => backend.read::<crate::pmevtyper11_el0::PMEVTYPER11_EL0>(),
-                    12 => backend.read::<crate::pmevtyper12_el0::PMEVTYPER12_EL0>(),
-                    13 => backend.read::<crate::pmevtyper13_el0::PMEVTYPER13_EL0>(),
-                    14 => backend.read::<crate::pmevtyper14_el0::PMEVTYPER14_EL0>(),
-                    15 => backend.read::<crate::pmevtyper15_el0::PMEVTYPER15_EL0>(),
-                    16 => backend.read::<crate::pmevtyper16_el0::PMEVTYPER16_EL0>(),
-                    17 => backend.read::<crate::pmevtyper17_el0::PMEVTYPER17_EL0>(),
-                    18 => backend.read::<crate::pmevtyper18_el0::PMEVTYPER18_EL0>(),
-                    19 => backend.read::<crate::pmevtyper19_el0::PMEVTYPER19_EL0>(),
-                    20 => backend.read::<crate::pmevtyper20_el0::PMEVTYPER20_EL0>(),
-                    21 => backend.read::<crate::pmevtyper21_el0::PMEVTYPER21_EL0>(),
-                    22 => backend.read::<crate::pmevtyper22_el0::PMEVTYPER22_EL0>(),
-                    23 => backend.read::<crate::pmevtyper23_el0::PMEVTYPER23_EL0>(),
-                    24 => backend.read::<crate::pmevtyper24_el0::PMEVTYPER24_EL0>(),
-                    25 => backend.read::<crate::pmevtyper25_el0::PMEVTYPER25_EL0>(),
-                    26 => backend.read::<crate::pmevtyper26_el0::PMEVTYPER26_EL0>(),
-                    27 => backend.read::<crate::pmevtyper27_el0::PMEVTYPER27_EL0>(),
-                    28 => backend.read::<crate::pmevtyper28_el0::PMEVTYPER28_EL0>(),
-                    29 => backend.read::<crate::pmevtyper29_el0::PMEVTYPER29_EL0>(),
-                    30 => backend.read::<crate::pmevtyper30_el0::PMEVTYPER30_EL0>(),
-                    _ => return None,
-                },
-            )
+            Some(match n {
+                0 => backend.read::<crate::pmevtyper0_el0::PMEVTYPER0_EL0>(),
+                1 => backend.read::<crate::pmevtyper1_el0::PMEVTYPER1_EL0>(),
+                2 => backend.read::<crate::pmevtyper2_el0::PMEVTYPER2_EL0>(),
+                3 => backend.read::<crate::pmevtyper3_el0::PMEVTYPER3_EL0>(),
+                4 => backend.read::<crate::pmevtyper4_el0::PMEVTYPER4_EL0>(),
+                5 => backend.read::<crate::pmevtyper5_el0::PMEVTYPER5_EL0>(),
+                6 => backend.read::<crate::pmevtyper6_el0::PMEVTYPER6_EL0>(),
+                7 => backend.read::<crate::pmevtyper7_el0::PMEVTYPER7_EL0>(),
+                8 => backend.read::<crate::pmevtyper8_el0::PMEVTYPER8_EL0>(),
+                9 => backend.read::<crate::pmevtyper9_el0::PMEVTYPER9_EL0>(),
+                10 => backend.read::<crate::pmevtyper10_el0::PMEVTYPER10_EL0>(),
+                11 => backend.read::<crate::pmevtyper11_el0::PMEVTYPER11_EL0>(),
+                12 => backend.read::<crate::pmevtyper12_el0::PMEVTYPER12_EL0>(),
+                13 => backend.read::<crate::pmevtyper13_el0::PMEVTYPER13_EL0>(),
+                14 => backend.read::<crate::pmevtyper14_el0::PMEVTYPER14_EL0>(),
+                15 => backend.read::<crate::pmevtyper15_el0::PMEVTYPER15_EL0>(),
+                16 => backend.read::<crate::pmevtyper16_el0::PMEVTYPER16_EL0>(),
+                17 => backend.read::<crate::pmevtyper17_el0::PMEVTYPER17_EL0>(),
+                18 => backend.read::<crate::pmevtyper18_el0::PMEVTYPER18_EL0>(),
+                19 => backend.read::<crate::pmevtyper19_el0::PMEVTYPER19_EL0>(),
+                20 => backend.read::<crate::pmevtyper20_el0::PMEVTYPER20_EL0>(),
+                21 => backend.read::<crate::pmevtyper21_el0::PMEVTYPER21_EL0>(),
+                22 => backend.read::<crate::pmevtyper22_el0::PMEVTYPER22_EL0>(),
+                23 => backend.read::<crate::pmevtyper23_el0::PMEVTYPER23_EL0>(),
+                24 => backend.read::<crate::pmevtyper24_el0::PMEVTYPER24_EL0>(),
+                25 => backend.read::<crate::pmevtyper25_el0::PMEVTYPER25_EL0>(),
+                26 => backend.read::<crate::pmevtyper26_el0::PMEVTYPER26_EL0>(),
+                27 => backend.read::<crate::pmevtyper27_el0::PMEVTYPER27_EL0>(),
+                28 => backend.read::<crate::pmevtyper28_el0::PMEVTYPER28_EL0>(),
+                29 => backend.read::<crate::pmevtyper29_el0::PMEVTYPER29_EL0>(),
+                30 => backend.read::<crate::pmevtyper30_el0::PMEVTYPER30_EL0>(),
+                _ => return None,
+            })
         }
         /// Writes `PMEVTYPERn_EL0` for a runtime `n`; `false` (and no write) if `n >= 31`.
         ///
@@ -6165,8 +6006,9 @@ pub mod pmevtyper1_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C12_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C12_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6178,8 +6020,9 @@ pub mod pmevtyper1_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C12_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C12_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6234,8 +6077,9 @@ pub mod pmevtyper2_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C12_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C12_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6247,8 +6091,9 @@ pub mod pmevtyper2_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C12_2, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C12_2, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6303,8 +6148,9 @@ pub mod pmevtyper3_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C12_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C12_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6316,8 +6162,9 @@ pub mod pmevtyper3_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C12_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C12_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6372,8 +6219,9 @@ pub mod pmevtyper4_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C12_4", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C12_4",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6385,8 +6233,9 @@ pub mod pmevtyper4_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C12_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C12_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6441,8 +6290,9 @@ pub mod pmevtyper5_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C12_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C12_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6454,8 +6304,9 @@ pub mod pmevtyper5_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C12_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C12_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6510,8 +6361,9 @@ pub mod pmevtyper6_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C12_6", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C12_6",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6523,8 +6375,9 @@ pub mod pmevtyper6_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C12_6, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C12_6, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6579,8 +6432,9 @@ pub mod pmevtyper7_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C12_7", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C12_7",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6592,8 +6446,9 @@ pub mod pmevtyper7_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C12_7, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C12_7, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6648,8 +6503,9 @@ pub mod pmevtyper8_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C13_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C13_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6661,8 +6517,9 @@ pub mod pmevtyper8_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C13_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C13_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6717,8 +6574,9 @@ pub mod pmevtyper9_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C13_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C13_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6730,8 +6588,9 @@ pub mod pmevtyper9_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C13_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C13_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6786,8 +6645,9 @@ pub mod pmevtyper10_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C13_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C13_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6799,8 +6659,9 @@ pub mod pmevtyper10_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C13_2, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C13_2, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6855,8 +6716,9 @@ pub mod pmevtyper11_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C13_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C13_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6868,8 +6730,9 @@ pub mod pmevtyper11_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C13_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C13_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6924,8 +6787,9 @@ pub mod pmevtyper12_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C13_4", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C13_4",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -6937,8 +6801,9 @@ pub mod pmevtyper12_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C13_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C13_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -6993,8 +6858,9 @@ pub mod pmevtyper13_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C13_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C13_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7006,8 +6872,9 @@ pub mod pmevtyper13_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C13_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C13_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7062,8 +6929,9 @@ pub mod pmevtyper14_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C13_6", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C13_6",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7075,8 +6943,9 @@ pub mod pmevtyper14_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C13_6, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C13_6, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7131,8 +7000,9 @@ pub mod pmevtyper15_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C13_7", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C13_7",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7144,8 +7014,9 @@ pub mod pmevtyper15_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C13_7, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C13_7, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7200,8 +7071,9 @@ pub mod pmevtyper16_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C14_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C14_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7213,8 +7085,9 @@ pub mod pmevtyper16_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C14_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C14_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7269,8 +7142,9 @@ pub mod pmevtyper17_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C14_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C14_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7282,8 +7156,9 @@ pub mod pmevtyper17_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C14_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C14_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7338,8 +7213,9 @@ pub mod pmevtyper18_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C14_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C14_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7351,8 +7227,9 @@ pub mod pmevtyper18_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C14_2, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C14_2, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7407,8 +7284,9 @@ pub mod pmevtyper19_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C14_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C14_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7420,8 +7298,9 @@ pub mod pmevtyper19_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C14_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C14_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7476,8 +7355,9 @@ pub mod pmevtyper20_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C14_4", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C14_4",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7489,8 +7369,9 @@ pub mod pmevtyper20_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C14_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C14_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7545,8 +7426,9 @@ pub mod pmevtyper21_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C14_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C14_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7558,8 +7440,9 @@ pub mod pmevtyper21_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C14_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C14_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7614,8 +7497,9 @@ pub mod pmevtyper22_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C14_6", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C14_6",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7627,8 +7511,9 @@ pub mod pmevtyper22_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C14_6, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C14_6, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7683,8 +7568,9 @@ pub mod pmevtyper23_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C14_7", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C14_7",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7696,8 +7582,9 @@ pub mod pmevtyper23_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C14_7, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C14_7, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7752,8 +7639,9 @@ pub mod pmevtyper24_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C15_0", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C15_0",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7765,8 +7653,9 @@ pub mod pmevtyper24_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C15_0, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C15_0, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7821,8 +7710,9 @@ pub mod pmevtyper25_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C15_1", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C15_1",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7834,8 +7724,9 @@ pub mod pmevtyper25_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C15_1, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C15_1, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7890,8 +7781,9 @@ pub mod pmevtyper26_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C15_2", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C15_2",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7903,8 +7795,9 @@ pub mod pmevtyper26_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C15_2, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C15_2, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -7959,8 +7852,9 @@ pub mod pmevtyper27_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C15_3", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C15_3",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -7972,8 +7866,9 @@ pub mod pmevtyper27_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C15_3, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C15_3, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8028,8 +7923,9 @@ pub mod pmevtyper28_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C15_4", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C15_4",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8041,8 +7937,9 @@ pub mod pmevtyper28_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C15_4, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C15_4, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8097,8 +7994,9 @@ pub mod pmevtyper29_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C15_5", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C15_5",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8110,8 +8008,9 @@ pub mod pmevtyper29_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C15_5, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C15_5, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }
@@ -8166,8 +8065,9 @@ pub mod pmevtyper30_el0 {
             let bits: u64;
             unsafe {
                 core::arch::asm!(
-                    "mrs {}, S3_3_C14_C15_6", out(reg) bits, options(nomem, nostack,
-                    preserves_flags)
+                    "mrs {}, S3_3_C14_C15_6",
+                    out(reg) bits,
+                    options(nomem, nostack, preserves_flags)
                 );
             }
             bits
@@ -8179,8 +8079,9 @@ pub mod pmevtyper30_el0 {
         unsafe fn msr(bits: u64) {
             unsafe {
                 core::arch::asm!(
-                    "msr S3_3_C14_C15_6, {}", in (reg) bits, options(nostack,
-                    preserves_flags)
+                    "msr S3_3_C14_C15_6, {}",
+                    in(reg) bits,
+                    options(nostack, preserves_flags)
                 );
             }
         }

@@ -22,10 +22,12 @@
 //! runtime-indexed accessors (a `match`, which compiles to a jump table) and a compile-time
 //! index (`Nth<N>`).
 //!
-//! Code is built with `quote` and formatted with `prettyplease`; files are grouped by input
-//! file, and everything is in input order, so the output is deterministic and diffs well.
+//! Code is built with `quote` and printed by `print`, a printer for the subset of Rust emitted
+//! here; files are grouped by input file, and everything is in input order, so the output is
+//! deterministic and diffs well.
 
 mod names;
+mod print;
 
 use names::{camel, constant, snake, verbatim};
 use proc_macro2::{Ident, Literal, TokenStream};
@@ -153,7 +155,8 @@ fn cargo_toml(options: &Options, stamp: &Stamp) -> String {
 fn lib_rs(model: &Model, modules: &[String], stamp: &Stamp) -> String {
     let mods = modules.iter().map(|m| {
         let m = format_ident!("{}", m);
-        // prettyplease's layout, not rustfmt's: keep `cargo fmt` off the generated modules.
+        // `print`'s layout, close to rustfmt's but not the same: keep `cargo fmt` off the
+        // generated modules.
         quote! {
             #[rustfmt::skip]
             pub mod #m;
@@ -175,37 +178,6 @@ fn lib_rs(model: &Model, modules: &[String], stamp: &Stamp) -> String {
     )
 }
 
-/// Doc-comment lines longer than 100 columns, wrapped at spaces (prettyplease leaves them).
-fn wrap_doc_comments(text: &str) -> String {
-    const WIDTH: usize = 100;
-    let mut out = String::with_capacity(text.len() + text.len() / 50);
-    for line in text.lines() {
-        let indent = line.len() - line.trim_start().len();
-        let rest = &line[indent..];
-        let Some(body) = rest.strip_prefix("/// ") else {
-            out.push_str(line);
-            out.push('\n');
-            continue;
-        };
-        let lead = format!("{}/// ", &line[..indent]);
-        let mut current = lead.clone();
-        for word in body.split(' ') {
-            if current.len() > lead.len() && current.len() + 1 + word.len() > WIDTH {
-                out.push_str(current.trim_end());
-                out.push('\n');
-                current = lead.clone();
-            }
-            if current.len() > lead.len() {
-                current.push(' ');
-            }
-            current.push_str(word);
-        }
-        out.push_str(current.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 /// `#[doc]` attributes, one per line, so they print as `///` lines.
 fn docs(text: &str) -> TokenStream {
     let lines = text.split('\n').map(|line| {
@@ -220,11 +192,7 @@ fn docs(text: &str) -> TokenStream {
 }
 
 fn format_tokens(tokens: TokenStream) -> String {
-    match syn::parse2::<syn::File>(tokens.clone()) {
-        Ok(file) => wrap_doc_comments(&prettyplease::unparse(&file)),
-        // A bug in this module, not in the input: show the tokens so it can be found.
-        Err(e) => panic!("generated Rust does not parse ({e}):\n{tokens}"),
-    }
+    print::file(tokens)
 }
 
 // ---- The model: names and types decided before any code is emitted ------------------------
@@ -285,22 +253,33 @@ struct Model<'a> {
 type EnumKey = (u8, u32, Vec<(String, Option<u64>)>);
 
 /// The names the runtime (and `lib.rs`: `name_of`) defines at the crate root, read from the
-/// runtime's source: a register module's item with one of these names stays in its module.
+/// runtime's source (its items start at the first column): a register module's item with one of
+/// these names stays in its module.
 fn runtime_names() -> BTreeSet<String> {
-    let file = syn::parse_file(RUNTIME).expect("the runtime template parses");
-    let mut names: BTreeSet<String> = file
-        .items
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Struct(i) => Some(i.ident.to_string()),
-            syn::Item::Trait(i) => Some(i.ident.to_string()),
-            syn::Item::Fn(i) => Some(i.sig.ident.to_string()),
-            syn::Item::Enum(i) => Some(i.ident.to_string()),
-            syn::Item::Type(i) => Some(i.ident.to_string()),
-            syn::Item::Const(i) => Some(i.ident.to_string()),
-            syn::Item::Static(i) => Some(i.ident.to_string()),
-            syn::Item::Mod(i) => Some(i.ident.to_string()),
-            _ => None,
+    const KINDS: [&str; 8] = [
+        "struct", "trait", "fn", "enum", "type", "const", "static", "mod",
+    ];
+    let mut names: BTreeSet<String> = RUNTIME
+        .lines()
+        .filter(|line| line.starts_with("pub"))
+        .filter_map(|line| {
+            let mut words = line
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| !w.is_empty());
+            // `pub const fn x`, `pub unsafe trait X`, `pub(crate) struct X<N>`.
+            if words.next()? != "pub" {
+                return None;
+            }
+            let mut kind = words.next()?;
+            while matches!(kind, "crate" | "unsafe" | "extern")
+                || (kind == "const" && line.contains("const fn"))
+            {
+                kind = words.next()?;
+            }
+            KINDS
+                .contains(&kind)
+                .then(|| words.next().map(str::to_string))
+                .flatten()
         })
         .collect();
     names.insert("name_of".into());
@@ -695,7 +674,11 @@ impl<'a> Model<'a> {
             );
         }
         let exported: Vec<Ident> = exported.iter().map(|n| format_ident!("{}", n)).collect();
-        let export = (!exported.is_empty()).then(|| quote!(pub use #m::{#(#exported),*};));
+        let export = match &exported[..] {
+            [] => None,
+            [one] => Some(quote!(pub use #m::#one;)),
+            all => Some(quote!(pub use #m::{#(#all),*};)),
+        };
         let register = self.register_type(i);
         quote! {
             #[doc = #doc]
