@@ -10,7 +10,6 @@
 pub mod mdcr_el2 {
     /// The register `MDCR_EL2` (S3_4_C1_C1_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct MDCR_EL2;
     impl crate::SysReg for MDCR_EL2 {
         const NAME: &'static str = "MDCR_EL2";
@@ -71,293 +70,258 @@ pub mod mdcr_el2 {
         }
     }
     /// A value of `MDCR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct MdcrEl2(u64);
-    impl MdcrEl2 {
+    pub type MdcrEl2 = crate::Value<MdcrEl2Layout>;
+    /// The layout of [`MdcrEl2`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct MdcrEl2Layout;
+    impl crate::Layout for MdcrEl2Layout {
+        const NAME: &'static str = "MdcrEl2";
         /// RES0 bits: 63:51, 49:44, 42, 39:37, 35:32, 22:20, 18, 16.
-        pub const RES0: u64 = 0xfffb_f4ef_0075_0000;
+        const RES0: u64 = 0xfffb_f4ef_0075_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl MdcrEl2 {
         /// `EnSTEPOP`, bit 50 (sysreg-db/data/el2.sysreg:24).
         #[inline(always)]
         pub const fn en_stepop(self) -> bool {
-            self.0 & 0x4_0000_0000_0000 != 0
+            crate::get_bit(self.0, 50)
         }
         /// This value with `EnSTEPOP` set to `value`.
         #[inline(always)]
         pub const fn with_en_stepop(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000_0000_0000 | (value as u64) << 50)
+            Self::from_bits(crate::set_bit(self.0, 50, value))
         }
         /// `EBWE`, bit 43 (sysreg-db/data/el2.sysreg:26).
         #[inline(always)]
         pub const fn ebwe(self) -> bool {
-            self.0 & 0x800_0000_0000 != 0
+            crate::get_bit(self.0, 43)
         }
         /// This value with `EBWE` set to `value`.
         #[inline(always)]
         pub const fn with_ebwe(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000_0000 | (value as u64) << 43)
+            Self::from_bits(crate::set_bit(self.0, 43, value))
         }
         /// `PMEE`, bits 41:40 (sysreg-db/data/el2.sysreg:28).
         #[inline(always)]
         pub const fn pmee(self) -> u8 {
-            ((self.0 >> 40) & 0x3) as u8
+            crate::get_bits(self.0, 40, 0x3) as u8
         }
         /// This value with `PMEE` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_pmee(self, value: u8) -> Self {
-            Self(self.0 & !0x300_0000_0000 | ((value as u64) & 0x3) << 40)
+            Self::from_bits(crate::set_bits(self.0, 40, 0x3, value as u64))
         }
         /// `HPMFZS`, bit 36 (sysreg-db/data/el2.sysreg:30).
         #[inline(always)]
         pub const fn hpmfzs(self) -> bool {
-            self.0 & 0x10_0000_0000 != 0
+            crate::get_bit(self.0, 36)
         }
         /// This value with `HPMFZS` set to `value`.
         #[inline(always)]
         pub const fn with_hpmfzs(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000_0000 | (value as u64) << 36)
+            Self::from_bits(crate::set_bit(self.0, 36, value))
         }
         /// `PMSSE`, bits 31:30 (sysreg-db/data/el2.sysreg:32).
         #[inline(always)]
         pub const fn pmsse(self) -> u8 {
-            ((self.0 >> 30) & 0x3) as u8
+            crate::get_bits(self.0, 30, 0x3) as u8
         }
         /// This value with `PMSSE` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_pmsse(self, value: u8) -> Self {
-            Self(self.0 & !0xc000_0000 | ((value as u64) & 0x3) << 30)
+            Self::from_bits(crate::set_bits(self.0, 30, 0x3, value as u64))
         }
         /// `HPMFZO`, bit 29 (sysreg-db/data/el2.sysreg:33).
         #[inline(always)]
         pub const fn hpmfzo(self) -> bool {
-            self.0 & 0x2000_0000 != 0
+            crate::get_bit(self.0, 29)
         }
         /// This value with `HPMFZO` set to `value`.
         #[inline(always)]
         pub const fn with_hpmfzo(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000 | (value as u64) << 29)
+            Self::from_bits(crate::set_bit(self.0, 29, value))
         }
         /// `MTPME`, bit 28 (sysreg-db/data/el2.sysreg:34).
         #[inline(always)]
         pub const fn mtpme(self) -> bool {
-            self.0 & 0x1000_0000 != 0
+            crate::get_bit(self.0, 28)
         }
         /// This value with `MTPME` set to `value`.
         #[inline(always)]
         pub const fn with_mtpme(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000 | (value as u64) << 28)
+            Self::from_bits(crate::set_bit(self.0, 28, value))
         }
         /// `TDCC`, bit 27 (sysreg-db/data/el2.sysreg:35).
         #[inline(always)]
         pub const fn tdcc(self) -> bool {
-            self.0 & 0x800_0000 != 0
+            crate::get_bit(self.0, 27)
         }
         /// This value with `TDCC` set to `value`.
         #[inline(always)]
         pub const fn with_tdcc(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000 | (value as u64) << 27)
+            Self::from_bits(crate::set_bit(self.0, 27, value))
         }
         /// `HLP`, bit 26 (sysreg-db/data/el2.sysreg:36).
         #[inline(always)]
         pub const fn hlp(self) -> bool {
-            self.0 & 0x400_0000 != 0
+            crate::get_bit(self.0, 26)
         }
         /// This value with `HLP` set to `value`.
         #[inline(always)]
         pub const fn with_hlp(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000 | (value as u64) << 26)
+            Self::from_bits(crate::set_bit(self.0, 26, value))
         }
         /// `E2TB`, bits 25:24 (sysreg-db/data/el2.sysreg:37).
         #[inline(always)]
         pub const fn e2tb(self) -> u8 {
-            ((self.0 >> 24) & 0x3) as u8
+            crate::get_bits(self.0, 24, 0x3) as u8
         }
         /// This value with `E2TB` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_e2tb(self, value: u8) -> Self {
-            Self(self.0 & !0x300_0000 | ((value as u64) & 0x3) << 24)
+            Self::from_bits(crate::set_bits(self.0, 24, 0x3, value as u64))
         }
         /// `HCCD`, bit 23 (sysreg-db/data/el2.sysreg:38).
         #[inline(always)]
         pub const fn hccd(self) -> bool {
-            self.0 & 0x80_0000 != 0
+            crate::get_bit(self.0, 23)
         }
         /// This value with `HCCD` set to `value`.
         #[inline(always)]
         pub const fn with_hccd(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000 | (value as u64) << 23)
+            Self::from_bits(crate::set_bit(self.0, 23, value))
         }
         /// `TTRF`, bit 19 (sysreg-db/data/el2.sysreg:40).
         #[inline(always)]
         pub const fn ttrf(self) -> bool {
-            self.0 & 0x8_0000 != 0
+            crate::get_bit(self.0, 19)
         }
         /// This value with `TTRF` set to `value`.
         #[inline(always)]
         pub const fn with_ttrf(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000 | (value as u64) << 19)
+            Self::from_bits(crate::set_bit(self.0, 19, value))
         }
         /// `HPMD`, bit 17 (sysreg-db/data/el2.sysreg:42).
         #[inline(always)]
         pub const fn hpmd(self) -> bool {
-            self.0 & 0x2_0000 != 0
+            crate::get_bit(self.0, 17)
         }
         /// This value with `HPMD` set to `value`.
         #[inline(always)]
         pub const fn with_hpmd(self, value: bool) -> Self {
-            Self(self.0 & !0x2_0000 | (value as u64) << 17)
+            Self::from_bits(crate::set_bit(self.0, 17, value))
         }
         /// `EnSPM`, bit 15 (sysreg-db/data/el2.sysreg:44).
         #[inline(always)]
         pub const fn en_spm(self) -> bool {
-            self.0 & 0x8000 != 0
+            crate::get_bit(self.0, 15)
         }
         /// This value with `EnSPM` set to `value`.
         #[inline(always)]
         pub const fn with_en_spm(self, value: bool) -> Self {
-            Self(self.0 & !0x8000 | (value as u64) << 15)
+            Self::from_bits(crate::set_bit(self.0, 15, value))
         }
         /// `TPMS`, bit 14 (sysreg-db/data/el2.sysreg:45).
         #[inline(always)]
         pub const fn tpms(self) -> bool {
-            self.0 & 0x4000 != 0
+            crate::get_bit(self.0, 14)
         }
         /// This value with `TPMS` set to `value`.
         #[inline(always)]
         pub const fn with_tpms(self, value: bool) -> Self {
-            Self(self.0 & !0x4000 | (value as u64) << 14)
+            Self::from_bits(crate::set_bit(self.0, 14, value))
         }
         /// `E2PB`, bits 13:12 (sysreg-db/data/el2.sysreg:46).
         #[inline(always)]
         pub const fn e2pb(self) -> u8 {
-            ((self.0 >> 12) & 0x3) as u8
+            crate::get_bits(self.0, 12, 0x3) as u8
         }
         /// This value with `E2PB` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_e2pb(self, value: u8) -> Self {
-            Self(self.0 & !0x3000 | ((value as u64) & 0x3) << 12)
+            Self::from_bits(crate::set_bits(self.0, 12, 0x3, value as u64))
         }
         /// `TDRA`, bit 11 (sysreg-db/data/el2.sysreg:47).
         #[inline(always)]
         pub const fn tdra(self) -> bool {
-            self.0 & 0x800 != 0
+            crate::get_bit(self.0, 11)
         }
         /// This value with `TDRA` set to `value`.
         #[inline(always)]
         pub const fn with_tdra(self, value: bool) -> Self {
-            Self(self.0 & !0x800 | (value as u64) << 11)
+            Self::from_bits(crate::set_bit(self.0, 11, value))
         }
         /// `TDOSA`, bit 10 (sysreg-db/data/el2.sysreg:48).
         #[inline(always)]
         pub const fn tdosa(self) -> bool {
-            self.0 & 0x400 != 0
+            crate::get_bit(self.0, 10)
         }
         /// This value with `TDOSA` set to `value`.
         #[inline(always)]
         pub const fn with_tdosa(self, value: bool) -> Self {
-            Self(self.0 & !0x400 | (value as u64) << 10)
+            Self::from_bits(crate::set_bit(self.0, 10, value))
         }
         /// `TDA`, bit 9 (sysreg-db/data/el2.sysreg:49).
         #[inline(always)]
         pub const fn tda(self) -> bool {
-            self.0 & 0x200 != 0
+            crate::get_bit(self.0, 9)
         }
         /// This value with `TDA` set to `value`.
         #[inline(always)]
         pub const fn with_tda(self, value: bool) -> Self {
-            Self(self.0 & !0x200 | (value as u64) << 9)
+            Self::from_bits(crate::set_bit(self.0, 9, value))
         }
         /// `TDE`, bit 8 (sysreg-db/data/el2.sysreg:50).
         #[inline(always)]
         pub const fn tde(self) -> bool {
-            self.0 & 0x100 != 0
+            crate::get_bit(self.0, 8)
         }
         /// This value with `TDE` set to `value`.
         #[inline(always)]
         pub const fn with_tde(self, value: bool) -> Self {
-            Self(self.0 & !0x100 | (value as u64) << 8)
+            Self::from_bits(crate::set_bit(self.0, 8, value))
         }
         /// `HPME`, bit 7 (sysreg-db/data/el2.sysreg:51).
         #[inline(always)]
         pub const fn hpme(self) -> bool {
-            self.0 & 0x80 != 0
+            crate::get_bit(self.0, 7)
         }
         /// This value with `HPME` set to `value`.
         #[inline(always)]
         pub const fn with_hpme(self, value: bool) -> Self {
-            Self(self.0 & !0x80 | (value as u64) << 7)
+            Self::from_bits(crate::set_bit(self.0, 7, value))
         }
         /// `TPM`, bit 6 (sysreg-db/data/el2.sysreg:52).
         #[inline(always)]
         pub const fn tpm(self) -> bool {
-            self.0 & 0x40 != 0
+            crate::get_bit(self.0, 6)
         }
         /// This value with `TPM` set to `value`.
         #[inline(always)]
         pub const fn with_tpm(self, value: bool) -> Self {
-            Self(self.0 & !0x40 | (value as u64) << 6)
+            Self::from_bits(crate::set_bit(self.0, 6, value))
         }
         /// `TPMCR`, bit 5 (sysreg-db/data/el2.sysreg:53).
         #[inline(always)]
         pub const fn tpmcr(self) -> bool {
-            self.0 & 0x20 != 0
+            crate::get_bit(self.0, 5)
         }
         /// This value with `TPMCR` set to `value`.
         #[inline(always)]
         pub const fn with_tpmcr(self, value: bool) -> Self {
-            Self(self.0 & !0x20 | (value as u64) << 5)
+            Self::from_bits(crate::set_bit(self.0, 5, value))
         }
         /// `HPMN`, bits 4:0 (sysreg-db/data/el2.sysreg:54).
         #[inline(always)]
         pub const fn hpmn(self) -> u8 {
-            (self.0 & 0x1f) as u8
+            crate::get_bits(self.0, 0, 0x1f) as u8
         }
         /// This value with `HPMN` set to `value` (bits above its 5 are dropped).
         #[inline(always)]
         pub const fn with_hpmn(self, value: u8) -> Self {
-            Self(self.0 & !0x1f | (value as u64) & 0x1f)
-        }
-    }
-    impl Default for MdcrEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for MdcrEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "MdcrEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for MdcrEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0x1f, value as u64))
         }
     }
 }
@@ -367,7 +331,6 @@ pub use mdcr_el2::{MDCR_EL2, MdcrEl2};
 pub mod hdfgrtr_el2 {
     /// The register `HDFGRTR_EL2` (S3_4_C3_C1_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct HDFGRTR_EL2;
     impl crate::SysReg for HDFGRTR_EL2 {
         const NAME: &'static str = "HDFGRTR_EL2";
@@ -428,623 +391,589 @@ pub mod hdfgrtr_el2 {
         }
     }
     /// A value of `HDFGRTR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct HdfgrtrEl2(u64);
-    impl HdfgrtrEl2 {
+    pub type HdfgrtrEl2 = crate::Value<HdfgrtrEl2Layout>;
+    /// The layout of [`HdfgrtrEl2`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct HdfgrtrEl2Layout;
+    impl crate::Layout for HdfgrtrEl2Layout {
+        const NAME: &'static str = "HdfgrtrEl2";
         /// RES0 bits: 49, 42, 39:38, 21:20, 8.
-        pub const RES0: u64 = 0x0002_04c0_0030_0100;
+        const RES0: u64 = 0x0002_04c0_0030_0100;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl HdfgrtrEl2 {
         /// `PMBIDR_EL1`, bit 63 (sysreg-db/data/el2.sysreg:63).
         #[inline(always)]
         pub const fn pmbidr_el1(self) -> bool {
-            self.0 & 0x8000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 63)
         }
         /// This value with `PMBIDR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmbidr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x8000_0000_0000_0000 | (value as u64) << 63)
+            Self::from_bits(crate::set_bit(self.0, 63, value))
         }
         /// `nPMSNEVFR_EL1`, bit 62 (sysreg-db/data/el2.sysreg:64).
         #[inline(always)]
         pub const fn n_pmsnevfr_el1(self) -> bool {
-            self.0 & 0x4000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 62)
         }
         /// This value with `nPMSNEVFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmsnevfr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000_0000_0000 | (value as u64) << 62)
+            Self::from_bits(crate::set_bit(self.0, 62, value))
         }
         /// `nBRBDATA`, bit 61 (sysreg-db/data/el2.sysreg:65).
         #[inline(always)]
         pub const fn n_brbdata(self) -> bool {
-            self.0 & 0x2000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 61)
         }
         /// This value with `nBRBDATA` set to `value`.
         #[inline(always)]
         pub const fn with_n_brbdata(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000_0000_0000 | (value as u64) << 61)
+            Self::from_bits(crate::set_bit(self.0, 61, value))
         }
         /// `nBRBCTL`, bit 60 (sysreg-db/data/el2.sysreg:66).
         #[inline(always)]
         pub const fn n_brbctl(self) -> bool {
-            self.0 & 0x1000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 60)
         }
         /// This value with `nBRBCTL` set to `value`.
         #[inline(always)]
         pub const fn with_n_brbctl(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000_0000_0000 | (value as u64) << 60)
+            Self::from_bits(crate::set_bit(self.0, 60, value))
         }
         /// `nBRBIDR`, bit 59 (sysreg-db/data/el2.sysreg:67).
         #[inline(always)]
         pub const fn n_brbidr(self) -> bool {
-            self.0 & 0x800_0000_0000_0000 != 0
+            crate::get_bit(self.0, 59)
         }
         /// This value with `nBRBIDR` set to `value`.
         #[inline(always)]
         pub const fn with_n_brbidr(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000_0000_0000 | (value as u64) << 59)
+            Self::from_bits(crate::set_bit(self.0, 59, value))
         }
         /// `PMCEIDn_EL0`, bit 58 (sysreg-db/data/el2.sysreg:68).
         #[inline(always)]
         pub const fn pmceidn_el0(self) -> bool {
-            self.0 & 0x400_0000_0000_0000 != 0
+            crate::get_bit(self.0, 58)
         }
         /// This value with `PMCEIDn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmceidn_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000_0000_0000 | (value as u64) << 58)
+            Self::from_bits(crate::set_bit(self.0, 58, value))
         }
         /// `PMUSERENR_EL0`, bit 57 (sysreg-db/data/el2.sysreg:69).
         #[inline(always)]
         pub const fn pmuserenr_el0(self) -> bool {
-            self.0 & 0x200_0000_0000_0000 != 0
+            crate::get_bit(self.0, 57)
         }
         /// This value with `PMUSERENR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmuserenr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000_0000_0000 | (value as u64) << 57)
+            Self::from_bits(crate::set_bit(self.0, 57, value))
         }
         /// `TRBTRG_EL1`, bit 56 (sysreg-db/data/el2.sysreg:70).
         #[inline(always)]
         pub const fn trbtrg_el1(self) -> bool {
-            self.0 & 0x100_0000_0000_0000 != 0
+            crate::get_bit(self.0, 56)
         }
         /// This value with `TRBTRG_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbtrg_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000_0000_0000 | (value as u64) << 56)
+            Self::from_bits(crate::set_bit(self.0, 56, value))
         }
         /// `TRBSR_EL1`, bit 55 (sysreg-db/data/el2.sysreg:71).
         #[inline(always)]
         pub const fn trbsr_el1(self) -> bool {
-            self.0 & 0x80_0000_0000_0000 != 0
+            crate::get_bit(self.0, 55)
         }
         /// This value with `TRBSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbsr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000_0000_0000 | (value as u64) << 55)
+            Self::from_bits(crate::set_bit(self.0, 55, value))
         }
         /// `TRBPTR_EL1`, bit 54 (sysreg-db/data/el2.sysreg:72).
         #[inline(always)]
         pub const fn trbptr_el1(self) -> bool {
-            self.0 & 0x40_0000_0000_0000 != 0
+            crate::get_bit(self.0, 54)
         }
         /// This value with `TRBPTR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbptr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000_0000_0000 | (value as u64) << 54)
+            Self::from_bits(crate::set_bit(self.0, 54, value))
         }
         /// `TRBMAR_EL1`, bit 53 (sysreg-db/data/el2.sysreg:73).
         #[inline(always)]
         pub const fn trbmar_el1(self) -> bool {
-            self.0 & 0x20_0000_0000_0000 != 0
+            crate::get_bit(self.0, 53)
         }
         /// This value with `TRBMAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbmar_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000_0000_0000 | (value as u64) << 53)
+            Self::from_bits(crate::set_bit(self.0, 53, value))
         }
         /// `TRBLIMITR_EL1`, bit 52 (sysreg-db/data/el2.sysreg:74).
         #[inline(always)]
         pub const fn trblimitr_el1(self) -> bool {
-            self.0 & 0x10_0000_0000_0000 != 0
+            crate::get_bit(self.0, 52)
         }
         /// This value with `TRBLIMITR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trblimitr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000_0000_0000 | (value as u64) << 52)
+            Self::from_bits(crate::set_bit(self.0, 52, value))
         }
         /// `TRBIDR_EL1`, bit 51 (sysreg-db/data/el2.sysreg:75).
         #[inline(always)]
         pub const fn trbidr_el1(self) -> bool {
-            self.0 & 0x8_0000_0000_0000 != 0
+            crate::get_bit(self.0, 51)
         }
         /// This value with `TRBIDR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbidr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000_0000_0000 | (value as u64) << 51)
+            Self::from_bits(crate::set_bit(self.0, 51, value))
         }
         /// `TRBBASER_EL1`, bit 50 (sysreg-db/data/el2.sysreg:76).
         #[inline(always)]
         pub const fn trbbaser_el1(self) -> bool {
-            self.0 & 0x4_0000_0000_0000 != 0
+            crate::get_bit(self.0, 50)
         }
         /// This value with `TRBBASER_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbbaser_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000_0000_0000 | (value as u64) << 50)
+            Self::from_bits(crate::set_bit(self.0, 50, value))
         }
         /// `TRCVICTLR`, bit 48 (sysreg-db/data/el2.sysreg:78).
         #[inline(always)]
         pub const fn trcvictlr(self) -> bool {
-            self.0 & 0x1_0000_0000_0000 != 0
+            crate::get_bit(self.0, 48)
         }
         /// This value with `TRCVICTLR` set to `value`.
         #[inline(always)]
         pub const fn with_trcvictlr(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000_0000_0000 | (value as u64) << 48)
+            Self::from_bits(crate::set_bit(self.0, 48, value))
         }
         /// `TRCSTATR`, bit 47 (sysreg-db/data/el2.sysreg:79).
         #[inline(always)]
         pub const fn trcstatr(self) -> bool {
-            self.0 & 0x8000_0000_0000 != 0
+            crate::get_bit(self.0, 47)
         }
         /// This value with `TRCSTATR` set to `value`.
         #[inline(always)]
         pub const fn with_trcstatr(self, value: bool) -> Self {
-            Self(self.0 & !0x8000_0000_0000 | (value as u64) << 47)
+            Self::from_bits(crate::set_bit(self.0, 47, value))
         }
         /// `TRCSSCSRn`, bit 46 (sysreg-db/data/el2.sysreg:80).
         #[inline(always)]
         pub const fn trcsscsrn(self) -> bool {
-            self.0 & 0x4000_0000_0000 != 0
+            crate::get_bit(self.0, 46)
         }
         /// This value with `TRCSSCSRn` set to `value`.
         #[inline(always)]
         pub const fn with_trcsscsrn(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000_0000 | (value as u64) << 46)
+            Self::from_bits(crate::set_bit(self.0, 46, value))
         }
         /// `TRCSEQSTR`, bit 45 (sysreg-db/data/el2.sysreg:81).
         #[inline(always)]
         pub const fn trcseqstr(self) -> bool {
-            self.0 & 0x2000_0000_0000 != 0
+            crate::get_bit(self.0, 45)
         }
         /// This value with `TRCSEQSTR` set to `value`.
         #[inline(always)]
         pub const fn with_trcseqstr(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000_0000 | (value as u64) << 45)
+            Self::from_bits(crate::set_bit(self.0, 45, value))
         }
         /// `TRCPRGCTLR`, bit 44 (sysreg-db/data/el2.sysreg:82).
         #[inline(always)]
         pub const fn trcprgctlr(self) -> bool {
-            self.0 & 0x1000_0000_0000 != 0
+            crate::get_bit(self.0, 44)
         }
         /// This value with `TRCPRGCTLR` set to `value`.
         #[inline(always)]
         pub const fn with_trcprgctlr(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000_0000 | (value as u64) << 44)
+            Self::from_bits(crate::set_bit(self.0, 44, value))
         }
         /// `TRCOSLSR`, bit 43 (sysreg-db/data/el2.sysreg:83).
         #[inline(always)]
         pub const fn trcoslsr(self) -> bool {
-            self.0 & 0x800_0000_0000 != 0
+            crate::get_bit(self.0, 43)
         }
         /// This value with `TRCOSLSR` set to `value`.
         #[inline(always)]
         pub const fn with_trcoslsr(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000_0000 | (value as u64) << 43)
+            Self::from_bits(crate::set_bit(self.0, 43, value))
         }
         /// `TRCIMSPECn`, bit 41 (sysreg-db/data/el2.sysreg:85).
         #[inline(always)]
         pub const fn trcimspecn(self) -> bool {
-            self.0 & 0x200_0000_0000 != 0
+            crate::get_bit(self.0, 41)
         }
         /// This value with `TRCIMSPECn` set to `value`.
         #[inline(always)]
         pub const fn with_trcimspecn(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000_0000 | (value as u64) << 41)
+            Self::from_bits(crate::set_bit(self.0, 41, value))
         }
         /// `TRCID`, bit 40 (sysreg-db/data/el2.sysreg:86).
         #[inline(always)]
         pub const fn trcid(self) -> bool {
-            self.0 & 0x100_0000_0000 != 0
+            crate::get_bit(self.0, 40)
         }
         /// This value with `TRCID` set to `value`.
         #[inline(always)]
         pub const fn with_trcid(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000_0000 | (value as u64) << 40)
+            Self::from_bits(crate::set_bit(self.0, 40, value))
         }
         /// `TRCCNTVRn`, bit 37 (sysreg-db/data/el2.sysreg:88).
         #[inline(always)]
         pub const fn trccntvrn(self) -> bool {
-            self.0 & 0x20_0000_0000 != 0
+            crate::get_bit(self.0, 37)
         }
         /// This value with `TRCCNTVRn` set to `value`.
         #[inline(always)]
         pub const fn with_trccntvrn(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000_0000 | (value as u64) << 37)
+            Self::from_bits(crate::set_bit(self.0, 37, value))
         }
         /// `TRCCLAIM`, bit 36 (sysreg-db/data/el2.sysreg:89).
         #[inline(always)]
         pub const fn trcclaim(self) -> bool {
-            self.0 & 0x10_0000_0000 != 0
+            crate::get_bit(self.0, 36)
         }
         /// This value with `TRCCLAIM` set to `value`.
         #[inline(always)]
         pub const fn with_trcclaim(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000_0000 | (value as u64) << 36)
+            Self::from_bits(crate::set_bit(self.0, 36, value))
         }
         /// `TRCAUXCTLR`, bit 35 (sysreg-db/data/el2.sysreg:90).
         #[inline(always)]
         pub const fn trcauxctlr(self) -> bool {
-            self.0 & 0x8_0000_0000 != 0
+            crate::get_bit(self.0, 35)
         }
         /// This value with `TRCAUXCTLR` set to `value`.
         #[inline(always)]
         pub const fn with_trcauxctlr(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000_0000 | (value as u64) << 35)
+            Self::from_bits(crate::set_bit(self.0, 35, value))
         }
         /// `TRCAUTHSTATUS`, bit 34 (sysreg-db/data/el2.sysreg:91).
         #[inline(always)]
         pub const fn trcauthstatus(self) -> bool {
-            self.0 & 0x4_0000_0000 != 0
+            crate::get_bit(self.0, 34)
         }
         /// This value with `TRCAUTHSTATUS` set to `value`.
         #[inline(always)]
         pub const fn with_trcauthstatus(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000_0000 | (value as u64) << 34)
+            Self::from_bits(crate::set_bit(self.0, 34, value))
         }
         /// `TRC`, bit 33 (sysreg-db/data/el2.sysreg:92).
         #[inline(always)]
         pub const fn trc(self) -> bool {
-            self.0 & 0x2_0000_0000 != 0
+            crate::get_bit(self.0, 33)
         }
         /// This value with `TRC` set to `value`.
         #[inline(always)]
         pub const fn with_trc(self, value: bool) -> Self {
-            Self(self.0 & !0x2_0000_0000 | (value as u64) << 33)
+            Self::from_bits(crate::set_bit(self.0, 33, value))
         }
         /// `PMSLATFR_EL1`, bit 32 (sysreg-db/data/el2.sysreg:93).
         #[inline(always)]
         pub const fn pmslatfr_el1(self) -> bool {
-            self.0 & 0x1_0000_0000 != 0
+            crate::get_bit(self.0, 32)
         }
         /// This value with `PMSLATFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmslatfr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000_0000 | (value as u64) << 32)
+            Self::from_bits(crate::set_bit(self.0, 32, value))
         }
         /// `PMSIRR_EL1`, bit 31 (sysreg-db/data/el2.sysreg:94).
         #[inline(always)]
         pub const fn pmsirr_el1(self) -> bool {
-            self.0 & 0x8000_0000 != 0
+            crate::get_bit(self.0, 31)
         }
         /// This value with `PMSIRR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsirr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x8000_0000 | (value as u64) << 31)
+            Self::from_bits(crate::set_bit(self.0, 31, value))
         }
         /// `PMSIDR_EL1`, bit 30 (sysreg-db/data/el2.sysreg:95).
         #[inline(always)]
         pub const fn pmsidr_el1(self) -> bool {
-            self.0 & 0x4000_0000 != 0
+            crate::get_bit(self.0, 30)
         }
         /// This value with `PMSIDR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsidr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000 | (value as u64) << 30)
+            Self::from_bits(crate::set_bit(self.0, 30, value))
         }
         /// `PMSICR_EL1`, bit 29 (sysreg-db/data/el2.sysreg:96).
         #[inline(always)]
         pub const fn pmsicr_el1(self) -> bool {
-            self.0 & 0x2000_0000 != 0
+            crate::get_bit(self.0, 29)
         }
         /// This value with `PMSICR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsicr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000 | (value as u64) << 29)
+            Self::from_bits(crate::set_bit(self.0, 29, value))
         }
         /// `PMSFCR_EL1`, bit 28 (sysreg-db/data/el2.sysreg:97).
         #[inline(always)]
         pub const fn pmsfcr_el1(self) -> bool {
-            self.0 & 0x1000_0000 != 0
+            crate::get_bit(self.0, 28)
         }
         /// This value with `PMSFCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsfcr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000 | (value as u64) << 28)
+            Self::from_bits(crate::set_bit(self.0, 28, value))
         }
         /// `PMSEVFR_EL1`, bit 27 (sysreg-db/data/el2.sysreg:98).
         #[inline(always)]
         pub const fn pmsevfr_el1(self) -> bool {
-            self.0 & 0x800_0000 != 0
+            crate::get_bit(self.0, 27)
         }
         /// This value with `PMSEVFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsevfr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000 | (value as u64) << 27)
+            Self::from_bits(crate::set_bit(self.0, 27, value))
         }
         /// `PMSCR_EL1`, bit 26 (sysreg-db/data/el2.sysreg:99).
         #[inline(always)]
         pub const fn pmscr_el1(self) -> bool {
-            self.0 & 0x400_0000 != 0
+            crate::get_bit(self.0, 26)
         }
         /// This value with `PMSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmscr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000 | (value as u64) << 26)
+            Self::from_bits(crate::set_bit(self.0, 26, value))
         }
         /// `PMBSR_EL1`, bit 25 (sysreg-db/data/el2.sysreg:100).
         #[inline(always)]
         pub const fn pmbsr_el1(self) -> bool {
-            self.0 & 0x200_0000 != 0
+            crate::get_bit(self.0, 25)
         }
         /// This value with `PMBSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmbsr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000 | (value as u64) << 25)
+            Self::from_bits(crate::set_bit(self.0, 25, value))
         }
         /// `PMBPTR_EL1`, bit 24 (sysreg-db/data/el2.sysreg:101).
         #[inline(always)]
         pub const fn pmbptr_el1(self) -> bool {
-            self.0 & 0x100_0000 != 0
+            crate::get_bit(self.0, 24)
         }
         /// This value with `PMBPTR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmbptr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000 | (value as u64) << 24)
+            Self::from_bits(crate::set_bit(self.0, 24, value))
         }
         /// `PMBLIMITR_EL1`, bit 23 (sysreg-db/data/el2.sysreg:102).
         #[inline(always)]
         pub const fn pmblimitr_el1(self) -> bool {
-            self.0 & 0x80_0000 != 0
+            crate::get_bit(self.0, 23)
         }
         /// This value with `PMBLIMITR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmblimitr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000 | (value as u64) << 23)
+            Self::from_bits(crate::set_bit(self.0, 23, value))
         }
         /// `PMMIR_EL1`, bit 22 (sysreg-db/data/el2.sysreg:103).
         #[inline(always)]
         pub const fn pmmir_el1(self) -> bool {
-            self.0 & 0x40_0000 != 0
+            crate::get_bit(self.0, 22)
         }
         /// This value with `PMMIR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmmir_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000 | (value as u64) << 22)
+            Self::from_bits(crate::set_bit(self.0, 22, value))
         }
         /// `PMSELR_EL0`, bit 19 (sysreg-db/data/el2.sysreg:105).
         #[inline(always)]
         pub const fn pmselr_el0(self) -> bool {
-            self.0 & 0x8_0000 != 0
+            crate::get_bit(self.0, 19)
         }
         /// This value with `PMSELR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmselr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000 | (value as u64) << 19)
+            Self::from_bits(crate::set_bit(self.0, 19, value))
         }
         /// `PMOVS`, bit 18 (sysreg-db/data/el2.sysreg:106).
         #[inline(always)]
         pub const fn pmovs(self) -> bool {
-            self.0 & 0x4_0000 != 0
+            crate::get_bit(self.0, 18)
         }
         /// This value with `PMOVS` set to `value`.
         #[inline(always)]
         pub const fn with_pmovs(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000 | (value as u64) << 18)
+            Self::from_bits(crate::set_bit(self.0, 18, value))
         }
         /// `PMINTEN`, bit 17 (sysreg-db/data/el2.sysreg:107).
         #[inline(always)]
         pub const fn pminten(self) -> bool {
-            self.0 & 0x2_0000 != 0
+            crate::get_bit(self.0, 17)
         }
         /// This value with `PMINTEN` set to `value`.
         #[inline(always)]
         pub const fn with_pminten(self, value: bool) -> Self {
-            Self(self.0 & !0x2_0000 | (value as u64) << 17)
+            Self::from_bits(crate::set_bit(self.0, 17, value))
         }
         /// `PMCNTEN`, bit 16 (sysreg-db/data/el2.sysreg:108).
         #[inline(always)]
         pub const fn pmcnten(self) -> bool {
-            self.0 & 0x1_0000 != 0
+            crate::get_bit(self.0, 16)
         }
         /// This value with `PMCNTEN` set to `value`.
         #[inline(always)]
         pub const fn with_pmcnten(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000 | (value as u64) << 16)
+            Self::from_bits(crate::set_bit(self.0, 16, value))
         }
         /// `PMCCNTR_EL0`, bit 15 (sysreg-db/data/el2.sysreg:109).
         #[inline(always)]
         pub const fn pmccntr_el0(self) -> bool {
-            self.0 & 0x8000 != 0
+            crate::get_bit(self.0, 15)
         }
         /// This value with `PMCCNTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmccntr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x8000 | (value as u64) << 15)
+            Self::from_bits(crate::set_bit(self.0, 15, value))
         }
         /// `PMCCFILTR_EL0`, bit 14 (sysreg-db/data/el2.sysreg:110).
         #[inline(always)]
         pub const fn pmccfiltr_el0(self) -> bool {
-            self.0 & 0x4000 != 0
+            crate::get_bit(self.0, 14)
         }
         /// This value with `PMCCFILTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmccfiltr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x4000 | (value as u64) << 14)
+            Self::from_bits(crate::set_bit(self.0, 14, value))
         }
         /// `PMEVTYPERn_EL0`, bit 13 (sysreg-db/data/el2.sysreg:111).
         #[inline(always)]
         pub const fn pmevtypern_el0(self) -> bool {
-            self.0 & 0x2000 != 0
+            crate::get_bit(self.0, 13)
         }
         /// This value with `PMEVTYPERn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmevtypern_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x2000 | (value as u64) << 13)
+            Self::from_bits(crate::set_bit(self.0, 13, value))
         }
         /// `PMEVCNTRn_EL0`, bit 12 (sysreg-db/data/el2.sysreg:112).
         #[inline(always)]
         pub const fn pmevcntrn_el0(self) -> bool {
-            self.0 & 0x1000 != 0
+            crate::get_bit(self.0, 12)
         }
         /// This value with `PMEVCNTRn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmevcntrn_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x1000 | (value as u64) << 12)
+            Self::from_bits(crate::set_bit(self.0, 12, value))
         }
         /// `OSDLR_EL1`, bit 11 (sysreg-db/data/el2.sysreg:113).
         #[inline(always)]
         pub const fn osdlr_el1(self) -> bool {
-            self.0 & 0x800 != 0
+            crate::get_bit(self.0, 11)
         }
         /// This value with `OSDLR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_osdlr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x800 | (value as u64) << 11)
+            Self::from_bits(crate::set_bit(self.0, 11, value))
         }
         /// `OSECCR_EL1`, bit 10 (sysreg-db/data/el2.sysreg:114).
         #[inline(always)]
         pub const fn oseccr_el1(self) -> bool {
-            self.0 & 0x400 != 0
+            crate::get_bit(self.0, 10)
         }
         /// This value with `OSECCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_oseccr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x400 | (value as u64) << 10)
+            Self::from_bits(crate::set_bit(self.0, 10, value))
         }
         /// `OSLSR_EL1`, bit 9 (sysreg-db/data/el2.sysreg:115).
         #[inline(always)]
         pub const fn oslsr_el1(self) -> bool {
-            self.0 & 0x200 != 0
+            crate::get_bit(self.0, 9)
         }
         /// This value with `OSLSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_oslsr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x200 | (value as u64) << 9)
+            Self::from_bits(crate::set_bit(self.0, 9, value))
         }
         /// `DBGPRCR_EL1`, bit 7 (sysreg-db/data/el2.sysreg:117).
         #[inline(always)]
         pub const fn dbgprcr_el1(self) -> bool {
-            self.0 & 0x80 != 0
+            crate::get_bit(self.0, 7)
         }
         /// This value with `DBGPRCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgprcr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x80 | (value as u64) << 7)
+            Self::from_bits(crate::set_bit(self.0, 7, value))
         }
         /// `DBGAUTHSTATUS_EL1`, bit 6 (sysreg-db/data/el2.sysreg:118).
         #[inline(always)]
         pub const fn dbgauthstatus_el1(self) -> bool {
-            self.0 & 0x40 != 0
+            crate::get_bit(self.0, 6)
         }
         /// This value with `DBGAUTHSTATUS_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgauthstatus_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x40 | (value as u64) << 6)
+            Self::from_bits(crate::set_bit(self.0, 6, value))
         }
         /// `DBGCLAIM`, bit 5 (sysreg-db/data/el2.sysreg:119).
         #[inline(always)]
         pub const fn dbgclaim(self) -> bool {
-            self.0 & 0x20 != 0
+            crate::get_bit(self.0, 5)
         }
         /// This value with `DBGCLAIM` set to `value`.
         #[inline(always)]
         pub const fn with_dbgclaim(self, value: bool) -> Self {
-            Self(self.0 & !0x20 | (value as u64) << 5)
+            Self::from_bits(crate::set_bit(self.0, 5, value))
         }
         /// `MDSCR_EL1`, bit 4 (sysreg-db/data/el2.sysreg:120).
         #[inline(always)]
         pub const fn mdscr_el1(self) -> bool {
-            self.0 & 0x10 != 0
+            crate::get_bit(self.0, 4)
         }
         /// This value with `MDSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_mdscr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x10 | (value as u64) << 4)
+            Self::from_bits(crate::set_bit(self.0, 4, value))
         }
         /// `DBGWVRn_EL1`, bit 3 (sysreg-db/data/el2.sysreg:121).
         #[inline(always)]
         pub const fn dbgwvrn_el1(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `DBGWVRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgwvrn_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `DBGWCRn_EL1`, bit 2 (sysreg-db/data/el2.sysreg:122).
         #[inline(always)]
         pub const fn dbgwcrn_el1(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `DBGWCRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgwcrn_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `DBGBVRn_EL1`, bit 1 (sysreg-db/data/el2.sysreg:123).
         #[inline(always)]
         pub const fn dbgbvrn_el1(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `DBGBVRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgbvrn_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `DBGBCRn_EL1`, bit 0 (sysreg-db/data/el2.sysreg:124).
         #[inline(always)]
         pub const fn dbgbcrn_el1(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `DBGBCRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgbcrn_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for HdfgrtrEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for HdfgrtrEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "HdfgrtrEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for HdfgrtrEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -1054,7 +983,6 @@ pub use hdfgrtr_el2::{HDFGRTR_EL2, HdfgrtrEl2};
 pub mod hdfgwtr_el2 {
     /// The register `HDFGWTR_EL2` (S3_4_C3_C1_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct HDFGWTR_EL2;
     impl crate::SysReg for HDFGWTR_EL2 {
         const NAME: &'static str = "HDFGWTR_EL2";
@@ -1115,553 +1043,519 @@ pub mod hdfgwtr_el2 {
         }
     }
     /// A value of `HDFGWTR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct HdfgwtrEl2(u64);
-    impl HdfgwtrEl2 {
+    pub type HdfgwtrEl2 = crate::Value<HdfgwtrEl2Layout>;
+    /// The layout of [`HdfgwtrEl2`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct HdfgwtrEl2Layout;
+    impl crate::Layout for HdfgwtrEl2Layout {
+        const NAME: &'static str = "HdfgwtrEl2";
         /// RES0 bits: 63, 59:58, 51, 47, 43, 40:38, 34, 30, 22, 9, 6.
-        pub const RES0: u64 = 0x8c08_89c4_4040_0240;
+        const RES0: u64 = 0x8c08_89c4_4040_0240;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl HdfgwtrEl2 {
         /// `nPMSNEVFR_EL1`, bit 62 (sysreg-db/data/el2.sysreg:132).
         #[inline(always)]
         pub const fn n_pmsnevfr_el1(self) -> bool {
-            self.0 & 0x4000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 62)
         }
         /// This value with `nPMSNEVFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmsnevfr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000_0000_0000 | (value as u64) << 62)
+            Self::from_bits(crate::set_bit(self.0, 62, value))
         }
         /// `nBRBDATA`, bit 61 (sysreg-db/data/el2.sysreg:133).
         #[inline(always)]
         pub const fn n_brbdata(self) -> bool {
-            self.0 & 0x2000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 61)
         }
         /// This value with `nBRBDATA` set to `value`.
         #[inline(always)]
         pub const fn with_n_brbdata(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000_0000_0000 | (value as u64) << 61)
+            Self::from_bits(crate::set_bit(self.0, 61, value))
         }
         /// `nBRBCTL`, bit 60 (sysreg-db/data/el2.sysreg:134).
         #[inline(always)]
         pub const fn n_brbctl(self) -> bool {
-            self.0 & 0x1000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 60)
         }
         /// This value with `nBRBCTL` set to `value`.
         #[inline(always)]
         pub const fn with_n_brbctl(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000_0000_0000 | (value as u64) << 60)
+            Self::from_bits(crate::set_bit(self.0, 60, value))
         }
         /// `PMUSERENR_EL0`, bit 57 (sysreg-db/data/el2.sysreg:136).
         #[inline(always)]
         pub const fn pmuserenr_el0(self) -> bool {
-            self.0 & 0x200_0000_0000_0000 != 0
+            crate::get_bit(self.0, 57)
         }
         /// This value with `PMUSERENR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmuserenr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000_0000_0000 | (value as u64) << 57)
+            Self::from_bits(crate::set_bit(self.0, 57, value))
         }
         /// `TRBTRG_EL1`, bit 56 (sysreg-db/data/el2.sysreg:137).
         #[inline(always)]
         pub const fn trbtrg_el1(self) -> bool {
-            self.0 & 0x100_0000_0000_0000 != 0
+            crate::get_bit(self.0, 56)
         }
         /// This value with `TRBTRG_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbtrg_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000_0000_0000 | (value as u64) << 56)
+            Self::from_bits(crate::set_bit(self.0, 56, value))
         }
         /// `TRBSR_EL1`, bit 55 (sysreg-db/data/el2.sysreg:138).
         #[inline(always)]
         pub const fn trbsr_el1(self) -> bool {
-            self.0 & 0x80_0000_0000_0000 != 0
+            crate::get_bit(self.0, 55)
         }
         /// This value with `TRBSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbsr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000_0000_0000 | (value as u64) << 55)
+            Self::from_bits(crate::set_bit(self.0, 55, value))
         }
         /// `TRBPTR_EL1`, bit 54 (sysreg-db/data/el2.sysreg:139).
         #[inline(always)]
         pub const fn trbptr_el1(self) -> bool {
-            self.0 & 0x40_0000_0000_0000 != 0
+            crate::get_bit(self.0, 54)
         }
         /// This value with `TRBPTR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbptr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000_0000_0000 | (value as u64) << 54)
+            Self::from_bits(crate::set_bit(self.0, 54, value))
         }
         /// `TRBMAR_EL1`, bit 53 (sysreg-db/data/el2.sysreg:140).
         #[inline(always)]
         pub const fn trbmar_el1(self) -> bool {
-            self.0 & 0x20_0000_0000_0000 != 0
+            crate::get_bit(self.0, 53)
         }
         /// This value with `TRBMAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbmar_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000_0000_0000 | (value as u64) << 53)
+            Self::from_bits(crate::set_bit(self.0, 53, value))
         }
         /// `TRBLIMITR_EL1`, bit 52 (sysreg-db/data/el2.sysreg:141).
         #[inline(always)]
         pub const fn trblimitr_el1(self) -> bool {
-            self.0 & 0x10_0000_0000_0000 != 0
+            crate::get_bit(self.0, 52)
         }
         /// This value with `TRBLIMITR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trblimitr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000_0000_0000 | (value as u64) << 52)
+            Self::from_bits(crate::set_bit(self.0, 52, value))
         }
         /// `TRBBASER_EL1`, bit 50 (sysreg-db/data/el2.sysreg:143).
         #[inline(always)]
         pub const fn trbbaser_el1(self) -> bool {
-            self.0 & 0x4_0000_0000_0000 != 0
+            crate::get_bit(self.0, 50)
         }
         /// This value with `TRBBASER_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbbaser_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000_0000_0000 | (value as u64) << 50)
+            Self::from_bits(crate::set_bit(self.0, 50, value))
         }
         /// `TRFCR_EL1`, bit 49 (sysreg-db/data/el2.sysreg:144).
         #[inline(always)]
         pub const fn trfcr_el1(self) -> bool {
-            self.0 & 0x2_0000_0000_0000 != 0
+            crate::get_bit(self.0, 49)
         }
         /// This value with `TRFCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trfcr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x2_0000_0000_0000 | (value as u64) << 49)
+            Self::from_bits(crate::set_bit(self.0, 49, value))
         }
         /// `TRCVICTLR`, bit 48 (sysreg-db/data/el2.sysreg:145).
         #[inline(always)]
         pub const fn trcvictlr(self) -> bool {
-            self.0 & 0x1_0000_0000_0000 != 0
+            crate::get_bit(self.0, 48)
         }
         /// This value with `TRCVICTLR` set to `value`.
         #[inline(always)]
         pub const fn with_trcvictlr(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000_0000_0000 | (value as u64) << 48)
+            Self::from_bits(crate::set_bit(self.0, 48, value))
         }
         /// `TRCSSCSRn`, bit 46 (sysreg-db/data/el2.sysreg:147).
         #[inline(always)]
         pub const fn trcsscsrn(self) -> bool {
-            self.0 & 0x4000_0000_0000 != 0
+            crate::get_bit(self.0, 46)
         }
         /// This value with `TRCSSCSRn` set to `value`.
         #[inline(always)]
         pub const fn with_trcsscsrn(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000_0000 | (value as u64) << 46)
+            Self::from_bits(crate::set_bit(self.0, 46, value))
         }
         /// `TRCSEQSTR`, bit 45 (sysreg-db/data/el2.sysreg:148).
         #[inline(always)]
         pub const fn trcseqstr(self) -> bool {
-            self.0 & 0x2000_0000_0000 != 0
+            crate::get_bit(self.0, 45)
         }
         /// This value with `TRCSEQSTR` set to `value`.
         #[inline(always)]
         pub const fn with_trcseqstr(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000_0000 | (value as u64) << 45)
+            Self::from_bits(crate::set_bit(self.0, 45, value))
         }
         /// `TRCPRGCTLR`, bit 44 (sysreg-db/data/el2.sysreg:149).
         #[inline(always)]
         pub const fn trcprgctlr(self) -> bool {
-            self.0 & 0x1000_0000_0000 != 0
+            crate::get_bit(self.0, 44)
         }
         /// This value with `TRCPRGCTLR` set to `value`.
         #[inline(always)]
         pub const fn with_trcprgctlr(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000_0000 | (value as u64) << 44)
+            Self::from_bits(crate::set_bit(self.0, 44, value))
         }
         /// `TRCOSLAR`, bit 42 (sysreg-db/data/el2.sysreg:151).
         #[inline(always)]
         pub const fn trcoslar(self) -> bool {
-            self.0 & 0x400_0000_0000 != 0
+            crate::get_bit(self.0, 42)
         }
         /// This value with `TRCOSLAR` set to `value`.
         #[inline(always)]
         pub const fn with_trcoslar(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000_0000 | (value as u64) << 42)
+            Self::from_bits(crate::set_bit(self.0, 42, value))
         }
         /// `TRCIMSPECn`, bit 41 (sysreg-db/data/el2.sysreg:152).
         #[inline(always)]
         pub const fn trcimspecn(self) -> bool {
-            self.0 & 0x200_0000_0000 != 0
+            crate::get_bit(self.0, 41)
         }
         /// This value with `TRCIMSPECn` set to `value`.
         #[inline(always)]
         pub const fn with_trcimspecn(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000_0000 | (value as u64) << 41)
+            Self::from_bits(crate::set_bit(self.0, 41, value))
         }
         /// `TRCCNTVRn`, bit 37 (sysreg-db/data/el2.sysreg:154).
         #[inline(always)]
         pub const fn trccntvrn(self) -> bool {
-            self.0 & 0x20_0000_0000 != 0
+            crate::get_bit(self.0, 37)
         }
         /// This value with `TRCCNTVRn` set to `value`.
         #[inline(always)]
         pub const fn with_trccntvrn(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000_0000 | (value as u64) << 37)
+            Self::from_bits(crate::set_bit(self.0, 37, value))
         }
         /// `TRCCLAIM`, bit 36 (sysreg-db/data/el2.sysreg:155).
         #[inline(always)]
         pub const fn trcclaim(self) -> bool {
-            self.0 & 0x10_0000_0000 != 0
+            crate::get_bit(self.0, 36)
         }
         /// This value with `TRCCLAIM` set to `value`.
         #[inline(always)]
         pub const fn with_trcclaim(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000_0000 | (value as u64) << 36)
+            Self::from_bits(crate::set_bit(self.0, 36, value))
         }
         /// `TRCAUXCTLR`, bit 35 (sysreg-db/data/el2.sysreg:156).
         #[inline(always)]
         pub const fn trcauxctlr(self) -> bool {
-            self.0 & 0x8_0000_0000 != 0
+            crate::get_bit(self.0, 35)
         }
         /// This value with `TRCAUXCTLR` set to `value`.
         #[inline(always)]
         pub const fn with_trcauxctlr(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000_0000 | (value as u64) << 35)
+            Self::from_bits(crate::set_bit(self.0, 35, value))
         }
         /// `TRC`, bit 33 (sysreg-db/data/el2.sysreg:158).
         #[inline(always)]
         pub const fn trc(self) -> bool {
-            self.0 & 0x2_0000_0000 != 0
+            crate::get_bit(self.0, 33)
         }
         /// This value with `TRC` set to `value`.
         #[inline(always)]
         pub const fn with_trc(self, value: bool) -> Self {
-            Self(self.0 & !0x2_0000_0000 | (value as u64) << 33)
+            Self::from_bits(crate::set_bit(self.0, 33, value))
         }
         /// `PMSLATFR_EL1`, bit 32 (sysreg-db/data/el2.sysreg:159).
         #[inline(always)]
         pub const fn pmslatfr_el1(self) -> bool {
-            self.0 & 0x1_0000_0000 != 0
+            crate::get_bit(self.0, 32)
         }
         /// This value with `PMSLATFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmslatfr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000_0000 | (value as u64) << 32)
+            Self::from_bits(crate::set_bit(self.0, 32, value))
         }
         /// `PMSIRR_EL1`, bit 31 (sysreg-db/data/el2.sysreg:160).
         #[inline(always)]
         pub const fn pmsirr_el1(self) -> bool {
-            self.0 & 0x8000_0000 != 0
+            crate::get_bit(self.0, 31)
         }
         /// This value with `PMSIRR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsirr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x8000_0000 | (value as u64) << 31)
+            Self::from_bits(crate::set_bit(self.0, 31, value))
         }
         /// `PMSICR_EL1`, bit 29 (sysreg-db/data/el2.sysreg:162).
         #[inline(always)]
         pub const fn pmsicr_el1(self) -> bool {
-            self.0 & 0x2000_0000 != 0
+            crate::get_bit(self.0, 29)
         }
         /// This value with `PMSICR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsicr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000 | (value as u64) << 29)
+            Self::from_bits(crate::set_bit(self.0, 29, value))
         }
         /// `PMSFCR_EL1`, bit 28 (sysreg-db/data/el2.sysreg:163).
         #[inline(always)]
         pub const fn pmsfcr_el1(self) -> bool {
-            self.0 & 0x1000_0000 != 0
+            crate::get_bit(self.0, 28)
         }
         /// This value with `PMSFCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsfcr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000 | (value as u64) << 28)
+            Self::from_bits(crate::set_bit(self.0, 28, value))
         }
         /// `PMSEVFR_EL1`, bit 27 (sysreg-db/data/el2.sysreg:164).
         #[inline(always)]
         pub const fn pmsevfr_el1(self) -> bool {
-            self.0 & 0x800_0000 != 0
+            crate::get_bit(self.0, 27)
         }
         /// This value with `PMSEVFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsevfr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000 | (value as u64) << 27)
+            Self::from_bits(crate::set_bit(self.0, 27, value))
         }
         /// `PMSCR_EL1`, bit 26 (sysreg-db/data/el2.sysreg:165).
         #[inline(always)]
         pub const fn pmscr_el1(self) -> bool {
-            self.0 & 0x400_0000 != 0
+            crate::get_bit(self.0, 26)
         }
         /// This value with `PMSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmscr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000 | (value as u64) << 26)
+            Self::from_bits(crate::set_bit(self.0, 26, value))
         }
         /// `PMBSR_EL1`, bit 25 (sysreg-db/data/el2.sysreg:166).
         #[inline(always)]
         pub const fn pmbsr_el1(self) -> bool {
-            self.0 & 0x200_0000 != 0
+            crate::get_bit(self.0, 25)
         }
         /// This value with `PMBSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmbsr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000 | (value as u64) << 25)
+            Self::from_bits(crate::set_bit(self.0, 25, value))
         }
         /// `PMBPTR_EL1`, bit 24 (sysreg-db/data/el2.sysreg:167).
         #[inline(always)]
         pub const fn pmbptr_el1(self) -> bool {
-            self.0 & 0x100_0000 != 0
+            crate::get_bit(self.0, 24)
         }
         /// This value with `PMBPTR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmbptr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000 | (value as u64) << 24)
+            Self::from_bits(crate::set_bit(self.0, 24, value))
         }
         /// `PMBLIMITR_EL1`, bit 23 (sysreg-db/data/el2.sysreg:168).
         #[inline(always)]
         pub const fn pmblimitr_el1(self) -> bool {
-            self.0 & 0x80_0000 != 0
+            crate::get_bit(self.0, 23)
         }
         /// This value with `PMBLIMITR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmblimitr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000 | (value as u64) << 23)
+            Self::from_bits(crate::set_bit(self.0, 23, value))
         }
         /// `PMCR_EL0`, bit 21 (sysreg-db/data/el2.sysreg:170).
         #[inline(always)]
         pub const fn pmcr_el0(self) -> bool {
-            self.0 & 0x20_0000 != 0
+            crate::get_bit(self.0, 21)
         }
         /// This value with `PMCR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmcr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000 | (value as u64) << 21)
+            Self::from_bits(crate::set_bit(self.0, 21, value))
         }
         /// `PMSWINC_EL0`, bit 20 (sysreg-db/data/el2.sysreg:171).
         #[inline(always)]
         pub const fn pmswinc_el0(self) -> bool {
-            self.0 & 0x10_0000 != 0
+            crate::get_bit(self.0, 20)
         }
         /// This value with `PMSWINC_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmswinc_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000 | (value as u64) << 20)
+            Self::from_bits(crate::set_bit(self.0, 20, value))
         }
         /// `PMSELR_EL0`, bit 19 (sysreg-db/data/el2.sysreg:172).
         #[inline(always)]
         pub const fn pmselr_el0(self) -> bool {
-            self.0 & 0x8_0000 != 0
+            crate::get_bit(self.0, 19)
         }
         /// This value with `PMSELR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmselr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000 | (value as u64) << 19)
+            Self::from_bits(crate::set_bit(self.0, 19, value))
         }
         /// `PMOVS`, bit 18 (sysreg-db/data/el2.sysreg:173).
         #[inline(always)]
         pub const fn pmovs(self) -> bool {
-            self.0 & 0x4_0000 != 0
+            crate::get_bit(self.0, 18)
         }
         /// This value with `PMOVS` set to `value`.
         #[inline(always)]
         pub const fn with_pmovs(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000 | (value as u64) << 18)
+            Self::from_bits(crate::set_bit(self.0, 18, value))
         }
         /// `PMINTEN`, bit 17 (sysreg-db/data/el2.sysreg:174).
         #[inline(always)]
         pub const fn pminten(self) -> bool {
-            self.0 & 0x2_0000 != 0
+            crate::get_bit(self.0, 17)
         }
         /// This value with `PMINTEN` set to `value`.
         #[inline(always)]
         pub const fn with_pminten(self, value: bool) -> Self {
-            Self(self.0 & !0x2_0000 | (value as u64) << 17)
+            Self::from_bits(crate::set_bit(self.0, 17, value))
         }
         /// `PMCNTEN`, bit 16 (sysreg-db/data/el2.sysreg:175).
         #[inline(always)]
         pub const fn pmcnten(self) -> bool {
-            self.0 & 0x1_0000 != 0
+            crate::get_bit(self.0, 16)
         }
         /// This value with `PMCNTEN` set to `value`.
         #[inline(always)]
         pub const fn with_pmcnten(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000 | (value as u64) << 16)
+            Self::from_bits(crate::set_bit(self.0, 16, value))
         }
         /// `PMCCNTR_EL0`, bit 15 (sysreg-db/data/el2.sysreg:176).
         #[inline(always)]
         pub const fn pmccntr_el0(self) -> bool {
-            self.0 & 0x8000 != 0
+            crate::get_bit(self.0, 15)
         }
         /// This value with `PMCCNTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmccntr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x8000 | (value as u64) << 15)
+            Self::from_bits(crate::set_bit(self.0, 15, value))
         }
         /// `PMCCFILTR_EL0`, bit 14 (sysreg-db/data/el2.sysreg:177).
         #[inline(always)]
         pub const fn pmccfiltr_el0(self) -> bool {
-            self.0 & 0x4000 != 0
+            crate::get_bit(self.0, 14)
         }
         /// This value with `PMCCFILTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmccfiltr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x4000 | (value as u64) << 14)
+            Self::from_bits(crate::set_bit(self.0, 14, value))
         }
         /// `PMEVTYPERn_EL0`, bit 13 (sysreg-db/data/el2.sysreg:178).
         #[inline(always)]
         pub const fn pmevtypern_el0(self) -> bool {
-            self.0 & 0x2000 != 0
+            crate::get_bit(self.0, 13)
         }
         /// This value with `PMEVTYPERn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmevtypern_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x2000 | (value as u64) << 13)
+            Self::from_bits(crate::set_bit(self.0, 13, value))
         }
         /// `PMEVCNTRn_EL0`, bit 12 (sysreg-db/data/el2.sysreg:179).
         #[inline(always)]
         pub const fn pmevcntrn_el0(self) -> bool {
-            self.0 & 0x1000 != 0
+            crate::get_bit(self.0, 12)
         }
         /// This value with `PMEVCNTRn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmevcntrn_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x1000 | (value as u64) << 12)
+            Self::from_bits(crate::set_bit(self.0, 12, value))
         }
         /// `OSDLR_EL1`, bit 11 (sysreg-db/data/el2.sysreg:180).
         #[inline(always)]
         pub const fn osdlr_el1(self) -> bool {
-            self.0 & 0x800 != 0
+            crate::get_bit(self.0, 11)
         }
         /// This value with `OSDLR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_osdlr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x800 | (value as u64) << 11)
+            Self::from_bits(crate::set_bit(self.0, 11, value))
         }
         /// `OSECCR_EL1`, bit 10 (sysreg-db/data/el2.sysreg:181).
         #[inline(always)]
         pub const fn oseccr_el1(self) -> bool {
-            self.0 & 0x400 != 0
+            crate::get_bit(self.0, 10)
         }
         /// This value with `OSECCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_oseccr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x400 | (value as u64) << 10)
+            Self::from_bits(crate::set_bit(self.0, 10, value))
         }
         /// `OSLAR_EL1`, bit 8 (sysreg-db/data/el2.sysreg:183).
         #[inline(always)]
         pub const fn oslar_el1(self) -> bool {
-            self.0 & 0x100 != 0
+            crate::get_bit(self.0, 8)
         }
         /// This value with `OSLAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_oslar_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x100 | (value as u64) << 8)
+            Self::from_bits(crate::set_bit(self.0, 8, value))
         }
         /// `DBGPRCR_EL1`, bit 7 (sysreg-db/data/el2.sysreg:184).
         #[inline(always)]
         pub const fn dbgprcr_el1(self) -> bool {
-            self.0 & 0x80 != 0
+            crate::get_bit(self.0, 7)
         }
         /// This value with `DBGPRCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgprcr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x80 | (value as u64) << 7)
+            Self::from_bits(crate::set_bit(self.0, 7, value))
         }
         /// `DBGCLAIM`, bit 5 (sysreg-db/data/el2.sysreg:186).
         #[inline(always)]
         pub const fn dbgclaim(self) -> bool {
-            self.0 & 0x20 != 0
+            crate::get_bit(self.0, 5)
         }
         /// This value with `DBGCLAIM` set to `value`.
         #[inline(always)]
         pub const fn with_dbgclaim(self, value: bool) -> Self {
-            Self(self.0 & !0x20 | (value as u64) << 5)
+            Self::from_bits(crate::set_bit(self.0, 5, value))
         }
         /// `MDSCR_EL1`, bit 4 (sysreg-db/data/el2.sysreg:187).
         #[inline(always)]
         pub const fn mdscr_el1(self) -> bool {
-            self.0 & 0x10 != 0
+            crate::get_bit(self.0, 4)
         }
         /// This value with `MDSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_mdscr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x10 | (value as u64) << 4)
+            Self::from_bits(crate::set_bit(self.0, 4, value))
         }
         /// `DBGWVRn_EL1`, bit 3 (sysreg-db/data/el2.sysreg:188).
         #[inline(always)]
         pub const fn dbgwvrn_el1(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `DBGWVRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgwvrn_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `DBGWCRn_EL1`, bit 2 (sysreg-db/data/el2.sysreg:189).
         #[inline(always)]
         pub const fn dbgwcrn_el1(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `DBGWCRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgwcrn_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `DBGBVRn_EL1`, bit 1 (sysreg-db/data/el2.sysreg:190).
         #[inline(always)]
         pub const fn dbgbvrn_el1(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `DBGBVRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgbvrn_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `DBGBCRn_EL1`, bit 0 (sysreg-db/data/el2.sysreg:191).
         #[inline(always)]
         pub const fn dbgbcrn_el1(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `DBGBCRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgbcrn_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for HdfgwtrEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for HdfgwtrEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "HdfgwtrEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for HdfgwtrEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -1671,7 +1565,6 @@ pub use hdfgwtr_el2::{HDFGWTR_EL2, HdfgwtrEl2};
 pub mod hdfgrtr2_el2 {
     /// The register `HDFGRTR2_EL2` (S3_4_C3_C1_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct HDFGRTR2_EL2;
     impl crate::SysReg for HDFGRTR2_EL2 {
         const NAME: &'static str = "HDFGRTR2_EL2";
@@ -1732,293 +1625,259 @@ pub mod hdfgrtr2_el2 {
         }
     }
     /// A value of `HDFGRTR2_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct Hdfgrtr2El2(u64);
-    impl Hdfgrtr2El2 {
+    pub type Hdfgrtr2El2 = crate::Value<Hdfgrtr2El2Layout>;
+    /// The layout of [`Hdfgrtr2El2`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct Hdfgrtr2El2Layout;
+    impl crate::Layout for Hdfgrtr2El2Layout {
+        const NAME: &'static str = "Hdfgrtr2El2";
         /// RES0 bits: 63:25, 21.
-        pub const RES0: u64 = 0xffff_ffff_fe20_0000;
+        const RES0: u64 = 0xffff_ffff_fe20_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl Hdfgrtr2El2 {
         /// `nPMBMAR_EL1`, bit 24 (sysreg-db/data/el2.sysreg:200).
         #[inline(always)]
         pub const fn n_pmbmar_el1(self) -> bool {
-            self.0 & 0x100_0000 != 0
+            crate::get_bit(self.0, 24)
         }
         /// This value with `nPMBMAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmbmar_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000 | (value as u64) << 24)
+            Self::from_bits(crate::set_bit(self.0, 24, value))
         }
         /// `nMDSTEPOP_EL1`, bit 23 (sysreg-db/data/el2.sysreg:201).
         #[inline(always)]
         pub const fn n_mdstepop_el1(self) -> bool {
-            self.0 & 0x80_0000 != 0
+            crate::get_bit(self.0, 23)
         }
         /// This value with `nMDSTEPOP_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_mdstepop_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000 | (value as u64) << 23)
+            Self::from_bits(crate::set_bit(self.0, 23, value))
         }
         /// `nTRBMPAM_EL1`, bit 22 (sysreg-db/data/el2.sysreg:202).
         #[inline(always)]
         pub const fn n_trbmpam_el1(self) -> bool {
-            self.0 & 0x40_0000 != 0
+            crate::get_bit(self.0, 22)
         }
         /// This value with `nTRBMPAM_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_trbmpam_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000 | (value as u64) << 22)
+            Self::from_bits(crate::set_bit(self.0, 22, value))
         }
         /// `nTRCITECR_EL1`, bit 20 (sysreg-db/data/el2.sysreg:204).
         #[inline(always)]
         pub const fn n_trcitecr_el1(self) -> bool {
-            self.0 & 0x10_0000 != 0
+            crate::get_bit(self.0, 20)
         }
         /// This value with `nTRCITECR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_trcitecr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000 | (value as u64) << 20)
+            Self::from_bits(crate::set_bit(self.0, 20, value))
         }
         /// `nPMSDSFR_EL1`, bit 19 (sysreg-db/data/el2.sysreg:205).
         #[inline(always)]
         pub const fn n_pmsdsfr_el1(self) -> bool {
-            self.0 & 0x8_0000 != 0
+            crate::get_bit(self.0, 19)
         }
         /// This value with `nPMSDSFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmsdsfr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000 | (value as u64) << 19)
+            Self::from_bits(crate::set_bit(self.0, 19, value))
         }
         /// `nSPMDEVAFF_EL1`, bit 18 (sysreg-db/data/el2.sysreg:206).
         #[inline(always)]
         pub const fn n_spmdevaff_el1(self) -> bool {
-            self.0 & 0x4_0000 != 0
+            crate::get_bit(self.0, 18)
         }
         /// This value with `nSPMDEVAFF_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmdevaff_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000 | (value as u64) << 18)
+            Self::from_bits(crate::set_bit(self.0, 18, value))
         }
         /// `nSPMID`, bit 17 (sysreg-db/data/el2.sysreg:207).
         #[inline(always)]
         pub const fn n_spmid(self) -> bool {
-            self.0 & 0x2_0000 != 0
+            crate::get_bit(self.0, 17)
         }
         /// This value with `nSPMID` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmid(self, value: bool) -> Self {
-            Self(self.0 & !0x2_0000 | (value as u64) << 17)
+            Self::from_bits(crate::set_bit(self.0, 17, value))
         }
         /// `nSPMSCR_EL1`, bit 16 (sysreg-db/data/el2.sysreg:208).
         #[inline(always)]
         pub const fn n_spmscr_el1(self) -> bool {
-            self.0 & 0x1_0000 != 0
+            crate::get_bit(self.0, 16)
         }
         /// This value with `nSPMSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmscr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000 | (value as u64) << 16)
+            Self::from_bits(crate::set_bit(self.0, 16, value))
         }
         /// `nSPMACCESSR_EL1`, bit 15 (sysreg-db/data/el2.sysreg:209).
         #[inline(always)]
         pub const fn n_spmaccessr_el1(self) -> bool {
-            self.0 & 0x8000 != 0
+            crate::get_bit(self.0, 15)
         }
         /// This value with `nSPMACCESSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmaccessr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x8000 | (value as u64) << 15)
+            Self::from_bits(crate::set_bit(self.0, 15, value))
         }
         /// `nSPMCR_EL0`, bit 14 (sysreg-db/data/el2.sysreg:210).
         #[inline(always)]
         pub const fn n_spmcr_el0(self) -> bool {
-            self.0 & 0x4000 != 0
+            crate::get_bit(self.0, 14)
         }
         /// This value with `nSPMCR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmcr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x4000 | (value as u64) << 14)
+            Self::from_bits(crate::set_bit(self.0, 14, value))
         }
         /// `nSPMOVS`, bit 13 (sysreg-db/data/el2.sysreg:211).
         #[inline(always)]
         pub const fn n_spmovs(self) -> bool {
-            self.0 & 0x2000 != 0
+            crate::get_bit(self.0, 13)
         }
         /// This value with `nSPMOVS` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmovs(self, value: bool) -> Self {
-            Self(self.0 & !0x2000 | (value as u64) << 13)
+            Self::from_bits(crate::set_bit(self.0, 13, value))
         }
         /// `nSPMINTEN`, bit 12 (sysreg-db/data/el2.sysreg:212).
         #[inline(always)]
         pub const fn n_spminten(self) -> bool {
-            self.0 & 0x1000 != 0
+            crate::get_bit(self.0, 12)
         }
         /// This value with `nSPMINTEN` set to `value`.
         #[inline(always)]
         pub const fn with_n_spminten(self, value: bool) -> Self {
-            Self(self.0 & !0x1000 | (value as u64) << 12)
+            Self::from_bits(crate::set_bit(self.0, 12, value))
         }
         /// `nSPMCNTEN`, bit 11 (sysreg-db/data/el2.sysreg:213).
         #[inline(always)]
         pub const fn n_spmcnten(self) -> bool {
-            self.0 & 0x800 != 0
+            crate::get_bit(self.0, 11)
         }
         /// This value with `nSPMCNTEN` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmcnten(self, value: bool) -> Self {
-            Self(self.0 & !0x800 | (value as u64) << 11)
+            Self::from_bits(crate::set_bit(self.0, 11, value))
         }
         /// `nSPMSELR_EL0`, bit 10 (sysreg-db/data/el2.sysreg:214).
         #[inline(always)]
         pub const fn n_spmselr_el0(self) -> bool {
-            self.0 & 0x400 != 0
+            crate::get_bit(self.0, 10)
         }
         /// This value with `nSPMSELR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmselr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x400 | (value as u64) << 10)
+            Self::from_bits(crate::set_bit(self.0, 10, value))
         }
         /// `nSPMEVTYPERn_EL0`, bit 9 (sysreg-db/data/el2.sysreg:215).
         #[inline(always)]
         pub const fn n_spmevtypern_el0(self) -> bool {
-            self.0 & 0x200 != 0
+            crate::get_bit(self.0, 9)
         }
         /// This value with `nSPMEVTYPERn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmevtypern_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x200 | (value as u64) << 9)
+            Self::from_bits(crate::set_bit(self.0, 9, value))
         }
         /// `nSPMEVCNTRn_EL0`, bit 8 (sysreg-db/data/el2.sysreg:216).
         #[inline(always)]
         pub const fn n_spmevcntrn_el0(self) -> bool {
-            self.0 & 0x100 != 0
+            crate::get_bit(self.0, 8)
         }
         /// This value with `nSPMEVCNTRn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmevcntrn_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x100 | (value as u64) << 8)
+            Self::from_bits(crate::set_bit(self.0, 8, value))
         }
         /// `nPMSSCR_EL1`, bit 7 (sysreg-db/data/el2.sysreg:217).
         #[inline(always)]
         pub const fn n_pmsscr_el1(self) -> bool {
-            self.0 & 0x80 != 0
+            crate::get_bit(self.0, 7)
         }
         /// This value with `nPMSSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmsscr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x80 | (value as u64) << 7)
+            Self::from_bits(crate::set_bit(self.0, 7, value))
         }
         /// `nPMSSDATA`, bit 6 (sysreg-db/data/el2.sysreg:218).
         #[inline(always)]
         pub const fn n_pmssdata(self) -> bool {
-            self.0 & 0x40 != 0
+            crate::get_bit(self.0, 6)
         }
         /// This value with `nPMSSDATA` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmssdata(self, value: bool) -> Self {
-            Self(self.0 & !0x40 | (value as u64) << 6)
+            Self::from_bits(crate::set_bit(self.0, 6, value))
         }
         /// `nMDSELR_EL1`, bit 5 (sysreg-db/data/el2.sysreg:219).
         #[inline(always)]
         pub const fn n_mdselr_el1(self) -> bool {
-            self.0 & 0x20 != 0
+            crate::get_bit(self.0, 5)
         }
         /// This value with `nMDSELR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_mdselr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x20 | (value as u64) << 5)
+            Self::from_bits(crate::set_bit(self.0, 5, value))
         }
         /// `nPMUACR_EL1`, bit 4 (sysreg-db/data/el2.sysreg:220).
         #[inline(always)]
         pub const fn n_pmuacr_el1(self) -> bool {
-            self.0 & 0x10 != 0
+            crate::get_bit(self.0, 4)
         }
         /// This value with `nPMUACR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmuacr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x10 | (value as u64) << 4)
+            Self::from_bits(crate::set_bit(self.0, 4, value))
         }
         /// `nPMICFILTR_EL0`, bit 3 (sysreg-db/data/el2.sysreg:221).
         #[inline(always)]
         pub const fn n_pmicfiltr_el0(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `nPMICFILTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmicfiltr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `nPMICNTR_EL0`, bit 2 (sysreg-db/data/el2.sysreg:222).
         #[inline(always)]
         pub const fn n_pmicntr_el0(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `nPMICNTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmicntr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `nPMIAR_EL1`, bit 1 (sysreg-db/data/el2.sysreg:223).
         #[inline(always)]
         pub const fn n_pmiar_el1(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `nPMIAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmiar_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `nPMECR_EL1`, bit 0 (sysreg-db/data/el2.sysreg:224).
         #[inline(always)]
         pub const fn n_pmecr_el1(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `nPMECR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmecr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for Hdfgrtr2El2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for Hdfgrtr2El2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "Hdfgrtr2El2", self.0)
-        }
-    }
-    impl crate::RegisterValue for Hdfgrtr2El2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -2028,7 +1887,6 @@ pub use hdfgrtr2_el2::{HDFGRTR2_EL2, Hdfgrtr2El2};
 pub mod hdfgwtr2_el2 {
     /// The register `HDFGWTR2_EL2` (S3_4_C3_C1_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct HDFGWTR2_EL2;
     impl crate::SysReg for HDFGWTR2_EL2 {
         const NAME: &'static str = "HDFGWTR2_EL2";
@@ -2089,273 +1947,239 @@ pub mod hdfgwtr2_el2 {
         }
     }
     /// A value of `HDFGWTR2_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct Hdfgwtr2El2(u64);
-    impl Hdfgwtr2El2 {
+    pub type Hdfgwtr2El2 = crate::Value<Hdfgwtr2El2Layout>;
+    /// The layout of [`Hdfgwtr2El2`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct Hdfgwtr2El2Layout;
+    impl crate::Layout for Hdfgwtr2El2Layout {
+        const NAME: &'static str = "Hdfgwtr2El2";
         /// RES0 bits: 63:25, 18:17, 6.
-        pub const RES0: u64 = 0xffff_ffff_fe06_0040;
+        const RES0: u64 = 0xffff_ffff_fe06_0040;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl Hdfgwtr2El2 {
         /// `nPMBMAR_EL1`, bit 24 (sysreg-db/data/el2.sysreg:231).
         #[inline(always)]
         pub const fn n_pmbmar_el1(self) -> bool {
-            self.0 & 0x100_0000 != 0
+            crate::get_bit(self.0, 24)
         }
         /// This value with `nPMBMAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmbmar_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000 | (value as u64) << 24)
+            Self::from_bits(crate::set_bit(self.0, 24, value))
         }
         /// `nMDSTEPOP_EL1`, bit 23 (sysreg-db/data/el2.sysreg:232).
         #[inline(always)]
         pub const fn n_mdstepop_el1(self) -> bool {
-            self.0 & 0x80_0000 != 0
+            crate::get_bit(self.0, 23)
         }
         /// This value with `nMDSTEPOP_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_mdstepop_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000 | (value as u64) << 23)
+            Self::from_bits(crate::set_bit(self.0, 23, value))
         }
         /// `nTRBMPAM_EL1`, bit 22 (sysreg-db/data/el2.sysreg:233).
         #[inline(always)]
         pub const fn n_trbmpam_el1(self) -> bool {
-            self.0 & 0x40_0000 != 0
+            crate::get_bit(self.0, 22)
         }
         /// This value with `nTRBMPAM_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_trbmpam_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000 | (value as u64) << 22)
+            Self::from_bits(crate::set_bit(self.0, 22, value))
         }
         /// `nPMZR_EL0`, bit 21 (sysreg-db/data/el2.sysreg:234).
         #[inline(always)]
         pub const fn n_pmzr_el0(self) -> bool {
-            self.0 & 0x20_0000 != 0
+            crate::get_bit(self.0, 21)
         }
         /// This value with `nPMZR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmzr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000 | (value as u64) << 21)
+            Self::from_bits(crate::set_bit(self.0, 21, value))
         }
         /// `nTRCITECR_EL1`, bit 20 (sysreg-db/data/el2.sysreg:235).
         #[inline(always)]
         pub const fn n_trcitecr_el1(self) -> bool {
-            self.0 & 0x10_0000 != 0
+            crate::get_bit(self.0, 20)
         }
         /// This value with `nTRCITECR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_trcitecr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000 | (value as u64) << 20)
+            Self::from_bits(crate::set_bit(self.0, 20, value))
         }
         /// `nPMSDSFR_EL1`, bit 19 (sysreg-db/data/el2.sysreg:236).
         #[inline(always)]
         pub const fn n_pmsdsfr_el1(self) -> bool {
-            self.0 & 0x8_0000 != 0
+            crate::get_bit(self.0, 19)
         }
         /// This value with `nPMSDSFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmsdsfr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000 | (value as u64) << 19)
+            Self::from_bits(crate::set_bit(self.0, 19, value))
         }
         /// `nSPMSCR_EL1`, bit 16 (sysreg-db/data/el2.sysreg:238).
         #[inline(always)]
         pub const fn n_spmscr_el1(self) -> bool {
-            self.0 & 0x1_0000 != 0
+            crate::get_bit(self.0, 16)
         }
         /// This value with `nSPMSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmscr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000 | (value as u64) << 16)
+            Self::from_bits(crate::set_bit(self.0, 16, value))
         }
         /// `nSPMACCESSR_EL1`, bit 15 (sysreg-db/data/el2.sysreg:239).
         #[inline(always)]
         pub const fn n_spmaccessr_el1(self) -> bool {
-            self.0 & 0x8000 != 0
+            crate::get_bit(self.0, 15)
         }
         /// This value with `nSPMACCESSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmaccessr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x8000 | (value as u64) << 15)
+            Self::from_bits(crate::set_bit(self.0, 15, value))
         }
         /// `nSPMCR_EL0`, bit 14 (sysreg-db/data/el2.sysreg:240).
         #[inline(always)]
         pub const fn n_spmcr_el0(self) -> bool {
-            self.0 & 0x4000 != 0
+            crate::get_bit(self.0, 14)
         }
         /// This value with `nSPMCR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmcr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x4000 | (value as u64) << 14)
+            Self::from_bits(crate::set_bit(self.0, 14, value))
         }
         /// `nSPMOVS`, bit 13 (sysreg-db/data/el2.sysreg:241).
         #[inline(always)]
         pub const fn n_spmovs(self) -> bool {
-            self.0 & 0x2000 != 0
+            crate::get_bit(self.0, 13)
         }
         /// This value with `nSPMOVS` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmovs(self, value: bool) -> Self {
-            Self(self.0 & !0x2000 | (value as u64) << 13)
+            Self::from_bits(crate::set_bit(self.0, 13, value))
         }
         /// `nSPMINTEN`, bit 12 (sysreg-db/data/el2.sysreg:242).
         #[inline(always)]
         pub const fn n_spminten(self) -> bool {
-            self.0 & 0x1000 != 0
+            crate::get_bit(self.0, 12)
         }
         /// This value with `nSPMINTEN` set to `value`.
         #[inline(always)]
         pub const fn with_n_spminten(self, value: bool) -> Self {
-            Self(self.0 & !0x1000 | (value as u64) << 12)
+            Self::from_bits(crate::set_bit(self.0, 12, value))
         }
         /// `nSPMCNTEN`, bit 11 (sysreg-db/data/el2.sysreg:243).
         #[inline(always)]
         pub const fn n_spmcnten(self) -> bool {
-            self.0 & 0x800 != 0
+            crate::get_bit(self.0, 11)
         }
         /// This value with `nSPMCNTEN` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmcnten(self, value: bool) -> Self {
-            Self(self.0 & !0x800 | (value as u64) << 11)
+            Self::from_bits(crate::set_bit(self.0, 11, value))
         }
         /// `nSPMSELR_EL0`, bit 10 (sysreg-db/data/el2.sysreg:244).
         #[inline(always)]
         pub const fn n_spmselr_el0(self) -> bool {
-            self.0 & 0x400 != 0
+            crate::get_bit(self.0, 10)
         }
         /// This value with `nSPMSELR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmselr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x400 | (value as u64) << 10)
+            Self::from_bits(crate::set_bit(self.0, 10, value))
         }
         /// `nSPMEVTYPERn_EL0`, bit 9 (sysreg-db/data/el2.sysreg:245).
         #[inline(always)]
         pub const fn n_spmevtypern_el0(self) -> bool {
-            self.0 & 0x200 != 0
+            crate::get_bit(self.0, 9)
         }
         /// This value with `nSPMEVTYPERn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmevtypern_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x200 | (value as u64) << 9)
+            Self::from_bits(crate::set_bit(self.0, 9, value))
         }
         /// `nSPMEVCNTRn_EL0`, bit 8 (sysreg-db/data/el2.sysreg:246).
         #[inline(always)]
         pub const fn n_spmevcntrn_el0(self) -> bool {
-            self.0 & 0x100 != 0
+            crate::get_bit(self.0, 8)
         }
         /// This value with `nSPMEVCNTRn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmevcntrn_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x100 | (value as u64) << 8)
+            Self::from_bits(crate::set_bit(self.0, 8, value))
         }
         /// `nPMSSCR_EL1`, bit 7 (sysreg-db/data/el2.sysreg:247).
         #[inline(always)]
         pub const fn n_pmsscr_el1(self) -> bool {
-            self.0 & 0x80 != 0
+            crate::get_bit(self.0, 7)
         }
         /// This value with `nPMSSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmsscr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x80 | (value as u64) << 7)
+            Self::from_bits(crate::set_bit(self.0, 7, value))
         }
         /// `nMDSELR_EL1`, bit 5 (sysreg-db/data/el2.sysreg:249).
         #[inline(always)]
         pub const fn n_mdselr_el1(self) -> bool {
-            self.0 & 0x20 != 0
+            crate::get_bit(self.0, 5)
         }
         /// This value with `nMDSELR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_mdselr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x20 | (value as u64) << 5)
+            Self::from_bits(crate::set_bit(self.0, 5, value))
         }
         /// `nPMUACR_EL1`, bit 4 (sysreg-db/data/el2.sysreg:250).
         #[inline(always)]
         pub const fn n_pmuacr_el1(self) -> bool {
-            self.0 & 0x10 != 0
+            crate::get_bit(self.0, 4)
         }
         /// This value with `nPMUACR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmuacr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x10 | (value as u64) << 4)
+            Self::from_bits(crate::set_bit(self.0, 4, value))
         }
         /// `nPMICFILTR_EL0`, bit 3 (sysreg-db/data/el2.sysreg:251).
         #[inline(always)]
         pub const fn n_pmicfiltr_el0(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `nPMICFILTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmicfiltr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `nPMICNTR_EL0`, bit 2 (sysreg-db/data/el2.sysreg:252).
         #[inline(always)]
         pub const fn n_pmicntr_el0(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `nPMICNTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmicntr_el0(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `nPMIAR_EL1`, bit 1 (sysreg-db/data/el2.sysreg:253).
         #[inline(always)]
         pub const fn n_pmiar_el1(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `nPMIAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmiar_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `nPMECR_EL1`, bit 0 (sysreg-db/data/el2.sysreg:254).
         #[inline(always)]
         pub const fn n_pmecr_el1(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `nPMECR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmecr_el1(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for Hdfgwtr2El2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for Hdfgwtr2El2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "Hdfgwtr2El2", self.0)
-        }
-    }
-    impl crate::RegisterValue for Hdfgwtr2El2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -2365,7 +2189,6 @@ pub use hdfgwtr2_el2::{HDFGWTR2_EL2, Hdfgwtr2El2};
 pub mod hcr_el2 {
     /// The register `HCR_EL2` (S3_4_C1_C1_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct HCR_EL2;
     impl crate::SysReg for HCR_EL2 {
         const NAME: &'static str = "HCR_EL2";
@@ -2426,642 +2249,608 @@ pub mod hcr_el2 {
         }
     }
     /// A value of `HCR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct HcrEl2(u64);
-    impl HcrEl2 {
+    pub type HcrEl2 = crate::Value<HcrEl2Layout>;
+    /// The layout of [`HcrEl2`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct HcrEl2Layout;
+    impl crate::Layout for HcrEl2Layout {
+        const NAME: &'static str = "HcrEl2";
         /// RES0 bits: 39:38.
-        pub const RES0: u64 = 0x0000_00c0_0000_0000;
+        const RES0: u64 = 0x0000_00c0_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl HcrEl2 {
         /// `TWEDEL`, bits 63:60 (sysreg-db/data/el2.sysreg:258).
         #[inline(always)]
         pub const fn twedel(self) -> u8 {
-            ((self.0 >> 60) & 0xf) as u8
+            crate::get_bits(self.0, 60, 0xf) as u8
         }
         /// This value with `TWEDEL` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_twedel(self, value: u8) -> Self {
-            Self(self.0 & !0xf000_0000_0000_0000 | ((value as u64) & 0xf) << 60)
+            Self::from_bits(crate::set_bits(self.0, 60, 0xf, value as u64))
         }
         /// `TWEDEn`, bit 59 (sysreg-db/data/el2.sysreg:259).
         #[inline(always)]
         pub const fn tweden(self) -> bool {
-            self.0 & 0x800_0000_0000_0000 != 0
+            crate::get_bit(self.0, 59)
         }
         /// This value with `TWEDEn` set to `value`.
         #[inline(always)]
         pub const fn with_tweden(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000_0000_0000 | (value as u64) << 59)
+            Self::from_bits(crate::set_bit(self.0, 59, value))
         }
         /// `TID5`, bit 58 (sysreg-db/data/el2.sysreg:260).
         #[inline(always)]
         pub const fn tid5(self) -> bool {
-            self.0 & 0x400_0000_0000_0000 != 0
+            crate::get_bit(self.0, 58)
         }
         /// This value with `TID5` set to `value`.
         #[inline(always)]
         pub const fn with_tid5(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000_0000_0000 | (value as u64) << 58)
+            Self::from_bits(crate::set_bit(self.0, 58, value))
         }
         /// `DCT`, bit 57 (sysreg-db/data/el2.sysreg:261).
         #[inline(always)]
         pub const fn dct(self) -> bool {
-            self.0 & 0x200_0000_0000_0000 != 0
+            crate::get_bit(self.0, 57)
         }
         /// This value with `DCT` set to `value`.
         #[inline(always)]
         pub const fn with_dct(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000_0000_0000 | (value as u64) << 57)
+            Self::from_bits(crate::set_bit(self.0, 57, value))
         }
         /// `ATA`, bit 56 (sysreg-db/data/el2.sysreg:262).
         #[inline(always)]
         pub const fn ata(self) -> bool {
-            self.0 & 0x100_0000_0000_0000 != 0
+            crate::get_bit(self.0, 56)
         }
         /// This value with `ATA` set to `value`.
         #[inline(always)]
         pub const fn with_ata(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000_0000_0000 | (value as u64) << 56)
+            Self::from_bits(crate::set_bit(self.0, 56, value))
         }
         /// `TTLBOS`, bit 55 (sysreg-db/data/el2.sysreg:263).
         #[inline(always)]
         pub const fn ttlbos(self) -> bool {
-            self.0 & 0x80_0000_0000_0000 != 0
+            crate::get_bit(self.0, 55)
         }
         /// This value with `TTLBOS` set to `value`.
         #[inline(always)]
         pub const fn with_ttlbos(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000_0000_0000 | (value as u64) << 55)
+            Self::from_bits(crate::set_bit(self.0, 55, value))
         }
         /// `TTLBIS`, bit 54 (sysreg-db/data/el2.sysreg:264).
         #[inline(always)]
         pub const fn ttlbis(self) -> bool {
-            self.0 & 0x40_0000_0000_0000 != 0
+            crate::get_bit(self.0, 54)
         }
         /// This value with `TTLBIS` set to `value`.
         #[inline(always)]
         pub const fn with_ttlbis(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000_0000_0000 | (value as u64) << 54)
+            Self::from_bits(crate::set_bit(self.0, 54, value))
         }
         /// `EnSCXT`, bit 53 (sysreg-db/data/el2.sysreg:265).
         #[inline(always)]
         pub const fn en_scxt(self) -> bool {
-            self.0 & 0x20_0000_0000_0000 != 0
+            crate::get_bit(self.0, 53)
         }
         /// This value with `EnSCXT` set to `value`.
         #[inline(always)]
         pub const fn with_en_scxt(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000_0000_0000 | (value as u64) << 53)
+            Self::from_bits(crate::set_bit(self.0, 53, value))
         }
         /// `TOCU`, bit 52 (sysreg-db/data/el2.sysreg:266).
         #[inline(always)]
         pub const fn tocu(self) -> bool {
-            self.0 & 0x10_0000_0000_0000 != 0
+            crate::get_bit(self.0, 52)
         }
         /// This value with `TOCU` set to `value`.
         #[inline(always)]
         pub const fn with_tocu(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000_0000_0000 | (value as u64) << 52)
+            Self::from_bits(crate::set_bit(self.0, 52, value))
         }
         /// `AMVOFFEN`, bit 51 (sysreg-db/data/el2.sysreg:267).
         #[inline(always)]
         pub const fn amvoffen(self) -> bool {
-            self.0 & 0x8_0000_0000_0000 != 0
+            crate::get_bit(self.0, 51)
         }
         /// This value with `AMVOFFEN` set to `value`.
         #[inline(always)]
         pub const fn with_amvoffen(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000_0000_0000 | (value as u64) << 51)
+            Self::from_bits(crate::set_bit(self.0, 51, value))
         }
         /// `TICAB`, bit 50 (sysreg-db/data/el2.sysreg:268).
         #[inline(always)]
         pub const fn ticab(self) -> bool {
-            self.0 & 0x4_0000_0000_0000 != 0
+            crate::get_bit(self.0, 50)
         }
         /// This value with `TICAB` set to `value`.
         #[inline(always)]
         pub const fn with_ticab(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000_0000_0000 | (value as u64) << 50)
+            Self::from_bits(crate::set_bit(self.0, 50, value))
         }
         /// `TID4`, bit 49 (sysreg-db/data/el2.sysreg:269).
         #[inline(always)]
         pub const fn tid4(self) -> bool {
-            self.0 & 0x2_0000_0000_0000 != 0
+            crate::get_bit(self.0, 49)
         }
         /// This value with `TID4` set to `value`.
         #[inline(always)]
         pub const fn with_tid4(self, value: bool) -> Self {
-            Self(self.0 & !0x2_0000_0000_0000 | (value as u64) << 49)
+            Self::from_bits(crate::set_bit(self.0, 49, value))
         }
         /// `GPF`, bit 48 (sysreg-db/data/el2.sysreg:270).
         #[inline(always)]
         pub const fn gpf(self) -> bool {
-            self.0 & 0x1_0000_0000_0000 != 0
+            crate::get_bit(self.0, 48)
         }
         /// This value with `GPF` set to `value`.
         #[inline(always)]
         pub const fn with_gpf(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000_0000_0000 | (value as u64) << 48)
+            Self::from_bits(crate::set_bit(self.0, 48, value))
         }
         /// `FIEN`, bit 47 (sysreg-db/data/el2.sysreg:271).
         #[inline(always)]
         pub const fn fien(self) -> bool {
-            self.0 & 0x8000_0000_0000 != 0
+            crate::get_bit(self.0, 47)
         }
         /// This value with `FIEN` set to `value`.
         #[inline(always)]
         pub const fn with_fien(self, value: bool) -> Self {
-            Self(self.0 & !0x8000_0000_0000 | (value as u64) << 47)
+            Self::from_bits(crate::set_bit(self.0, 47, value))
         }
         /// `FWB`, bit 46 (sysreg-db/data/el2.sysreg:272).
         #[inline(always)]
         pub const fn fwb(self) -> bool {
-            self.0 & 0x4000_0000_0000 != 0
+            crate::get_bit(self.0, 46)
         }
         /// This value with `FWB` set to `value`.
         #[inline(always)]
         pub const fn with_fwb(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000_0000 | (value as u64) << 46)
+            Self::from_bits(crate::set_bit(self.0, 46, value))
         }
         /// `NV2`, bit 45 (sysreg-db/data/el2.sysreg:273).
         #[inline(always)]
         pub const fn nv2(self) -> bool {
-            self.0 & 0x2000_0000_0000 != 0
+            crate::get_bit(self.0, 45)
         }
         /// This value with `NV2` set to `value`.
         #[inline(always)]
         pub const fn with_nv2(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000_0000 | (value as u64) << 45)
+            Self::from_bits(crate::set_bit(self.0, 45, value))
         }
         /// `AT`, bit 44 (sysreg-db/data/el2.sysreg:274).
         #[inline(always)]
         pub const fn at(self) -> bool {
-            self.0 & 0x1000_0000_0000 != 0
+            crate::get_bit(self.0, 44)
         }
         /// This value with `AT` set to `value`.
         #[inline(always)]
         pub const fn with_at(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000_0000 | (value as u64) << 44)
+            Self::from_bits(crate::set_bit(self.0, 44, value))
         }
         /// `NV1`, bit 43 (sysreg-db/data/el2.sysreg:275).
         #[inline(always)]
         pub const fn nv1(self) -> bool {
-            self.0 & 0x800_0000_0000 != 0
+            crate::get_bit(self.0, 43)
         }
         /// This value with `NV1` set to `value`.
         #[inline(always)]
         pub const fn with_nv1(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000_0000 | (value as u64) << 43)
+            Self::from_bits(crate::set_bit(self.0, 43, value))
         }
         /// `NV`, bit 42 (sysreg-db/data/el2.sysreg:276).
         #[inline(always)]
         pub const fn nv(self) -> bool {
-            self.0 & 0x400_0000_0000 != 0
+            crate::get_bit(self.0, 42)
         }
         /// This value with `NV` set to `value`.
         #[inline(always)]
         pub const fn with_nv(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000_0000 | (value as u64) << 42)
+            Self::from_bits(crate::set_bit(self.0, 42, value))
         }
         /// `API`, bit 41 (sysreg-db/data/el2.sysreg:277).
         #[inline(always)]
         pub const fn api(self) -> bool {
-            self.0 & 0x200_0000_0000 != 0
+            crate::get_bit(self.0, 41)
         }
         /// This value with `API` set to `value`.
         #[inline(always)]
         pub const fn with_api(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000_0000 | (value as u64) << 41)
+            Self::from_bits(crate::set_bit(self.0, 41, value))
         }
         /// `APK`, bit 40 (sysreg-db/data/el2.sysreg:278).
         #[inline(always)]
         pub const fn apk(self) -> bool {
-            self.0 & 0x100_0000_0000 != 0
+            crate::get_bit(self.0, 40)
         }
         /// This value with `APK` set to `value`.
         #[inline(always)]
         pub const fn with_apk(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000_0000 | (value as u64) << 40)
+            Self::from_bits(crate::set_bit(self.0, 40, value))
         }
         /// `TEA`, bit 37 (sysreg-db/data/el2.sysreg:280).
         #[inline(always)]
         pub const fn tea(self) -> bool {
-            self.0 & 0x20_0000_0000 != 0
+            crate::get_bit(self.0, 37)
         }
         /// This value with `TEA` set to `value`.
         #[inline(always)]
         pub const fn with_tea(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000_0000 | (value as u64) << 37)
+            Self::from_bits(crate::set_bit(self.0, 37, value))
         }
         /// `TERR`, bit 36 (sysreg-db/data/el2.sysreg:281).
         #[inline(always)]
         pub const fn terr(self) -> bool {
-            self.0 & 0x10_0000_0000 != 0
+            crate::get_bit(self.0, 36)
         }
         /// This value with `TERR` set to `value`.
         #[inline(always)]
         pub const fn with_terr(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000_0000 | (value as u64) << 36)
+            Self::from_bits(crate::set_bit(self.0, 36, value))
         }
         /// `TLOR`, bit 35 (sysreg-db/data/el2.sysreg:282).
         #[inline(always)]
         pub const fn tlor(self) -> bool {
-            self.0 & 0x8_0000_0000 != 0
+            crate::get_bit(self.0, 35)
         }
         /// This value with `TLOR` set to `value`.
         #[inline(always)]
         pub const fn with_tlor(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000_0000 | (value as u64) << 35)
+            Self::from_bits(crate::set_bit(self.0, 35, value))
         }
         /// `E2H`, bit 34 (sysreg-db/data/el2.sysreg:283).
         #[inline(always)]
         pub const fn e2h(self) -> bool {
-            self.0 & 0x4_0000_0000 != 0
+            crate::get_bit(self.0, 34)
         }
         /// This value with `E2H` set to `value`.
         #[inline(always)]
         pub const fn with_e2h(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000_0000 | (value as u64) << 34)
+            Self::from_bits(crate::set_bit(self.0, 34, value))
         }
         /// `ID`, bit 33 (sysreg-db/data/el2.sysreg:284).
         #[inline(always)]
         pub const fn id(self) -> bool {
-            self.0 & 0x2_0000_0000 != 0
+            crate::get_bit(self.0, 33)
         }
         /// This value with `ID` set to `value`.
         #[inline(always)]
         pub const fn with_id(self, value: bool) -> Self {
-            Self(self.0 & !0x2_0000_0000 | (value as u64) << 33)
+            Self::from_bits(crate::set_bit(self.0, 33, value))
         }
         /// `CD`, bit 32 (sysreg-db/data/el2.sysreg:285).
         #[inline(always)]
         pub const fn cd(self) -> bool {
-            self.0 & 0x1_0000_0000 != 0
+            crate::get_bit(self.0, 32)
         }
         /// This value with `CD` set to `value`.
         #[inline(always)]
         pub const fn with_cd(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000_0000 | (value as u64) << 32)
+            Self::from_bits(crate::set_bit(self.0, 32, value))
         }
         /// `RW`, bit 31 (sysreg-db/data/el2.sysreg:286).
         #[inline(always)]
         pub const fn rw(self) -> bool {
-            self.0 & 0x8000_0000 != 0
+            crate::get_bit(self.0, 31)
         }
         /// This value with `RW` set to `value`.
         #[inline(always)]
         pub const fn with_rw(self, value: bool) -> Self {
-            Self(self.0 & !0x8000_0000 | (value as u64) << 31)
+            Self::from_bits(crate::set_bit(self.0, 31, value))
         }
         /// `TRVM`, bit 30 (sysreg-db/data/el2.sysreg:287).
         #[inline(always)]
         pub const fn trvm(self) -> bool {
-            self.0 & 0x4000_0000 != 0
+            crate::get_bit(self.0, 30)
         }
         /// This value with `TRVM` set to `value`.
         #[inline(always)]
         pub const fn with_trvm(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000 | (value as u64) << 30)
+            Self::from_bits(crate::set_bit(self.0, 30, value))
         }
         /// `HCD`, bit 29 (sysreg-db/data/el2.sysreg:288).
         #[inline(always)]
         pub const fn hcd(self) -> bool {
-            self.0 & 0x2000_0000 != 0
+            crate::get_bit(self.0, 29)
         }
         /// This value with `HCD` set to `value`.
         #[inline(always)]
         pub const fn with_hcd(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000 | (value as u64) << 29)
+            Self::from_bits(crate::set_bit(self.0, 29, value))
         }
         /// `TDZ`, bit 28 (sysreg-db/data/el2.sysreg:289).
         #[inline(always)]
         pub const fn tdz(self) -> bool {
-            self.0 & 0x1000_0000 != 0
+            crate::get_bit(self.0, 28)
         }
         /// This value with `TDZ` set to `value`.
         #[inline(always)]
         pub const fn with_tdz(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000 | (value as u64) << 28)
+            Self::from_bits(crate::set_bit(self.0, 28, value))
         }
         /// `TGE`, bit 27 (sysreg-db/data/el2.sysreg:290).
         #[inline(always)]
         pub const fn tge(self) -> bool {
-            self.0 & 0x800_0000 != 0
+            crate::get_bit(self.0, 27)
         }
         /// This value with `TGE` set to `value`.
         #[inline(always)]
         pub const fn with_tge(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000 | (value as u64) << 27)
+            Self::from_bits(crate::set_bit(self.0, 27, value))
         }
         /// `TVM`, bit 26 (sysreg-db/data/el2.sysreg:291).
         #[inline(always)]
         pub const fn tvm(self) -> bool {
-            self.0 & 0x400_0000 != 0
+            crate::get_bit(self.0, 26)
         }
         /// This value with `TVM` set to `value`.
         #[inline(always)]
         pub const fn with_tvm(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000 | (value as u64) << 26)
+            Self::from_bits(crate::set_bit(self.0, 26, value))
         }
         /// `TTLB`, bit 25 (sysreg-db/data/el2.sysreg:292).
         #[inline(always)]
         pub const fn ttlb(self) -> bool {
-            self.0 & 0x200_0000 != 0
+            crate::get_bit(self.0, 25)
         }
         /// This value with `TTLB` set to `value`.
         #[inline(always)]
         pub const fn with_ttlb(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000 | (value as u64) << 25)
+            Self::from_bits(crate::set_bit(self.0, 25, value))
         }
         /// `TPU`, bit 24 (sysreg-db/data/el2.sysreg:293).
         #[inline(always)]
         pub const fn tpu(self) -> bool {
-            self.0 & 0x100_0000 != 0
+            crate::get_bit(self.0, 24)
         }
         /// This value with `TPU` set to `value`.
         #[inline(always)]
         pub const fn with_tpu(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000 | (value as u64) << 24)
+            Self::from_bits(crate::set_bit(self.0, 24, value))
         }
         /// `TPCP`, bit 23 (sysreg-db/data/el2.sysreg:294).
         #[inline(always)]
         pub const fn tpcp(self) -> bool {
-            self.0 & 0x80_0000 != 0
+            crate::get_bit(self.0, 23)
         }
         /// This value with `TPCP` set to `value`.
         #[inline(always)]
         pub const fn with_tpcp(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000 | (value as u64) << 23)
+            Self::from_bits(crate::set_bit(self.0, 23, value))
         }
         /// `TSW`, bit 22 (sysreg-db/data/el2.sysreg:295).
         #[inline(always)]
         pub const fn tsw(self) -> bool {
-            self.0 & 0x40_0000 != 0
+            crate::get_bit(self.0, 22)
         }
         /// This value with `TSW` set to `value`.
         #[inline(always)]
         pub const fn with_tsw(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000 | (value as u64) << 22)
+            Self::from_bits(crate::set_bit(self.0, 22, value))
         }
         /// `TACR`, bit 21 (sysreg-db/data/el2.sysreg:296).
         #[inline(always)]
         pub const fn tacr(self) -> bool {
-            self.0 & 0x20_0000 != 0
+            crate::get_bit(self.0, 21)
         }
         /// This value with `TACR` set to `value`.
         #[inline(always)]
         pub const fn with_tacr(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000 | (value as u64) << 21)
+            Self::from_bits(crate::set_bit(self.0, 21, value))
         }
         /// `TIDCP`, bit 20 (sysreg-db/data/el2.sysreg:297).
         #[inline(always)]
         pub const fn tidcp(self) -> bool {
-            self.0 & 0x10_0000 != 0
+            crate::get_bit(self.0, 20)
         }
         /// This value with `TIDCP` set to `value`.
         #[inline(always)]
         pub const fn with_tidcp(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000 | (value as u64) << 20)
+            Self::from_bits(crate::set_bit(self.0, 20, value))
         }
         /// `TSC`, bit 19 (sysreg-db/data/el2.sysreg:298).
         #[inline(always)]
         pub const fn tsc(self) -> bool {
-            self.0 & 0x8_0000 != 0
+            crate::get_bit(self.0, 19)
         }
         /// This value with `TSC` set to `value`.
         #[inline(always)]
         pub const fn with_tsc(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000 | (value as u64) << 19)
+            Self::from_bits(crate::set_bit(self.0, 19, value))
         }
         /// `TID3`, bit 18 (sysreg-db/data/el2.sysreg:299).
         #[inline(always)]
         pub const fn tid3(self) -> bool {
-            self.0 & 0x4_0000 != 0
+            crate::get_bit(self.0, 18)
         }
         /// This value with `TID3` set to `value`.
         #[inline(always)]
         pub const fn with_tid3(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000 | (value as u64) << 18)
+            Self::from_bits(crate::set_bit(self.0, 18, value))
         }
         /// `TID2`, bit 17 (sysreg-db/data/el2.sysreg:300).
         #[inline(always)]
         pub const fn tid2(self) -> bool {
-            self.0 & 0x2_0000 != 0
+            crate::get_bit(self.0, 17)
         }
         /// This value with `TID2` set to `value`.
         #[inline(always)]
         pub const fn with_tid2(self, value: bool) -> Self {
-            Self(self.0 & !0x2_0000 | (value as u64) << 17)
+            Self::from_bits(crate::set_bit(self.0, 17, value))
         }
         /// `TID1`, bit 16 (sysreg-db/data/el2.sysreg:301).
         #[inline(always)]
         pub const fn tid1(self) -> bool {
-            self.0 & 0x1_0000 != 0
+            crate::get_bit(self.0, 16)
         }
         /// This value with `TID1` set to `value`.
         #[inline(always)]
         pub const fn with_tid1(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000 | (value as u64) << 16)
+            Self::from_bits(crate::set_bit(self.0, 16, value))
         }
         /// `TID0`, bit 15 (sysreg-db/data/el2.sysreg:302).
         #[inline(always)]
         pub const fn tid0(self) -> bool {
-            self.0 & 0x8000 != 0
+            crate::get_bit(self.0, 15)
         }
         /// This value with `TID0` set to `value`.
         #[inline(always)]
         pub const fn with_tid0(self, value: bool) -> Self {
-            Self(self.0 & !0x8000 | (value as u64) << 15)
+            Self::from_bits(crate::set_bit(self.0, 15, value))
         }
         /// `TWE`, bit 14 (sysreg-db/data/el2.sysreg:303).
         #[inline(always)]
         pub const fn twe(self) -> bool {
-            self.0 & 0x4000 != 0
+            crate::get_bit(self.0, 14)
         }
         /// This value with `TWE` set to `value`.
         #[inline(always)]
         pub const fn with_twe(self, value: bool) -> Self {
-            Self(self.0 & !0x4000 | (value as u64) << 14)
+            Self::from_bits(crate::set_bit(self.0, 14, value))
         }
         /// `TWI`, bit 13 (sysreg-db/data/el2.sysreg:304).
         #[inline(always)]
         pub const fn twi(self) -> bool {
-            self.0 & 0x2000 != 0
+            crate::get_bit(self.0, 13)
         }
         /// This value with `TWI` set to `value`.
         #[inline(always)]
         pub const fn with_twi(self, value: bool) -> Self {
-            Self(self.0 & !0x2000 | (value as u64) << 13)
+            Self::from_bits(crate::set_bit(self.0, 13, value))
         }
         /// `DC`, bit 12 (sysreg-db/data/el2.sysreg:305).
         #[inline(always)]
         pub const fn dc(self) -> bool {
-            self.0 & 0x1000 != 0
+            crate::get_bit(self.0, 12)
         }
         /// This value with `DC` set to `value`.
         #[inline(always)]
         pub const fn with_dc(self, value: bool) -> Self {
-            Self(self.0 & !0x1000 | (value as u64) << 12)
+            Self::from_bits(crate::set_bit(self.0, 12, value))
         }
         /// `BSU`, bits 11:10 (sysreg-db/data/el2.sysreg:307): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn bsu(self) -> Bsu {
-            Bsu::from_bits(((self.0 >> 10) & 0x3) as u8)
+            Bsu::from_bits(crate::get_bits(self.0, 10, 0x3) as u8)
         }
         /// This value with `BSU` set to `value`.
         #[inline(always)]
         pub const fn with_bsu(self, value: Bsu) -> Self {
-            Self(self.0 & !0xc00 | ((value.to_bits() as u64) & 0x3) << 10)
+            Self::from_bits(crate::set_bits(self.0, 10, 0x3, value.to_bits() as u64))
         }
         /// `FB`, bit 9 (sysreg-db/data/el2.sysreg:313).
         #[inline(always)]
         pub const fn fb(self) -> bool {
-            self.0 & 0x200 != 0
+            crate::get_bit(self.0, 9)
         }
         /// This value with `FB` set to `value`.
         #[inline(always)]
         pub const fn with_fb(self, value: bool) -> Self {
-            Self(self.0 & !0x200 | (value as u64) << 9)
+            Self::from_bits(crate::set_bit(self.0, 9, value))
         }
         /// `VSE`, bit 8 (sysreg-db/data/el2.sysreg:314).
         #[inline(always)]
         pub const fn vse(self) -> bool {
-            self.0 & 0x100 != 0
+            crate::get_bit(self.0, 8)
         }
         /// This value with `VSE` set to `value`.
         #[inline(always)]
         pub const fn with_vse(self, value: bool) -> Self {
-            Self(self.0 & !0x100 | (value as u64) << 8)
+            Self::from_bits(crate::set_bit(self.0, 8, value))
         }
         /// `VI`, bit 7 (sysreg-db/data/el2.sysreg:317).
         #[inline(always)]
         pub const fn vi(self) -> bool {
-            self.0 & 0x80 != 0
+            crate::get_bit(self.0, 7)
         }
         /// This value with `VI` set to `value`.
         #[inline(always)]
         pub const fn with_vi(self, value: bool) -> Self {
-            Self(self.0 & !0x80 | (value as u64) << 7)
+            Self::from_bits(crate::set_bit(self.0, 7, value))
         }
         /// `VF`, bit 6 (sysreg-db/data/el2.sysreg:318).
         #[inline(always)]
         pub const fn vf(self) -> bool {
-            self.0 & 0x40 != 0
+            crate::get_bit(self.0, 6)
         }
         /// This value with `VF` set to `value`.
         #[inline(always)]
         pub const fn with_vf(self, value: bool) -> Self {
-            Self(self.0 & !0x40 | (value as u64) << 6)
+            Self::from_bits(crate::set_bit(self.0, 6, value))
         }
         /// `AMO`, bit 5 (sysreg-db/data/el2.sysreg:319).
         #[inline(always)]
         pub const fn amo(self) -> bool {
-            self.0 & 0x20 != 0
+            crate::get_bit(self.0, 5)
         }
         /// This value with `AMO` set to `value`.
         #[inline(always)]
         pub const fn with_amo(self, value: bool) -> Self {
-            Self(self.0 & !0x20 | (value as u64) << 5)
+            Self::from_bits(crate::set_bit(self.0, 5, value))
         }
         /// `IMO`, bit 4 (sysreg-db/data/el2.sysreg:320).
         #[inline(always)]
         pub const fn imo(self) -> bool {
-            self.0 & 0x10 != 0
+            crate::get_bit(self.0, 4)
         }
         /// This value with `IMO` set to `value`.
         #[inline(always)]
         pub const fn with_imo(self, value: bool) -> Self {
-            Self(self.0 & !0x10 | (value as u64) << 4)
+            Self::from_bits(crate::set_bit(self.0, 4, value))
         }
         /// `FMO`, bit 3 (sysreg-db/data/el2.sysreg:321).
         #[inline(always)]
         pub const fn fmo(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `FMO` set to `value`.
         #[inline(always)]
         pub const fn with_fmo(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `PTW`, bit 2 (sysreg-db/data/el2.sysreg:322).
         #[inline(always)]
         pub const fn ptw(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `PTW` set to `value`.
         #[inline(always)]
         pub const fn with_ptw(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `SWIO`, bit 1 (sysreg-db/data/el2.sysreg:323).
         #[inline(always)]
         pub const fn swio(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `SWIO` set to `value`.
         #[inline(always)]
         pub const fn with_swio(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `VM`, bit 0 (sysreg-db/data/el2.sysreg:324).
         #[inline(always)]
         pub const fn vm(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `VM` set to `value`.
         #[inline(always)]
         pub const fn with_vm(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for HcrEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for HcrEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "HcrEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for HcrEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
     /// The values of `HCR_EL2.BSU` (sysreg-db/data/el2.sysreg:307). Values the database does not
     /// name are kept as they are. Ordered as an unsigned number (a higher value implements more):
     /// use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Bsu(u8);
+    impl Eq for Bsu {}
     impl Bsu {
         /// `NONE` = 0b00 (sysreg-db/data/el2.sysreg:308).
         pub const NONE: Self = Self(0b00);
@@ -3082,6 +2871,7 @@ pub mod hcr_el2 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b00 => Some("NONE"),
@@ -3113,7 +2903,6 @@ pub use hcr_el2::{HCR_EL2, HcrEl2, Bsu};
 pub mod sctlr_el2 {
     /// The register `SCTLR_EL2` (S3_4_C1_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct SCTLR_EL2;
     impl crate::SysReg for SCTLR_EL2 {
         const NAME: &'static str = "SCTLR_EL2";
@@ -3174,592 +2963,558 @@ pub mod sctlr_el2 {
         }
     }
     /// A value of `SCTLR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct SctlrEl2(u64);
-    impl SctlrEl2 {
+    pub type SctlrEl2 = crate::Value<SctlrEl2Layout>;
+    /// The layout of [`SctlrEl2`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct SctlrEl2Layout;
+    impl crate::Layout for SctlrEl2Layout {
+        const NAME: &'static str = "SctlrEl2";
         /// RES0 bits: 53:50, 17, 9.
-        pub const RES0: u64 = 0x003c_0000_0002_0200;
+        const RES0: u64 = 0x003c_0000_0002_0200;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl SctlrEl2 {
         /// `TIDCP`, bit 63 (sysreg-db/data/el2.sysreg:332).
         #[inline(always)]
         pub const fn tidcp(self) -> bool {
-            self.0 & 0x8000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 63)
         }
         /// This value with `TIDCP` set to `value`.
         #[inline(always)]
         pub const fn with_tidcp(self, value: bool) -> Self {
-            Self(self.0 & !0x8000_0000_0000_0000 | (value as u64) << 63)
+            Self::from_bits(crate::set_bit(self.0, 63, value))
         }
         /// `SPINTMASK`, bit 62 (sysreg-db/data/el2.sysreg:333).
         #[inline(always)]
         pub const fn spintmask(self) -> bool {
-            self.0 & 0x4000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 62)
         }
         /// This value with `SPINTMASK` set to `value`.
         #[inline(always)]
         pub const fn with_spintmask(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000_0000_0000 | (value as u64) << 62)
+            Self::from_bits(crate::set_bit(self.0, 62, value))
         }
         /// `NMI`, bit 61 (sysreg-db/data/el2.sysreg:334).
         #[inline(always)]
         pub const fn nmi(self) -> bool {
-            self.0 & 0x2000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 61)
         }
         /// This value with `NMI` set to `value`.
         #[inline(always)]
         pub const fn with_nmi(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000_0000_0000 | (value as u64) << 61)
+            Self::from_bits(crate::set_bit(self.0, 61, value))
         }
         /// `EnTP2`, bit 60 (sysreg-db/data/el2.sysreg:335).
         #[inline(always)]
         pub const fn en_tp2(self) -> bool {
-            self.0 & 0x1000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 60)
         }
         /// This value with `EnTP2` set to `value`.
         #[inline(always)]
         pub const fn with_en_tp2(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000_0000_0000 | (value as u64) << 60)
+            Self::from_bits(crate::set_bit(self.0, 60, value))
         }
         /// `TCSO`, bit 59 (sysreg-db/data/el2.sysreg:336).
         #[inline(always)]
         pub const fn tcso(self) -> bool {
-            self.0 & 0x800_0000_0000_0000 != 0
+            crate::get_bit(self.0, 59)
         }
         /// This value with `TCSO` set to `value`.
         #[inline(always)]
         pub const fn with_tcso(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000_0000_0000 | (value as u64) << 59)
+            Self::from_bits(crate::set_bit(self.0, 59, value))
         }
         /// `TCSO0`, bit 58 (sysreg-db/data/el2.sysreg:337).
         #[inline(always)]
         pub const fn tcso0(self) -> bool {
-            self.0 & 0x400_0000_0000_0000 != 0
+            crate::get_bit(self.0, 58)
         }
         /// This value with `TCSO0` set to `value`.
         #[inline(always)]
         pub const fn with_tcso0(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000_0000_0000 | (value as u64) << 58)
+            Self::from_bits(crate::set_bit(self.0, 58, value))
         }
         /// `EPAN`, bit 57 (sysreg-db/data/el2.sysreg:338).
         #[inline(always)]
         pub const fn epan(self) -> bool {
-            self.0 & 0x200_0000_0000_0000 != 0
+            crate::get_bit(self.0, 57)
         }
         /// This value with `EPAN` set to `value`.
         #[inline(always)]
         pub const fn with_epan(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000_0000_0000 | (value as u64) << 57)
+            Self::from_bits(crate::set_bit(self.0, 57, value))
         }
         /// `EnALS`, bit 56 (sysreg-db/data/el2.sysreg:339).
         #[inline(always)]
         pub const fn en_als(self) -> bool {
-            self.0 & 0x100_0000_0000_0000 != 0
+            crate::get_bit(self.0, 56)
         }
         /// This value with `EnALS` set to `value`.
         #[inline(always)]
         pub const fn with_en_als(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000_0000_0000 | (value as u64) << 56)
+            Self::from_bits(crate::set_bit(self.0, 56, value))
         }
         /// `EnAS0`, bit 55 (sysreg-db/data/el2.sysreg:340).
         #[inline(always)]
         pub const fn en_as0(self) -> bool {
-            self.0 & 0x80_0000_0000_0000 != 0
+            crate::get_bit(self.0, 55)
         }
         /// This value with `EnAS0` set to `value`.
         #[inline(always)]
         pub const fn with_en_as0(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000_0000_0000 | (value as u64) << 55)
+            Self::from_bits(crate::set_bit(self.0, 55, value))
         }
         /// `EnASR`, bit 54 (sysreg-db/data/el2.sysreg:341).
         #[inline(always)]
         pub const fn en_asr(self) -> bool {
-            self.0 & 0x40_0000_0000_0000 != 0
+            crate::get_bit(self.0, 54)
         }
         /// This value with `EnASR` set to `value`.
         #[inline(always)]
         pub const fn with_en_asr(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000_0000_0000 | (value as u64) << 54)
+            Self::from_bits(crate::set_bit(self.0, 54, value))
         }
         /// `TWEDEL`, bits 49:46 (sysreg-db/data/el2.sysreg:343).
         #[inline(always)]
         pub const fn twedel(self) -> u8 {
-            ((self.0 >> 46) & 0xf) as u8
+            crate::get_bits(self.0, 46, 0xf) as u8
         }
         /// This value with `TWEDEL` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_twedel(self, value: u8) -> Self {
-            Self(self.0 & !0x3_c000_0000_0000 | ((value as u64) & 0xf) << 46)
+            Self::from_bits(crate::set_bits(self.0, 46, 0xf, value as u64))
         }
         /// `TWEDEn`, bit 45 (sysreg-db/data/el2.sysreg:344).
         #[inline(always)]
         pub const fn tweden(self) -> bool {
-            self.0 & 0x2000_0000_0000 != 0
+            crate::get_bit(self.0, 45)
         }
         /// This value with `TWEDEn` set to `value`.
         #[inline(always)]
         pub const fn with_tweden(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000_0000 | (value as u64) << 45)
+            Self::from_bits(crate::set_bit(self.0, 45, value))
         }
         /// `DSSBS`, bit 44 (sysreg-db/data/el2.sysreg:345).
         #[inline(always)]
         pub const fn dssbs(self) -> bool {
-            self.0 & 0x1000_0000_0000 != 0
+            crate::get_bit(self.0, 44)
         }
         /// This value with `DSSBS` set to `value`.
         #[inline(always)]
         pub const fn with_dssbs(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000_0000 | (value as u64) << 44)
+            Self::from_bits(crate::set_bit(self.0, 44, value))
         }
         /// `ATA`, bit 43 (sysreg-db/data/el2.sysreg:346).
         #[inline(always)]
         pub const fn ata(self) -> bool {
-            self.0 & 0x800_0000_0000 != 0
+            crate::get_bit(self.0, 43)
         }
         /// This value with `ATA` set to `value`.
         #[inline(always)]
         pub const fn with_ata(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000_0000 | (value as u64) << 43)
+            Self::from_bits(crate::set_bit(self.0, 43, value))
         }
         /// `ATA0`, bit 42 (sysreg-db/data/el2.sysreg:347).
         #[inline(always)]
         pub const fn ata0(self) -> bool {
-            self.0 & 0x400_0000_0000 != 0
+            crate::get_bit(self.0, 42)
         }
         /// This value with `ATA0` set to `value`.
         #[inline(always)]
         pub const fn with_ata0(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000_0000 | (value as u64) << 42)
+            Self::from_bits(crate::set_bit(self.0, 42, value))
         }
         /// `TCF`, bits 41:40 (sysreg-db/data/el2.sysreg:348): an `Enum` (values compare only for
         /// equality).
         #[inline(always)]
         pub const fn tcf(self) -> Tcf {
-            Tcf::from_bits(((self.0 >> 40) & 0x3) as u8)
+            Tcf::from_bits(crate::get_bits(self.0, 40, 0x3) as u8)
         }
         /// This value with `TCF` set to `value`.
         #[inline(always)]
         pub const fn with_tcf(self, value: Tcf) -> Self {
-            Self(self.0 & !0x300_0000_0000 | ((value.to_bits() as u64) & 0x3) << 40)
+            Self::from_bits(crate::set_bits(self.0, 40, 0x3, value.to_bits() as u64))
         }
         /// `TCF0`, bits 39:38 (sysreg-db/data/el2.sysreg:354): an `Enum` (values compare only for
         /// equality).
         #[inline(always)]
         pub const fn tcf0(self) -> Tcf0 {
-            Tcf0::from_bits(((self.0 >> 38) & 0x3) as u8)
+            Tcf0::from_bits(crate::get_bits(self.0, 38, 0x3) as u8)
         }
         /// This value with `TCF0` set to `value`.
         #[inline(always)]
         pub const fn with_tcf0(self, value: Tcf0) -> Self {
-            Self(self.0 & !0xc0_0000_0000 | ((value.to_bits() as u64) & 0x3) << 38)
+            Self::from_bits(crate::set_bits(self.0, 38, 0x3, value.to_bits() as u64))
         }
         /// `ITFSB`, bit 37 (sysreg-db/data/el2.sysreg:360).
         #[inline(always)]
         pub const fn itfsb(self) -> bool {
-            self.0 & 0x20_0000_0000 != 0
+            crate::get_bit(self.0, 37)
         }
         /// This value with `ITFSB` set to `value`.
         #[inline(always)]
         pub const fn with_itfsb(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000_0000 | (value as u64) << 37)
+            Self::from_bits(crate::set_bit(self.0, 37, value))
         }
         /// `BT`, bit 36 (sysreg-db/data/el2.sysreg:361).
         #[inline(always)]
         pub const fn bt(self) -> bool {
-            self.0 & 0x10_0000_0000 != 0
+            crate::get_bit(self.0, 36)
         }
         /// This value with `BT` set to `value`.
         #[inline(always)]
         pub const fn with_bt(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000_0000 | (value as u64) << 36)
+            Self::from_bits(crate::set_bit(self.0, 36, value))
         }
         /// `BT0`, bit 35 (sysreg-db/data/el2.sysreg:362).
         #[inline(always)]
         pub const fn bt0(self) -> bool {
-            self.0 & 0x8_0000_0000 != 0
+            crate::get_bit(self.0, 35)
         }
         /// This value with `BT0` set to `value`.
         #[inline(always)]
         pub const fn with_bt0(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000_0000 | (value as u64) << 35)
+            Self::from_bits(crate::set_bit(self.0, 35, value))
         }
         /// `EnFPM`, bit 34 (sysreg-db/data/el2.sysreg:363).
         #[inline(always)]
         pub const fn en_fpm(self) -> bool {
-            self.0 & 0x4_0000_0000 != 0
+            crate::get_bit(self.0, 34)
         }
         /// This value with `EnFPM` set to `value`.
         #[inline(always)]
         pub const fn with_en_fpm(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000_0000 | (value as u64) << 34)
+            Self::from_bits(crate::set_bit(self.0, 34, value))
         }
         /// `MSCEn`, bit 33 (sysreg-db/data/el2.sysreg:364).
         #[inline(always)]
         pub const fn mscen(self) -> bool {
-            self.0 & 0x2_0000_0000 != 0
+            crate::get_bit(self.0, 33)
         }
         /// This value with `MSCEn` set to `value`.
         #[inline(always)]
         pub const fn with_mscen(self, value: bool) -> Self {
-            Self(self.0 & !0x2_0000_0000 | (value as u64) << 33)
+            Self::from_bits(crate::set_bit(self.0, 33, value))
         }
         /// `CMOW`, bit 32 (sysreg-db/data/el2.sysreg:365).
         #[inline(always)]
         pub const fn cmow(self) -> bool {
-            self.0 & 0x1_0000_0000 != 0
+            crate::get_bit(self.0, 32)
         }
         /// This value with `CMOW` set to `value`.
         #[inline(always)]
         pub const fn with_cmow(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000_0000 | (value as u64) << 32)
+            Self::from_bits(crate::set_bit(self.0, 32, value))
         }
         /// `EnIA`, bit 31 (sysreg-db/data/el2.sysreg:366).
         #[inline(always)]
         pub const fn en_ia(self) -> bool {
-            self.0 & 0x8000_0000 != 0
+            crate::get_bit(self.0, 31)
         }
         /// This value with `EnIA` set to `value`.
         #[inline(always)]
         pub const fn with_en_ia(self, value: bool) -> Self {
-            Self(self.0 & !0x8000_0000 | (value as u64) << 31)
+            Self::from_bits(crate::set_bit(self.0, 31, value))
         }
         /// `EnIB`, bit 30 (sysreg-db/data/el2.sysreg:367).
         #[inline(always)]
         pub const fn en_ib(self) -> bool {
-            self.0 & 0x4000_0000 != 0
+            crate::get_bit(self.0, 30)
         }
         /// This value with `EnIB` set to `value`.
         #[inline(always)]
         pub const fn with_en_ib(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000 | (value as u64) << 30)
+            Self::from_bits(crate::set_bit(self.0, 30, value))
         }
         /// `LSMAOE`, bit 29 (sysreg-db/data/el2.sysreg:368).
         #[inline(always)]
         pub const fn lsmaoe(self) -> bool {
-            self.0 & 0x2000_0000 != 0
+            crate::get_bit(self.0, 29)
         }
         /// This value with `LSMAOE` set to `value`.
         #[inline(always)]
         pub const fn with_lsmaoe(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000 | (value as u64) << 29)
+            Self::from_bits(crate::set_bit(self.0, 29, value))
         }
         /// `nTLSMD`, bit 28 (sysreg-db/data/el2.sysreg:369).
         #[inline(always)]
         pub const fn n_tlsmd(self) -> bool {
-            self.0 & 0x1000_0000 != 0
+            crate::get_bit(self.0, 28)
         }
         /// This value with `nTLSMD` set to `value`.
         #[inline(always)]
         pub const fn with_n_tlsmd(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000 | (value as u64) << 28)
+            Self::from_bits(crate::set_bit(self.0, 28, value))
         }
         /// `EnDA`, bit 27 (sysreg-db/data/el2.sysreg:370).
         #[inline(always)]
         pub const fn en_da(self) -> bool {
-            self.0 & 0x800_0000 != 0
+            crate::get_bit(self.0, 27)
         }
         /// This value with `EnDA` set to `value`.
         #[inline(always)]
         pub const fn with_en_da(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000 | (value as u64) << 27)
+            Self::from_bits(crate::set_bit(self.0, 27, value))
         }
         /// `UCI`, bit 26 (sysreg-db/data/el2.sysreg:371).
         #[inline(always)]
         pub const fn uci(self) -> bool {
-            self.0 & 0x400_0000 != 0
+            crate::get_bit(self.0, 26)
         }
         /// This value with `UCI` set to `value`.
         #[inline(always)]
         pub const fn with_uci(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000 | (value as u64) << 26)
+            Self::from_bits(crate::set_bit(self.0, 26, value))
         }
         /// `EE`, bit 25 (sysreg-db/data/el2.sysreg:372).
         #[inline(always)]
         pub const fn ee(self) -> bool {
-            self.0 & 0x200_0000 != 0
+            crate::get_bit(self.0, 25)
         }
         /// This value with `EE` set to `value`.
         #[inline(always)]
         pub const fn with_ee(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000 | (value as u64) << 25)
+            Self::from_bits(crate::set_bit(self.0, 25, value))
         }
         /// `E0E`, bit 24 (sysreg-db/data/el2.sysreg:373).
         #[inline(always)]
         pub const fn e0e(self) -> bool {
-            self.0 & 0x100_0000 != 0
+            crate::get_bit(self.0, 24)
         }
         /// This value with `E0E` set to `value`.
         #[inline(always)]
         pub const fn with_e0e(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000 | (value as u64) << 24)
+            Self::from_bits(crate::set_bit(self.0, 24, value))
         }
         /// `SPAN`, bit 23 (sysreg-db/data/el2.sysreg:374).
         #[inline(always)]
         pub const fn span(self) -> bool {
-            self.0 & 0x80_0000 != 0
+            crate::get_bit(self.0, 23)
         }
         /// This value with `SPAN` set to `value`.
         #[inline(always)]
         pub const fn with_span(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000 | (value as u64) << 23)
+            Self::from_bits(crate::set_bit(self.0, 23, value))
         }
         /// `EIS`, bit 22 (sysreg-db/data/el2.sysreg:375).
         #[inline(always)]
         pub const fn eis(self) -> bool {
-            self.0 & 0x40_0000 != 0
+            crate::get_bit(self.0, 22)
         }
         /// This value with `EIS` set to `value`.
         #[inline(always)]
         pub const fn with_eis(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000 | (value as u64) << 22)
+            Self::from_bits(crate::set_bit(self.0, 22, value))
         }
         /// `IESB`, bit 21 (sysreg-db/data/el2.sysreg:376).
         #[inline(always)]
         pub const fn iesb(self) -> bool {
-            self.0 & 0x20_0000 != 0
+            crate::get_bit(self.0, 21)
         }
         /// This value with `IESB` set to `value`.
         #[inline(always)]
         pub const fn with_iesb(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000 | (value as u64) << 21)
+            Self::from_bits(crate::set_bit(self.0, 21, value))
         }
         /// `TSCXT`, bit 20 (sysreg-db/data/el2.sysreg:377).
         #[inline(always)]
         pub const fn tscxt(self) -> bool {
-            self.0 & 0x10_0000 != 0
+            crate::get_bit(self.0, 20)
         }
         /// This value with `TSCXT` set to `value`.
         #[inline(always)]
         pub const fn with_tscxt(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000 | (value as u64) << 20)
+            Self::from_bits(crate::set_bit(self.0, 20, value))
         }
         /// `WXN`, bit 19 (sysreg-db/data/el2.sysreg:378).
         #[inline(always)]
         pub const fn wxn(self) -> bool {
-            self.0 & 0x8_0000 != 0
+            crate::get_bit(self.0, 19)
         }
         /// This value with `WXN` set to `value`.
         #[inline(always)]
         pub const fn with_wxn(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000 | (value as u64) << 19)
+            Self::from_bits(crate::set_bit(self.0, 19, value))
         }
         /// `nTWE`, bit 18 (sysreg-db/data/el2.sysreg:379).
         #[inline(always)]
         pub const fn n_twe(self) -> bool {
-            self.0 & 0x4_0000 != 0
+            crate::get_bit(self.0, 18)
         }
         /// This value with `nTWE` set to `value`.
         #[inline(always)]
         pub const fn with_n_twe(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000 | (value as u64) << 18)
+            Self::from_bits(crate::set_bit(self.0, 18, value))
         }
         /// `nTWI`, bit 16 (sysreg-db/data/el2.sysreg:381).
         #[inline(always)]
         pub const fn n_twi(self) -> bool {
-            self.0 & 0x1_0000 != 0
+            crate::get_bit(self.0, 16)
         }
         /// This value with `nTWI` set to `value`.
         #[inline(always)]
         pub const fn with_n_twi(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000 | (value as u64) << 16)
+            Self::from_bits(crate::set_bit(self.0, 16, value))
         }
         /// `UCT`, bit 15 (sysreg-db/data/el2.sysreg:382).
         #[inline(always)]
         pub const fn uct(self) -> bool {
-            self.0 & 0x8000 != 0
+            crate::get_bit(self.0, 15)
         }
         /// This value with `UCT` set to `value`.
         #[inline(always)]
         pub const fn with_uct(self, value: bool) -> Self {
-            Self(self.0 & !0x8000 | (value as u64) << 15)
+            Self::from_bits(crate::set_bit(self.0, 15, value))
         }
         /// `DZE`, bit 14 (sysreg-db/data/el2.sysreg:383).
         #[inline(always)]
         pub const fn dze(self) -> bool {
-            self.0 & 0x4000 != 0
+            crate::get_bit(self.0, 14)
         }
         /// This value with `DZE` set to `value`.
         #[inline(always)]
         pub const fn with_dze(self, value: bool) -> Self {
-            Self(self.0 & !0x4000 | (value as u64) << 14)
+            Self::from_bits(crate::set_bit(self.0, 14, value))
         }
         /// `EnDB`, bit 13 (sysreg-db/data/el2.sysreg:384).
         #[inline(always)]
         pub const fn en_db(self) -> bool {
-            self.0 & 0x2000 != 0
+            crate::get_bit(self.0, 13)
         }
         /// This value with `EnDB` set to `value`.
         #[inline(always)]
         pub const fn with_en_db(self, value: bool) -> Self {
-            Self(self.0 & !0x2000 | (value as u64) << 13)
+            Self::from_bits(crate::set_bit(self.0, 13, value))
         }
         /// `I`, bit 12 (sysreg-db/data/el2.sysreg:385).
         #[inline(always)]
         pub const fn i(self) -> bool {
-            self.0 & 0x1000 != 0
+            crate::get_bit(self.0, 12)
         }
         /// This value with `I` set to `value`.
         #[inline(always)]
         pub const fn with_i(self, value: bool) -> Self {
-            Self(self.0 & !0x1000 | (value as u64) << 12)
+            Self::from_bits(crate::set_bit(self.0, 12, value))
         }
         /// `EOS`, bit 11 (sysreg-db/data/el2.sysreg:386).
         #[inline(always)]
         pub const fn eos(self) -> bool {
-            self.0 & 0x800 != 0
+            crate::get_bit(self.0, 11)
         }
         /// This value with `EOS` set to `value`.
         #[inline(always)]
         pub const fn with_eos(self, value: bool) -> Self {
-            Self(self.0 & !0x800 | (value as u64) << 11)
+            Self::from_bits(crate::set_bit(self.0, 11, value))
         }
         /// `EnRCTX`, bit 10 (sysreg-db/data/el2.sysreg:387).
         #[inline(always)]
         pub const fn en_rctx(self) -> bool {
-            self.0 & 0x400 != 0
+            crate::get_bit(self.0, 10)
         }
         /// This value with `EnRCTX` set to `value`.
         #[inline(always)]
         pub const fn with_en_rctx(self, value: bool) -> Self {
-            Self(self.0 & !0x400 | (value as u64) << 10)
+            Self::from_bits(crate::set_bit(self.0, 10, value))
         }
         /// `SED`, bit 8 (sysreg-db/data/el2.sysreg:389).
         #[inline(always)]
         pub const fn sed(self) -> bool {
-            self.0 & 0x100 != 0
+            crate::get_bit(self.0, 8)
         }
         /// This value with `SED` set to `value`.
         #[inline(always)]
         pub const fn with_sed(self, value: bool) -> Self {
-            Self(self.0 & !0x100 | (value as u64) << 8)
+            Self::from_bits(crate::set_bit(self.0, 8, value))
         }
         /// `ITD`, bit 7 (sysreg-db/data/el2.sysreg:390).
         #[inline(always)]
         pub const fn itd(self) -> bool {
-            self.0 & 0x80 != 0
+            crate::get_bit(self.0, 7)
         }
         /// This value with `ITD` set to `value`.
         #[inline(always)]
         pub const fn with_itd(self, value: bool) -> Self {
-            Self(self.0 & !0x80 | (value as u64) << 7)
+            Self::from_bits(crate::set_bit(self.0, 7, value))
         }
         /// `nAA`, bit 6 (sysreg-db/data/el2.sysreg:391).
         #[inline(always)]
         pub const fn n_aa(self) -> bool {
-            self.0 & 0x40 != 0
+            crate::get_bit(self.0, 6)
         }
         /// This value with `nAA` set to `value`.
         #[inline(always)]
         pub const fn with_n_aa(self, value: bool) -> Self {
-            Self(self.0 & !0x40 | (value as u64) << 6)
+            Self::from_bits(crate::set_bit(self.0, 6, value))
         }
         /// `CP15BEN`, bit 5 (sysreg-db/data/el2.sysreg:392).
         #[inline(always)]
         pub const fn cp15ben(self) -> bool {
-            self.0 & 0x20 != 0
+            crate::get_bit(self.0, 5)
         }
         /// This value with `CP15BEN` set to `value`.
         #[inline(always)]
         pub const fn with_cp15ben(self, value: bool) -> Self {
-            Self(self.0 & !0x20 | (value as u64) << 5)
+            Self::from_bits(crate::set_bit(self.0, 5, value))
         }
         /// `SA0`, bit 4 (sysreg-db/data/el2.sysreg:393).
         #[inline(always)]
         pub const fn sa0(self) -> bool {
-            self.0 & 0x10 != 0
+            crate::get_bit(self.0, 4)
         }
         /// This value with `SA0` set to `value`.
         #[inline(always)]
         pub const fn with_sa0(self, value: bool) -> Self {
-            Self(self.0 & !0x10 | (value as u64) << 4)
+            Self::from_bits(crate::set_bit(self.0, 4, value))
         }
         /// `SA`, bit 3 (sysreg-db/data/el2.sysreg:394).
         #[inline(always)]
         pub const fn sa(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `SA` set to `value`.
         #[inline(always)]
         pub const fn with_sa(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `C`, bit 2 (sysreg-db/data/el2.sysreg:395).
         #[inline(always)]
         pub const fn c(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `C` set to `value`.
         #[inline(always)]
         pub const fn with_c(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `A`, bit 1 (sysreg-db/data/el2.sysreg:396).
         #[inline(always)]
         pub const fn a(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `A` set to `value`.
         #[inline(always)]
         pub const fn with_a(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `M`, bit 0 (sysreg-db/data/el2.sysreg:397).
         #[inline(always)]
         pub const fn m(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `M` set to `value`.
         #[inline(always)]
         pub const fn with_m(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for SctlrEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for SctlrEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "SctlrEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for SctlrEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
     /// The values of `SCTLR_EL2.TCF` (sysreg-db/data/el2.sysreg:348). Values the database does not
     /// name are kept as they are. Its values have no order: compare them for equality.
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Tcf(u8);
+    impl Eq for Tcf {}
     impl Tcf {
         /// `NONE` = 0b00 (sysreg-db/data/el2.sysreg:349).
         pub const NONE: Self = Self(0b00);
@@ -3780,6 +3535,7 @@ pub mod sctlr_el2 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b00 => Some("NONE"),
@@ -3807,291 +3563,257 @@ pub use sctlr_el2::{SCTLR_EL2, SctlrEl2, Tcf, Tcf0};
 /// sysreg-db/data/el2.sysreg:401).
 pub mod spsr_elx {
     /// A value of `SPSR_ELx`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct SpsrElx(u64);
-    impl SpsrElx {
+    pub type SpsrElx = crate::Value<SpsrElxLayout>;
+    /// The layout of [`SpsrElx`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct SpsrElxLayout;
+    impl crate::Layout for SpsrElxLayout {
+        const NAME: &'static str = "SpsrElx";
         /// RES0 bits: 63:37, 33, 27:26, 19:14, 5.
-        pub const RES0: u64 = 0xffff_ffe2_0c0f_c020;
+        const RES0: u64 = 0xffff_ffe2_0c0f_c020;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl SpsrElx {
         /// `UINJ`, bit 36 (sysreg-db/data/el2.sysreg:403).
         #[inline(always)]
         pub const fn uinj(self) -> bool {
-            self.0 & 0x10_0000_0000 != 0
+            crate::get_bit(self.0, 36)
         }
         /// This value with `UINJ` set to `value`.
         #[inline(always)]
         pub const fn with_uinj(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000_0000 | (value as u64) << 36)
+            Self::from_bits(crate::set_bit(self.0, 36, value))
         }
         /// `PACM`, bit 35 (sysreg-db/data/el2.sysreg:404).
         #[inline(always)]
         pub const fn pacm(self) -> bool {
-            self.0 & 0x8_0000_0000 != 0
+            crate::get_bit(self.0, 35)
         }
         /// This value with `PACM` set to `value`.
         #[inline(always)]
         pub const fn with_pacm(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000_0000 | (value as u64) << 35)
+            Self::from_bits(crate::set_bit(self.0, 35, value))
         }
         /// `EXLOCK`, bit 34 (sysreg-db/data/el2.sysreg:405).
         #[inline(always)]
         pub const fn exlock(self) -> bool {
-            self.0 & 0x4_0000_0000 != 0
+            crate::get_bit(self.0, 34)
         }
         /// This value with `EXLOCK` set to `value`.
         #[inline(always)]
         pub const fn with_exlock(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000_0000 | (value as u64) << 34)
+            Self::from_bits(crate::set_bit(self.0, 34, value))
         }
         /// `PM`, bit 32 (sysreg-db/data/el2.sysreg:407).
         #[inline(always)]
         pub const fn pm(self) -> bool {
-            self.0 & 0x1_0000_0000 != 0
+            crate::get_bit(self.0, 32)
         }
         /// This value with `PM` set to `value`.
         #[inline(always)]
         pub const fn with_pm(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000_0000 | (value as u64) << 32)
+            Self::from_bits(crate::set_bit(self.0, 32, value))
         }
         /// `N`, bit 31 (sysreg-db/data/el2.sysreg:408).
         #[inline(always)]
         pub const fn n(self) -> bool {
-            self.0 & 0x8000_0000 != 0
+            crate::get_bit(self.0, 31)
         }
         /// This value with `N` set to `value`.
         #[inline(always)]
         pub const fn with_n(self, value: bool) -> Self {
-            Self(self.0 & !0x8000_0000 | (value as u64) << 31)
+            Self::from_bits(crate::set_bit(self.0, 31, value))
         }
         /// `Z`, bit 30 (sysreg-db/data/el2.sysreg:409).
         #[inline(always)]
         pub const fn z(self) -> bool {
-            self.0 & 0x4000_0000 != 0
+            crate::get_bit(self.0, 30)
         }
         /// This value with `Z` set to `value`.
         #[inline(always)]
         pub const fn with_z(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000 | (value as u64) << 30)
+            Self::from_bits(crate::set_bit(self.0, 30, value))
         }
         /// `C`, bit 29 (sysreg-db/data/el2.sysreg:410).
         #[inline(always)]
         pub const fn c(self) -> bool {
-            self.0 & 0x2000_0000 != 0
+            crate::get_bit(self.0, 29)
         }
         /// This value with `C` set to `value`.
         #[inline(always)]
         pub const fn with_c(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000 | (value as u64) << 29)
+            Self::from_bits(crate::set_bit(self.0, 29, value))
         }
         /// `V`, bit 28 (sysreg-db/data/el2.sysreg:411).
         #[inline(always)]
         pub const fn v(self) -> bool {
-            self.0 & 0x1000_0000 != 0
+            crate::get_bit(self.0, 28)
         }
         /// This value with `V` set to `value`.
         #[inline(always)]
         pub const fn with_v(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000 | (value as u64) << 28)
+            Self::from_bits(crate::set_bit(self.0, 28, value))
         }
         /// `TCO`, bit 25 (sysreg-db/data/el2.sysreg:413).
         #[inline(always)]
         pub const fn tco(self) -> bool {
-            self.0 & 0x200_0000 != 0
+            crate::get_bit(self.0, 25)
         }
         /// This value with `TCO` set to `value`.
         #[inline(always)]
         pub const fn with_tco(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000 | (value as u64) << 25)
+            Self::from_bits(crate::set_bit(self.0, 25, value))
         }
         /// `DIT`, bit 24 (sysreg-db/data/el2.sysreg:414).
         #[inline(always)]
         pub const fn dit(self) -> bool {
-            self.0 & 0x100_0000 != 0
+            crate::get_bit(self.0, 24)
         }
         /// This value with `DIT` set to `value`.
         #[inline(always)]
         pub const fn with_dit(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000 | (value as u64) << 24)
+            Self::from_bits(crate::set_bit(self.0, 24, value))
         }
         /// `UAO`, bit 23 (sysreg-db/data/el2.sysreg:415).
         #[inline(always)]
         pub const fn uao(self) -> bool {
-            self.0 & 0x80_0000 != 0
+            crate::get_bit(self.0, 23)
         }
         /// This value with `UAO` set to `value`.
         #[inline(always)]
         pub const fn with_uao(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000 | (value as u64) << 23)
+            Self::from_bits(crate::set_bit(self.0, 23, value))
         }
         /// `PAN`, bit 22 (sysreg-db/data/el2.sysreg:416).
         #[inline(always)]
         pub const fn pan(self) -> bool {
-            self.0 & 0x40_0000 != 0
+            crate::get_bit(self.0, 22)
         }
         /// This value with `PAN` set to `value`.
         #[inline(always)]
         pub const fn with_pan(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000 | (value as u64) << 22)
+            Self::from_bits(crate::set_bit(self.0, 22, value))
         }
         /// `SS`, bit 21 (sysreg-db/data/el2.sysreg:417).
         #[inline(always)]
         pub const fn ss(self) -> bool {
-            self.0 & 0x20_0000 != 0
+            crate::get_bit(self.0, 21)
         }
         /// This value with `SS` set to `value`.
         #[inline(always)]
         pub const fn with_ss(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000 | (value as u64) << 21)
+            Self::from_bits(crate::set_bit(self.0, 21, value))
         }
         /// `IL`, bit 20 (sysreg-db/data/el2.sysreg:418).
         #[inline(always)]
         pub const fn il(self) -> bool {
-            self.0 & 0x10_0000 != 0
+            crate::get_bit(self.0, 20)
         }
         /// This value with `IL` set to `value`.
         #[inline(always)]
         pub const fn with_il(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000 | (value as u64) << 20)
+            Self::from_bits(crate::set_bit(self.0, 20, value))
         }
         /// `ALLINT`, bit 13 (sysreg-db/data/el2.sysreg:420).
         #[inline(always)]
         pub const fn allint(self) -> bool {
-            self.0 & 0x2000 != 0
+            crate::get_bit(self.0, 13)
         }
         /// This value with `ALLINT` set to `value`.
         #[inline(always)]
         pub const fn with_allint(self, value: bool) -> Self {
-            Self(self.0 & !0x2000 | (value as u64) << 13)
+            Self::from_bits(crate::set_bit(self.0, 13, value))
         }
         /// `SSBS`, bit 12 (sysreg-db/data/el2.sysreg:421).
         #[inline(always)]
         pub const fn ssbs(self) -> bool {
-            self.0 & 0x1000 != 0
+            crate::get_bit(self.0, 12)
         }
         /// This value with `SSBS` set to `value`.
         #[inline(always)]
         pub const fn with_ssbs(self, value: bool) -> Self {
-            Self(self.0 & !0x1000 | (value as u64) << 12)
+            Self::from_bits(crate::set_bit(self.0, 12, value))
         }
         /// `BTYPE`, bits 11:10 (sysreg-db/data/el2.sysreg:422).
         #[inline(always)]
         pub const fn btype(self) -> u8 {
-            ((self.0 >> 10) & 0x3) as u8
+            crate::get_bits(self.0, 10, 0x3) as u8
         }
         /// This value with `BTYPE` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_btype(self, value: u8) -> Self {
-            Self(self.0 & !0xc00 | ((value as u64) & 0x3) << 10)
+            Self::from_bits(crate::set_bits(self.0, 10, 0x3, value as u64))
         }
         /// `D`, bit 9 (sysreg-db/data/el2.sysreg:423).
         #[inline(always)]
         pub const fn d(self) -> bool {
-            self.0 & 0x200 != 0
+            crate::get_bit(self.0, 9)
         }
         /// This value with `D` set to `value`.
         #[inline(always)]
         pub const fn with_d(self, value: bool) -> Self {
-            Self(self.0 & !0x200 | (value as u64) << 9)
+            Self::from_bits(crate::set_bit(self.0, 9, value))
         }
         /// `A`, bit 8 (sysreg-db/data/el2.sysreg:424).
         #[inline(always)]
         pub const fn a(self) -> bool {
-            self.0 & 0x100 != 0
+            crate::get_bit(self.0, 8)
         }
         /// This value with `A` set to `value`.
         #[inline(always)]
         pub const fn with_a(self, value: bool) -> Self {
-            Self(self.0 & !0x100 | (value as u64) << 8)
+            Self::from_bits(crate::set_bit(self.0, 8, value))
         }
         /// `I`, bit 7 (sysreg-db/data/el2.sysreg:425).
         #[inline(always)]
         pub const fn i(self) -> bool {
-            self.0 & 0x80 != 0
+            crate::get_bit(self.0, 7)
         }
         /// This value with `I` set to `value`.
         #[inline(always)]
         pub const fn with_i(self, value: bool) -> Self {
-            Self(self.0 & !0x80 | (value as u64) << 7)
+            Self::from_bits(crate::set_bit(self.0, 7, value))
         }
         /// `F`, bit 6 (sysreg-db/data/el2.sysreg:426).
         #[inline(always)]
         pub const fn f(self) -> bool {
-            self.0 & 0x40 != 0
+            crate::get_bit(self.0, 6)
         }
         /// This value with `F` set to `value`.
         #[inline(always)]
         pub const fn with_f(self, value: bool) -> Self {
-            Self(self.0 & !0x40 | (value as u64) << 6)
+            Self::from_bits(crate::set_bit(self.0, 6, value))
         }
         /// `M4`, bit 4 (sysreg-db/data/el2.sysreg:430).
         #[inline(always)]
         pub const fn m4(self) -> bool {
-            self.0 & 0x10 != 0
+            crate::get_bit(self.0, 4)
         }
         /// This value with `M4` set to `value`.
         #[inline(always)]
         pub const fn with_m4(self, value: bool) -> Self {
-            Self(self.0 & !0x10 | (value as u64) << 4)
+            Self::from_bits(crate::set_bit(self.0, 4, value))
         }
         /// `M`, bits 3:0 (sysreg-db/data/el2.sysreg:431): an `Enum` (values compare only for
         /// equality).
         #[inline(always)]
         pub const fn m(self) -> M {
-            M::from_bits((self.0 & 0xf) as u8)
+            M::from_bits(crate::get_bits(self.0, 0, 0xf) as u8)
         }
         /// This value with `M` set to `value`.
         #[inline(always)]
         pub const fn with_m(self, value: M) -> Self {
-            Self(self.0 & !0xf | (value.to_bits() as u64) & 0xf)
-        }
-    }
-    impl Default for SpsrElx {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for SpsrElx {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "SpsrElx", self.0)
-        }
-    }
-    impl crate::RegisterValue for SpsrElx {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xf, value.to_bits() as u64))
         }
     }
     /// The values of `SPSR_ELx.M` (sysreg-db/data/el2.sysreg:431). Values the database does not
     /// name are kept as they are. Its values have no order: compare them for equality.
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct M(u8);
+    impl Eq for M {}
     impl M {
         /// `EL0` = 0b0000 (sysreg-db/data/el2.sysreg:432).
         pub const EL0: Self = Self(0b0000);
@@ -4118,6 +3840,7 @@ pub mod spsr_elx {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("EL0"),
@@ -4144,101 +3867,67 @@ pub mod spsr_elx {
 /// `ESR_ELx`: a layout shared by several registers (`SysregFields`, sysreg-db/data/el2.sysreg:446).
 pub mod esr_elx {
     /// A value of `ESR_ELx`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct EsrElx(u64);
-    impl EsrElx {
+    pub type EsrElx = crate::Value<EsrElxLayout>;
+    /// The layout of [`EsrElx`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct EsrElxLayout;
+    impl crate::Layout for EsrElxLayout {
+        const NAME: &'static str = "EsrElx";
         /// RES0 bits: 63:56.
-        pub const RES0: u64 = 0xff00_0000_0000_0000;
+        const RES0: u64 = 0xff00_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl EsrElx {
         /// `ISS2`, bits 55:32 (sysreg-db/data/el2.sysreg:448).
         #[inline(always)]
         pub const fn iss2(self) -> u32 {
-            ((self.0 >> 32) & 0xff_ffff) as u32
+            crate::get_bits(self.0, 32, 0xff_ffff) as u32
         }
         /// This value with `ISS2` set to `value` (bits above its 24 are dropped).
         #[inline(always)]
         pub const fn with_iss2(self, value: u32) -> Self {
-            Self(self.0 & !0xff_ffff_0000_0000 | ((value as u64) & 0xff_ffff) << 32)
+            Self::from_bits(crate::set_bits(self.0, 32, 0xff_ffff, value as u64))
         }
         /// `EC`, bits 31:26 (sysreg-db/data/el2.sysreg:449): an `Enum` (values compare only for
         /// equality).
         #[inline(always)]
         pub const fn ec(self) -> Ec {
-            Ec::from_bits(((self.0 >> 26) & 0x3f) as u8)
+            Ec::from_bits(crate::get_bits(self.0, 26, 0x3f) as u8)
         }
         /// This value with `EC` set to `value`.
         #[inline(always)]
         pub const fn with_ec(self, value: Ec) -> Self {
-            Self(self.0 & !0xfc00_0000 | ((value.to_bits() as u64) & 0x3f) << 26)
+            Self::from_bits(crate::set_bits(self.0, 26, 0x3f, value.to_bits() as u64))
         }
         /// `IL`, bit 25 (sysreg-db/data/el2.sysreg:496).
         #[inline(always)]
         pub const fn il(self) -> bool {
-            self.0 & 0x200_0000 != 0
+            crate::get_bit(self.0, 25)
         }
         /// This value with `IL` set to `value`.
         #[inline(always)]
         pub const fn with_il(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000 | (value as u64) << 25)
+            Self::from_bits(crate::set_bit(self.0, 25, value))
         }
         /// `ISS`, bits 24:0 (sysreg-db/data/el2.sysreg:497).
         #[inline(always)]
         pub const fn iss(self) -> u32 {
-            (self.0 & 0x1ff_ffff) as u32
+            crate::get_bits(self.0, 0, 0x1ff_ffff) as u32
         }
         /// This value with `ISS` set to `value` (bits above its 25 are dropped).
         #[inline(always)]
         pub const fn with_iss(self, value: u32) -> Self {
-            Self(self.0 & !0x1ff_ffff | (value as u64) & 0x1ff_ffff)
-        }
-    }
-    impl Default for EsrElx {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for EsrElx {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "EsrElx", self.0)
-        }
-    }
-    impl crate::RegisterValue for EsrElx {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0x1ff_ffff, value as u64))
         }
     }
     /// The values of `ESR_ELx.EC` (sysreg-db/data/el2.sysreg:449). Values the database does not
     /// name are kept as they are. Its values have no order: compare them for equality.
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Ec(u8);
+    impl Eq for Ec {}
     impl Ec {
         /// `UNKNOWN` = 0b000000 (sysreg-db/data/el2.sysreg:450).
         pub const UNKNOWN: Self = Self(0b000000);
@@ -4339,6 +4028,7 @@ pub mod esr_elx {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b000000 => Some("UNKNOWN"),
@@ -4403,63 +4093,28 @@ pub mod esr_elx {
 /// sysreg-db/data/el2.sysreg:501).
 pub mod vbar_elx {
     /// A value of `VBAR_ELx`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct VbarElx(u64);
-    impl VbarElx {
+    pub type VbarElx = crate::Value<VbarElxLayout>;
+    /// The layout of [`VbarElx`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct VbarElxLayout;
+    impl crate::Layout for VbarElxLayout {
+        const NAME: &'static str = "VbarElx";
         /// RES0 bits: 10:0.
-        pub const RES0: u64 = 0x0000_0000_0000_07ff;
+        const RES0: u64 = 0x0000_0000_0000_07ff;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl VbarElx {
         /// `VBA`, bits 63:11 (sysreg-db/data/el2.sysreg:502).
         #[inline(always)]
         pub const fn vba(self) -> u64 {
-            (self.0 >> 11) & 0x1f_ffff_ffff_ffff
+            crate::get_bits(self.0, 11, 0x1f_ffff_ffff_ffff)
         }
         /// This value with `VBA` set to `value` (bits above its 53 are dropped).
         #[inline(always)]
         pub const fn with_vba(self, value: u64) -> Self {
-            Self(self.0 & !0xffff_ffff_ffff_f800 | ((value) & 0x1f_ffff_ffff_ffff) << 11)
-        }
-    }
-    impl Default for VbarElx {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for VbarElx {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "VbarElx", self.0)
-        }
-    }
-    impl crate::RegisterValue for VbarElx {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 11, 0x1f_ffff_ffff_ffff, value))
         }
     }
 }
@@ -4467,113 +4122,78 @@ pub mod vbar_elx {
 /// sysreg-db/data/el2.sysreg:508).
 pub mod mpidr_elx {
     /// A value of `MPIDR_ELx`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct MpidrElx(u64);
-    impl MpidrElx {
+    pub type MpidrElx = crate::Value<MpidrElxLayout>;
+    /// The layout of [`MpidrElx`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct MpidrElxLayout;
+    impl crate::Layout for MpidrElxLayout {
+        const NAME: &'static str = "MpidrElx";
         /// RES0 bits: 63:40, 29:25.
-        pub const RES0: u64 = 0xffff_ff00_3e00_0000;
+        const RES0: u64 = 0xffff_ff00_3e00_0000;
         /// RES1 bits: 31.
-        pub const RES1: u64 = 0x0000_0000_8000_0000;
+        const RES1: u64 = 0x0000_0000_8000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl MpidrElx {
         /// `Aff3`, bits 39:32 (sysreg-db/data/el2.sysreg:510).
         #[inline(always)]
         pub const fn aff3(self) -> u8 {
-            ((self.0 >> 32) & 0xff) as u8
+            crate::get_bits(self.0, 32, 0xff) as u8
         }
         /// This value with `Aff3` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff3(self, value: u8) -> Self {
-            Self(self.0 & !0xff_0000_0000 | ((value as u64) & 0xff) << 32)
+            Self::from_bits(crate::set_bits(self.0, 32, 0xff, value as u64))
         }
         /// `U`, bit 30 (sysreg-db/data/el2.sysreg:512).
         #[inline(always)]
         pub const fn u(self) -> bool {
-            self.0 & 0x4000_0000 != 0
+            crate::get_bit(self.0, 30)
         }
         /// This value with `U` set to `value`.
         #[inline(always)]
         pub const fn with_u(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000 | (value as u64) << 30)
+            Self::from_bits(crate::set_bit(self.0, 30, value))
         }
         /// `MT`, bit 24 (sysreg-db/data/el2.sysreg:514).
         #[inline(always)]
         pub const fn mt(self) -> bool {
-            self.0 & 0x100_0000 != 0
+            crate::get_bit(self.0, 24)
         }
         /// This value with `MT` set to `value`.
         #[inline(always)]
         pub const fn with_mt(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000 | (value as u64) << 24)
+            Self::from_bits(crate::set_bit(self.0, 24, value))
         }
         /// `Aff2`, bits 23:16 (sysreg-db/data/el2.sysreg:515).
         #[inline(always)]
         pub const fn aff2(self) -> u8 {
-            ((self.0 >> 16) & 0xff) as u8
+            crate::get_bits(self.0, 16, 0xff) as u8
         }
         /// This value with `Aff2` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff2(self, value: u8) -> Self {
-            Self(self.0 & !0xff_0000 | ((value as u64) & 0xff) << 16)
+            Self::from_bits(crate::set_bits(self.0, 16, 0xff, value as u64))
         }
         /// `Aff1`, bits 15:8 (sysreg-db/data/el2.sysreg:516).
         #[inline(always)]
         pub const fn aff1(self) -> u8 {
-            ((self.0 >> 8) & 0xff) as u8
+            crate::get_bits(self.0, 8, 0xff) as u8
         }
         /// This value with `Aff1` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff1(self, value: u8) -> Self {
-            Self(self.0 & !0xff00 | ((value as u64) & 0xff) << 8)
+            Self::from_bits(crate::set_bits(self.0, 8, 0xff, value as u64))
         }
         /// `Aff0`, bits 7:0 (sysreg-db/data/el2.sysreg:517).
         #[inline(always)]
         pub const fn aff0(self) -> u8 {
-            (self.0 & 0xff) as u8
+            crate::get_bits(self.0, 0, 0xff) as u8
         }
         /// This value with `Aff0` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff0(self, value: u8) -> Self {
-            Self(self.0 & !0xff | (value as u64) & 0xff)
-        }
-    }
-    impl Default for MpidrElx {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for MpidrElx {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "MpidrElx", self.0)
-        }
-    }
-    impl crate::RegisterValue for MpidrElx {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xff, value as u64))
         }
     }
 }
@@ -4582,7 +4202,6 @@ pub mod mpidr_elx {
 pub mod spsr_el2 {
     /// The register `SPSR_EL2` (S3_4_C4_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct SPSR_EL2;
     impl crate::SysReg for SPSR_EL2 {
         const NAME: &'static str = "SPSR_EL2";
@@ -4649,7 +4268,6 @@ pub use spsr_el2::SPSR_EL2;
 pub mod elr_el2 {
     /// The register `ELR_EL2` (S3_4_C4_C0_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ELR_EL2;
     impl crate::SysReg for ELR_EL2 {
         const NAME: &'static str = "ELR_EL2";
@@ -4710,31 +4328,19 @@ pub mod elr_el2 {
         }
     }
     /// A value of `ELR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct ElrEl2(u64);
-    impl ElrEl2 {
+    pub type ElrEl2 = crate::Value<ElrEl2Layout>;
+    /// The layout of [`ElrEl2`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct ElrEl2Layout;
+    impl crate::Layout for ElrEl2Layout {
+        const NAME: &'static str = "ElrEl2";
         /// RES0 bits: none.
-        pub const RES0: u64 = 0x0000_0000_0000_0000;
+        const RES0: u64 = 0x0000_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl ElrEl2 {
         /// `ADDR`, bits 63:0 (sysreg-db/data/el2.sysreg:525).
         #[inline(always)]
         pub const fn addr(self) -> u64 {
@@ -4743,30 +4349,7 @@ pub mod elr_el2 {
         /// This value with `ADDR` set to `value` (bits above its 64 are dropped).
         #[inline(always)]
         pub const fn with_addr(self, value: u64) -> Self {
-            Self(value)
-        }
-    }
-    impl Default for ElrEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for ElrEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "ElrEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for ElrEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(value)
         }
     }
 }
@@ -4776,7 +4359,6 @@ pub use elr_el2::{ELR_EL2, ElrEl2};
 pub mod esr_el2 {
     /// The register `ESR_EL2` (S3_4_C5_C2_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ESR_EL2;
     impl crate::SysReg for ESR_EL2 {
         const NAME: &'static str = "ESR_EL2";
@@ -4843,7 +4425,6 @@ pub use esr_el2::ESR_EL2;
 pub mod far_el2 {
     /// The register `FAR_EL2` (S3_4_C6_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct FAR_EL2;
     impl crate::SysReg for FAR_EL2 {
         const NAME: &'static str = "FAR_EL2";
@@ -4904,31 +4485,19 @@ pub mod far_el2 {
         }
     }
     /// A value of `FAR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct FarEl2(u64);
-    impl FarEl2 {
+    pub type FarEl2 = crate::Value<FarEl2Layout>;
+    /// The layout of [`FarEl2`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct FarEl2Layout;
+    impl crate::Layout for FarEl2Layout {
+        const NAME: &'static str = "FarEl2";
         /// RES0 bits: none.
-        pub const RES0: u64 = 0x0000_0000_0000_0000;
+        const RES0: u64 = 0x0000_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl FarEl2 {
         /// `ADDR`, bits 63:0 (sysreg-db/data/el2.sysreg:533).
         #[inline(always)]
         pub const fn addr(self) -> u64 {
@@ -4937,30 +4506,7 @@ pub mod far_el2 {
         /// This value with `ADDR` set to `value` (bits above its 64 are dropped).
         #[inline(always)]
         pub const fn with_addr(self, value: u64) -> Self {
-            Self(value)
-        }
-    }
-    impl Default for FarEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for FarEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "FarEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for FarEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(value)
         }
     }
 }
@@ -4970,7 +4516,6 @@ pub use far_el2::{FAR_EL2, FarEl2};
 pub mod vbar_el2 {
     /// The register `VBAR_EL2` (S3_4_C12_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct VBAR_EL2;
     impl crate::SysReg for VBAR_EL2 {
         const NAME: &'static str = "VBAR_EL2";
@@ -5037,7 +4582,6 @@ pub use vbar_el2::VBAR_EL2;
 pub mod spsr_el1 {
     /// The register `SPSR_EL1` (S3_0_C4_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct SPSR_EL1;
     impl crate::SysReg for SPSR_EL1 {
         const NAME: &'static str = "SPSR_EL1";
@@ -5104,7 +4648,6 @@ pub use spsr_el1::SPSR_EL1;
 pub mod elr_el1 {
     /// The register `ELR_EL1` (S3_0_C4_C0_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ELR_EL1;
     impl crate::SysReg for ELR_EL1 {
         const NAME: &'static str = "ELR_EL1";
@@ -5165,31 +4708,19 @@ pub mod elr_el1 {
         }
     }
     /// A value of `ELR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct ElrEl1(u64);
-    impl ElrEl1 {
+    pub type ElrEl1 = crate::Value<ElrEl1Layout>;
+    /// The layout of [`ElrEl1`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct ElrEl1Layout;
+    impl crate::Layout for ElrEl1Layout {
+        const NAME: &'static str = "ElrEl1";
         /// RES0 bits: none.
-        pub const RES0: u64 = 0x0000_0000_0000_0000;
+        const RES0: u64 = 0x0000_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl ElrEl1 {
         /// `ADDR`, bits 63:0 (sysreg-db/data/el2.sysreg:545).
         #[inline(always)]
         pub const fn addr(self) -> u64 {
@@ -5198,30 +4729,7 @@ pub mod elr_el1 {
         /// This value with `ADDR` set to `value` (bits above its 64 are dropped).
         #[inline(always)]
         pub const fn with_addr(self, value: u64) -> Self {
-            Self(value)
-        }
-    }
-    impl Default for ElrEl1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for ElrEl1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "ElrEl1", self.0)
-        }
-    }
-    impl crate::RegisterValue for ElrEl1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(value)
         }
     }
 }
@@ -5231,7 +4739,6 @@ pub use elr_el1::{ELR_EL1, ElrEl1};
 pub mod esr_el1 {
     /// The register `ESR_EL1` (S3_0_C5_C2_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ESR_EL1;
     impl crate::SysReg for ESR_EL1 {
         const NAME: &'static str = "ESR_EL1";
@@ -5298,7 +4805,6 @@ pub use esr_el1::ESR_EL1;
 pub mod vbar_el1 {
     /// The register `VBAR_EL1` (S3_0_C12_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct VBAR_EL1;
     impl crate::SysReg for VBAR_EL1 {
         const NAME: &'static str = "VBAR_EL1";
@@ -5365,7 +4871,6 @@ pub use vbar_el1::VBAR_EL1;
 pub mod current_el {
     /// The register `CurrentEL` (S3_0_C4_C2_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct CurrentEL;
     impl crate::SysReg for CurrentEL {
         const NAME: &'static str = "CurrentEL";
@@ -5396,71 +4901,37 @@ pub mod current_el {
         }
     }
     /// A value of `CurrentEL`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct CurrentEl(u64);
-    impl CurrentEl {
+    pub type CurrentEl = crate::Value<CurrentElLayout>;
+    /// The layout of [`CurrentEl`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct CurrentElLayout;
+    impl crate::Layout for CurrentElLayout {
+        const NAME: &'static str = "CurrentEl";
         /// RES0 bits: 63:4, 1:0.
-        pub const RES0: u64 = 0xffff_ffff_ffff_fff3;
+        const RES0: u64 = 0xffff_ffff_ffff_fff3;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl CurrentEl {
         /// `EL`, bits 3:2 (sysreg-db/data/el2.sysreg:559): an `Enum` (values compare only for
         /// equality).
         #[inline(always)]
         pub const fn el(self) -> El {
-            El::from_bits(((self.0 >> 2) & 0x3) as u8)
+            El::from_bits(crate::get_bits(self.0, 2, 0x3) as u8)
         }
         /// This value with `EL` set to `value`.
         #[inline(always)]
         pub const fn with_el(self, value: El) -> Self {
-            Self(self.0 & !0xc | ((value.to_bits() as u64) & 0x3) << 2)
-        }
-    }
-    impl Default for CurrentEl {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for CurrentEl {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "CurrentEl", self.0)
-        }
-    }
-    impl crate::RegisterValue for CurrentEl {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 2, 0x3, value.to_bits() as u64))
         }
     }
     /// The values of `CurrentEL.EL` (sysreg-db/data/el2.sysreg:559). Values the database does not
     /// name are kept as they are. Its values have no order: compare them for equality.
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct El(u8);
+    impl Eq for El {}
     impl El {
         /// `EL0` = 0b00 (sysreg-db/data/el2.sysreg:560).
         pub const EL0: Self = Self(0b00);
@@ -5481,6 +4952,7 @@ pub mod current_el {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b00 => Some("EL0"),
@@ -5507,7 +4979,6 @@ pub use current_el::{CurrentEL, CurrentEl, El};
 pub mod mpidr_el1 {
     /// The register `MPIDR_EL1` (S3_0_C0_C0_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct MPIDR_EL1;
     impl crate::SysReg for MPIDR_EL1 {
         const NAME: &'static str = "MPIDR_EL1";
@@ -5544,7 +5015,6 @@ pub use mpidr_el1::MPIDR_EL1;
 pub mod vmpidr_el2 {
     /// The register `VMPIDR_EL2` (S3_4_C0_C0_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct VMPIDR_EL2;
     impl crate::SysReg for VMPIDR_EL2 {
         const NAME: &'static str = "VMPIDR_EL2";
@@ -5613,7 +5083,6 @@ pub use vmpidr_el2::VMPIDR_EL2;
 pub mod vpidr_el2 {
     /// The register `VPIDR_EL2` (S3_4_C0_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct VPIDR_EL2;
     impl crate::SysReg for VPIDR_EL2 {
         const NAME: &'static str = "VPIDR_EL2";
@@ -5674,103 +5143,68 @@ pub mod vpidr_el2 {
         }
     }
     /// A value of `VPIDR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct VpidrEl2(u64);
-    impl VpidrEl2 {
+    pub type VpidrEl2 = crate::Value<VpidrEl2Layout>;
+    /// The layout of [`VpidrEl2`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct VpidrEl2Layout;
+    impl crate::Layout for VpidrEl2Layout {
+        const NAME: &'static str = "VpidrEl2";
         /// RES0 bits: 63:32.
-        pub const RES0: u64 = 0xffff_ffff_0000_0000;
+        const RES0: u64 = 0xffff_ffff_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl VpidrEl2 {
         /// `Implementer`, bits 31:24 (sysreg-db/data/el2.sysreg:580).
         #[inline(always)]
         pub const fn implementer(self) -> u8 {
-            ((self.0 >> 24) & 0xff) as u8
+            crate::get_bits(self.0, 24, 0xff) as u8
         }
         /// This value with `Implementer` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_implementer(self, value: u8) -> Self {
-            Self(self.0 & !0xff00_0000 | ((value as u64) & 0xff) << 24)
+            Self::from_bits(crate::set_bits(self.0, 24, 0xff, value as u64))
         }
         /// `Variant`, bits 23:20 (sysreg-db/data/el2.sysreg:581).
         #[inline(always)]
         pub const fn variant(self) -> u8 {
-            ((self.0 >> 20) & 0xf) as u8
+            crate::get_bits(self.0, 20, 0xf) as u8
         }
         /// This value with `Variant` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_variant(self, value: u8) -> Self {
-            Self(self.0 & !0xf0_0000 | ((value as u64) & 0xf) << 20)
+            Self::from_bits(crate::set_bits(self.0, 20, 0xf, value as u64))
         }
         /// `Architecture`, bits 19:16 (sysreg-db/data/el2.sysreg:582).
         #[inline(always)]
         pub const fn architecture(self) -> u8 {
-            ((self.0 >> 16) & 0xf) as u8
+            crate::get_bits(self.0, 16, 0xf) as u8
         }
         /// This value with `Architecture` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_architecture(self, value: u8) -> Self {
-            Self(self.0 & !0xf_0000 | ((value as u64) & 0xf) << 16)
+            Self::from_bits(crate::set_bits(self.0, 16, 0xf, value as u64))
         }
         /// `PartNum`, bits 15:4 (sysreg-db/data/el2.sysreg:583).
         #[inline(always)]
         pub const fn part_num(self) -> u16 {
-            ((self.0 >> 4) & 0xfff) as u16
+            crate::get_bits(self.0, 4, 0xfff) as u16
         }
         /// This value with `PartNum` set to `value` (bits above its 12 are dropped).
         #[inline(always)]
         pub const fn with_part_num(self, value: u16) -> Self {
-            Self(self.0 & !0xfff0 | ((value as u64) & 0xfff) << 4)
+            Self::from_bits(crate::set_bits(self.0, 4, 0xfff, value as u64))
         }
         /// `Revision`, bits 3:0 (sysreg-db/data/el2.sysreg:584).
         #[inline(always)]
         pub const fn revision(self) -> u8 {
-            (self.0 & 0xf) as u8
+            crate::get_bits(self.0, 0, 0xf) as u8
         }
         /// This value with `Revision` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_revision(self, value: u8) -> Self {
-            Self(self.0 & !0xf | (value as u64) & 0xf)
-        }
-    }
-    impl Default for VpidrEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for VpidrEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "VpidrEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for VpidrEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xf, value as u64))
         }
     }
 }
@@ -5780,7 +5214,6 @@ pub use vpidr_el2::{VPIDR_EL2, VpidrEl2};
 pub mod vttbr_el2 {
     /// The register `VTTBR_EL2` (S3_4_C2_C1_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct VTTBR_EL2;
     impl crate::SysReg for VTTBR_EL2 {
         const NAME: &'static str = "VTTBR_EL2";
@@ -5841,83 +5274,48 @@ pub mod vttbr_el2 {
         }
     }
     /// A value of `VTTBR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct VttbrEl2(u64);
-    impl VttbrEl2 {
+    pub type VttbrEl2 = crate::Value<VttbrEl2Layout>;
+    /// The layout of [`VttbrEl2`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct VttbrEl2Layout;
+    impl crate::Layout for VttbrEl2Layout {
+        const NAME: &'static str = "VttbrEl2";
         /// RES0 bits: none.
-        pub const RES0: u64 = 0x0000_0000_0000_0000;
+        const RES0: u64 = 0x0000_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl VttbrEl2 {
         /// `VMID`, bits 63:48 (sysreg-db/data/el2.sysreg:590).
         #[inline(always)]
         pub const fn vmid(self) -> u16 {
-            ((self.0 >> 48) & 0xffff) as u16
+            crate::get_bits(self.0, 48, 0xffff) as u16
         }
         /// This value with `VMID` set to `value` (bits above its 16 are dropped).
         #[inline(always)]
         pub const fn with_vmid(self, value: u16) -> Self {
-            Self(self.0 & !0xffff_0000_0000_0000 | ((value as u64) & 0xffff) << 48)
+            Self::from_bits(crate::set_bits(self.0, 48, 0xffff, value as u64))
         }
         /// `BADDR`, bits 47:1 (sysreg-db/data/el2.sysreg:591).
         #[inline(always)]
         pub const fn baddr(self) -> u64 {
-            (self.0 >> 1) & 0x7fff_ffff_ffff
+            crate::get_bits(self.0, 1, 0x7fff_ffff_ffff)
         }
         /// This value with `BADDR` set to `value` (bits above its 47 are dropped).
         #[inline(always)]
         pub const fn with_baddr(self, value: u64) -> Self {
-            Self(self.0 & !0xffff_ffff_fffe | ((value) & 0x7fff_ffff_ffff) << 1)
+            Self::from_bits(crate::set_bits(self.0, 1, 0x7fff_ffff_ffff, value))
         }
         /// `CnP`, bit 0 (sysreg-db/data/el2.sysreg:592).
         #[inline(always)]
         pub const fn cn_p(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `CnP` set to `value`.
         #[inline(always)]
         pub const fn with_cn_p(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for VttbrEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for VttbrEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "VttbrEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for VttbrEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -5927,7 +5325,6 @@ pub use vttbr_el2::{VTTBR_EL2, VttbrEl2};
 pub mod cntvoff_el2 {
     /// The register `CNTVOFF_EL2` (S3_4_C14_C0_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct CNTVOFF_EL2;
     impl crate::SysReg for CNTVOFF_EL2 {
         const NAME: &'static str = "CNTVOFF_EL2";
@@ -5988,31 +5385,20 @@ pub mod cntvoff_el2 {
         }
     }
     /// A value of `CNTVOFF_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct CntvoffEl2(u64);
-    impl CntvoffEl2 {
+    pub type CntvoffEl2 = crate::Value<CntvoffEl2Layout>;
+    /// The layout of [`CntvoffEl2`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct CntvoffEl2Layout;
+    impl crate::Layout for CntvoffEl2Layout {
+        const NAME: &'static str = "CntvoffEl2";
         /// RES0 bits: none.
-        pub const RES0: u64 = 0x0000_0000_0000_0000;
+        const RES0: u64 = 0x0000_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl CntvoffEl2 {
         /// `VOffset`, bits 63:0 (sysreg-db/data/el2.sysreg:596).
         #[inline(always)]
         pub const fn v_offset(self) -> u64 {
@@ -6021,30 +5407,7 @@ pub mod cntvoff_el2 {
         /// This value with `VOffset` set to `value` (bits above its 64 are dropped).
         #[inline(always)]
         pub const fn with_v_offset(self, value: u64) -> Self {
-            Self(value)
-        }
-    }
-    impl Default for CntvoffEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for CntvoffEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "CntvoffEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for CntvoffEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(value)
         }
     }
 }
@@ -6054,7 +5417,6 @@ pub use cntvoff_el2::{CNTVOFF_EL2, CntvoffEl2};
 pub mod cnthctl_el2 {
     /// The register `CNTHCTL_EL2` (S3_4_C14_C1_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct CNTHCTL_EL2;
     impl crate::SysReg for CNTHCTL_EL2 {
         const NAME: &'static str = "CNTHCTL_EL2";
@@ -6115,407 +5477,340 @@ pub mod cnthctl_el2 {
         }
     }
     /// A value of `CNTHCTL_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct CnthctlEl2(u64);
-    impl CnthctlEl2 {
+    pub type CnthctlEl2 = crate::Value<CnthctlEl2Layout>;
+    /// The layout of [`CnthctlEl2`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct CnthctlEl2Layout;
+    impl crate::Layout for CnthctlEl2Layout {
+        const NAME: &'static str = "CnthctlEl2";
         /// RES0 bits: 63:20.
-        pub const RES0: u64 = 0xffff_ffff_fff0_0000;
+        const RES0: u64 = 0xffff_ffff_fff0_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl CnthctlEl2 {
         /// `CNTPMASK`, bit 19 (sysreg-db/data/el2.sysreg:623).
         #[inline(always)]
         pub const fn cntpmask(self) -> bool {
-            self.0 & 0x8_0000 != 0
+            crate::get_bit(self.0, 19)
         }
         /// This value with `CNTPMASK` set to `value`.
         #[inline(always)]
         pub const fn with_cntpmask(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000 | (value as u64) << 19)
+            Self::from_bits(crate::set_bit(self.0, 19, value))
         }
         /// `CNTVMASK`, bit 18 (sysreg-db/data/el2.sysreg:624).
         #[inline(always)]
         pub const fn cntvmask(self) -> bool {
-            self.0 & 0x4_0000 != 0
+            crate::get_bit(self.0, 18)
         }
         /// This value with `CNTVMASK` set to `value`.
         #[inline(always)]
         pub const fn with_cntvmask(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000 | (value as u64) << 18)
+            Self::from_bits(crate::set_bit(self.0, 18, value))
         }
         /// `EVNTIS`, bit 17 (sysreg-db/data/el2.sysreg:625).
         #[inline(always)]
         pub const fn evntis(self) -> bool {
-            self.0 & 0x2_0000 != 0
+            crate::get_bit(self.0, 17)
         }
         /// This value with `EVNTIS` set to `value`.
         #[inline(always)]
         pub const fn with_evntis(self, value: bool) -> Self {
-            Self(self.0 & !0x2_0000 | (value as u64) << 17)
+            Self::from_bits(crate::set_bit(self.0, 17, value))
         }
         /// `EL1NVVCT`, bit 16 (sysreg-db/data/el2.sysreg:626).
         #[inline(always)]
         pub const fn el1nvvct(self) -> bool {
-            self.0 & 0x1_0000 != 0
+            crate::get_bit(self.0, 16)
         }
         /// This value with `EL1NVVCT` set to `value`.
         #[inline(always)]
         pub const fn with_el1nvvct(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000 | (value as u64) << 16)
+            Self::from_bits(crate::set_bit(self.0, 16, value))
         }
         /// `EL1NVPCT`, bit 15 (sysreg-db/data/el2.sysreg:627).
         #[inline(always)]
         pub const fn el1nvpct(self) -> bool {
-            self.0 & 0x8000 != 0
+            crate::get_bit(self.0, 15)
         }
         /// This value with `EL1NVPCT` set to `value`.
         #[inline(always)]
         pub const fn with_el1nvpct(self, value: bool) -> Self {
-            Self(self.0 & !0x8000 | (value as u64) << 15)
+            Self::from_bits(crate::set_bit(self.0, 15, value))
         }
         /// `EL1TVCT`, bit 14 (sysreg-db/data/el2.sysreg:628).
         #[inline(always)]
         pub const fn el1tvct(self) -> bool {
-            self.0 & 0x4000 != 0
+            crate::get_bit(self.0, 14)
         }
         /// This value with `EL1TVCT` set to `value`.
         #[inline(always)]
         pub const fn with_el1tvct(self, value: bool) -> Self {
-            Self(self.0 & !0x4000 | (value as u64) << 14)
+            Self::from_bits(crate::set_bit(self.0, 14, value))
         }
         /// `EL1TVT`, bit 13 (sysreg-db/data/el2.sysreg:629).
         #[inline(always)]
         pub const fn el1tvt(self) -> bool {
-            self.0 & 0x2000 != 0
+            crate::get_bit(self.0, 13)
         }
         /// This value with `EL1TVT` set to `value`.
         #[inline(always)]
         pub const fn with_el1tvt(self, value: bool) -> Self {
-            Self(self.0 & !0x2000 | (value as u64) << 13)
+            Self::from_bits(crate::set_bit(self.0, 13, value))
         }
         /// `ECV`, bit 12 (sysreg-db/data/el2.sysreg:630).
         #[inline(always)]
         pub const fn ecv(self) -> bool {
-            self.0 & 0x1000 != 0
+            crate::get_bit(self.0, 12)
         }
         /// This value with `ECV` set to `value`.
         #[inline(always)]
         pub const fn with_ecv(self, value: bool) -> Self {
-            Self(self.0 & !0x1000 | (value as u64) << 12)
+            Self::from_bits(crate::set_bit(self.0, 12, value))
         }
         /// `EL1PTEN`, bit 11 (sysreg-db/data/el2.sysreg:631).
         #[inline(always)]
         pub const fn el1pten(self) -> bool {
-            self.0 & 0x800 != 0
+            crate::get_bit(self.0, 11)
         }
         /// This value with `EL1PTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el1pten(self, value: bool) -> Self {
-            Self(self.0 & !0x800 | (value as u64) << 11)
+            Self::from_bits(crate::set_bit(self.0, 11, value))
         }
         /// `EL1PCTEN`, bit 10 (sysreg-db/data/el2.sysreg:632).
         #[inline(always)]
         pub const fn el1pcten(self) -> bool {
-            self.0 & 0x400 != 0
+            crate::get_bit(self.0, 10)
         }
         /// This value with `EL1PCTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el1pcten(self, value: bool) -> Self {
-            Self(self.0 & !0x400 | (value as u64) << 10)
+            Self::from_bits(crate::set_bit(self.0, 10, value))
         }
         /// `EL0PTEN`, bit 9 (sysreg-db/data/el2.sysreg:633).
         #[inline(always)]
         pub const fn el0pten(self) -> bool {
-            self.0 & 0x200 != 0
+            crate::get_bit(self.0, 9)
         }
         /// This value with `EL0PTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el0pten(self, value: bool) -> Self {
-            Self(self.0 & !0x200 | (value as u64) << 9)
+            Self::from_bits(crate::set_bit(self.0, 9, value))
         }
         /// `EL0VTEN`, bit 8 (sysreg-db/data/el2.sysreg:634).
         #[inline(always)]
         pub const fn el0vten(self) -> bool {
-            self.0 & 0x100 != 0
+            crate::get_bit(self.0, 8)
         }
         /// This value with `EL0VTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el0vten(self, value: bool) -> Self {
-            Self(self.0 & !0x100 | (value as u64) << 8)
+            Self::from_bits(crate::set_bit(self.0, 8, value))
         }
         /// `EVNTI`, bits 7:4 (sysreg-db/data/el2.sysreg:635).
         #[inline(always)]
         pub const fn evnti(self) -> u8 {
-            ((self.0 >> 4) & 0xf) as u8
+            crate::get_bits(self.0, 4, 0xf) as u8
         }
         /// This value with `EVNTI` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_evnti(self, value: u8) -> Self {
-            Self(self.0 & !0xf0 | ((value as u64) & 0xf) << 4)
+            Self::from_bits(crate::set_bits(self.0, 4, 0xf, value as u64))
         }
         /// `EVNTDIR`, bit 3 (sysreg-db/data/el2.sysreg:636).
         #[inline(always)]
         pub const fn evntdir(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `EVNTDIR` set to `value`.
         #[inline(always)]
         pub const fn with_evntdir(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `EVNTEN`, bit 2 (sysreg-db/data/el2.sysreg:637).
         #[inline(always)]
         pub const fn evnten(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `EVNTEN` set to `value`.
         #[inline(always)]
         pub const fn with_evnten(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `EL0VCTEN`, bit 1 (sysreg-db/data/el2.sysreg:638).
         #[inline(always)]
         pub const fn el0vcten(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `EL0VCTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el0vcten(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `EL0PCTEN`, bit 0 (sysreg-db/data/el2.sysreg:639).
         #[inline(always)]
         pub const fn el0pcten(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `EL0PCTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el0pcten(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for CnthctlEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for CnthctlEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "CnthctlEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for CnthctlEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
     /// A value of `CNTHCTL_EL2` (the `E2H0` layout): its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct CnthctlEl2E2h0(u64);
-    impl CnthctlEl2E2h0 {
+    pub type CnthctlEl2E2h0 = crate::Value<CnthctlEl2E2h0Layout>;
+    /// The layout of [`CnthctlEl2E2h0`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct CnthctlEl2E2h0Layout;
+    impl crate::Layout for CnthctlEl2E2h0Layout {
+        const NAME: &'static str = "CnthctlEl2E2h0";
         /// RES0 bits: 63:20, 11:8.
-        pub const RES0: u64 = 0xffff_ffff_fff0_0f00;
+        const RES0: u64 = 0xffff_ffff_fff0_0f00;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl CnthctlEl2E2h0 {
         /// `CNTPMASK`, bit 19 (sysreg-db/data/el2.sysreg:607).
         #[inline(always)]
         pub const fn cntpmask(self) -> bool {
-            self.0 & 0x8_0000 != 0
+            crate::get_bit(self.0, 19)
         }
         /// This value with `CNTPMASK` set to `value`.
         #[inline(always)]
         pub const fn with_cntpmask(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000 | (value as u64) << 19)
+            Self::from_bits(crate::set_bit(self.0, 19, value))
         }
         /// `CNTVMASK`, bit 18 (sysreg-db/data/el2.sysreg:608).
         #[inline(always)]
         pub const fn cntvmask(self) -> bool {
-            self.0 & 0x4_0000 != 0
+            crate::get_bit(self.0, 18)
         }
         /// This value with `CNTVMASK` set to `value`.
         #[inline(always)]
         pub const fn with_cntvmask(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000 | (value as u64) << 18)
+            Self::from_bits(crate::set_bit(self.0, 18, value))
         }
         /// `EVNTIS`, bit 17 (sysreg-db/data/el2.sysreg:609).
         #[inline(always)]
         pub const fn evntis(self) -> bool {
-            self.0 & 0x2_0000 != 0
+            crate::get_bit(self.0, 17)
         }
         /// This value with `EVNTIS` set to `value`.
         #[inline(always)]
         pub const fn with_evntis(self, value: bool) -> Self {
-            Self(self.0 & !0x2_0000 | (value as u64) << 17)
+            Self::from_bits(crate::set_bit(self.0, 17, value))
         }
         /// `EL1NVVCT`, bit 16 (sysreg-db/data/el2.sysreg:610).
         #[inline(always)]
         pub const fn el1nvvct(self) -> bool {
-            self.0 & 0x1_0000 != 0
+            crate::get_bit(self.0, 16)
         }
         /// This value with `EL1NVVCT` set to `value`.
         #[inline(always)]
         pub const fn with_el1nvvct(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000 | (value as u64) << 16)
+            Self::from_bits(crate::set_bit(self.0, 16, value))
         }
         /// `EL1NVPCT`, bit 15 (sysreg-db/data/el2.sysreg:611).
         #[inline(always)]
         pub const fn el1nvpct(self) -> bool {
-            self.0 & 0x8000 != 0
+            crate::get_bit(self.0, 15)
         }
         /// This value with `EL1NVPCT` set to `value`.
         #[inline(always)]
         pub const fn with_el1nvpct(self, value: bool) -> Self {
-            Self(self.0 & !0x8000 | (value as u64) << 15)
+            Self::from_bits(crate::set_bit(self.0, 15, value))
         }
         /// `EL1TVCT`, bit 14 (sysreg-db/data/el2.sysreg:612).
         #[inline(always)]
         pub const fn el1tvct(self) -> bool {
-            self.0 & 0x4000 != 0
+            crate::get_bit(self.0, 14)
         }
         /// This value with `EL1TVCT` set to `value`.
         #[inline(always)]
         pub const fn with_el1tvct(self, value: bool) -> Self {
-            Self(self.0 & !0x4000 | (value as u64) << 14)
+            Self::from_bits(crate::set_bit(self.0, 14, value))
         }
         /// `EL1TVT`, bit 13 (sysreg-db/data/el2.sysreg:613).
         #[inline(always)]
         pub const fn el1tvt(self) -> bool {
-            self.0 & 0x2000 != 0
+            crate::get_bit(self.0, 13)
         }
         /// This value with `EL1TVT` set to `value`.
         #[inline(always)]
         pub const fn with_el1tvt(self, value: bool) -> Self {
-            Self(self.0 & !0x2000 | (value as u64) << 13)
+            Self::from_bits(crate::set_bit(self.0, 13, value))
         }
         /// `ECV`, bit 12 (sysreg-db/data/el2.sysreg:614).
         #[inline(always)]
         pub const fn ecv(self) -> bool {
-            self.0 & 0x1000 != 0
+            crate::get_bit(self.0, 12)
         }
         /// This value with `ECV` set to `value`.
         #[inline(always)]
         pub const fn with_ecv(self, value: bool) -> Self {
-            Self(self.0 & !0x1000 | (value as u64) << 12)
+            Self::from_bits(crate::set_bit(self.0, 12, value))
         }
         /// `EVNTI`, bits 7:4 (sysreg-db/data/el2.sysreg:616).
         #[inline(always)]
         pub const fn evnti(self) -> u8 {
-            ((self.0 >> 4) & 0xf) as u8
+            crate::get_bits(self.0, 4, 0xf) as u8
         }
         /// This value with `EVNTI` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_evnti(self, value: u8) -> Self {
-            Self(self.0 & !0xf0 | ((value as u64) & 0xf) << 4)
+            Self::from_bits(crate::set_bits(self.0, 4, 0xf, value as u64))
         }
         /// `EVNTDIR`, bit 3 (sysreg-db/data/el2.sysreg:617).
         #[inline(always)]
         pub const fn evntdir(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `EVNTDIR` set to `value`.
         #[inline(always)]
         pub const fn with_evntdir(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `EVNTEN`, bit 2 (sysreg-db/data/el2.sysreg:618).
         #[inline(always)]
         pub const fn evnten(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `EVNTEN` set to `value`.
         #[inline(always)]
         pub const fn with_evnten(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `EL1PCEN`, bit 1 (sysreg-db/data/el2.sysreg:619).
         #[inline(always)]
         pub const fn el1pcen(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `EL1PCEN` set to `value`.
         #[inline(always)]
         pub const fn with_el1pcen(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `EL1PCTEN`, bit 0 (sysreg-db/data/el2.sysreg:620).
         #[inline(always)]
         pub const fn el1pcten(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `EL1PCTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el1pcten(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for CnthctlEl2E2h0 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for CnthctlEl2E2h0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "CnthctlEl2E2h0", self.0)
-        }
-    }
-    impl crate::RegisterValue for CnthctlEl2E2h0 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
     impl CnthctlEl2 {
         /// The same bits seen through the `E2H0` layout.
+        #[inline(always)]
         pub const fn as_e2h0(self) -> CnthctlEl2E2h0 {
             CnthctlEl2E2h0::from_bits(self.to_bits())
         }
@@ -6527,7 +5822,6 @@ pub use cnthctl_el2::{CNTHCTL_EL2, CnthctlEl2, CnthctlEl2E2h0};
 pub mod ich_hcr_el2 {
     /// The register `ICH_HCR_EL2` (S3_4_C12_C11_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_HCR_EL2;
     impl crate::SysReg for ICH_HCR_EL2 {
         const NAME: &'static str = "ICH_HCR_EL2";
@@ -6588,213 +5882,178 @@ pub mod ich_hcr_el2 {
         }
     }
     /// A value of `ICH_HCR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IchHcrEl2(u64);
-    impl IchHcrEl2 {
+    pub type IchHcrEl2 = crate::Value<IchHcrEl2Layout>;
+    /// The layout of [`IchHcrEl2`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct IchHcrEl2Layout;
+    impl crate::Layout for IchHcrEl2Layout {
+        const NAME: &'static str = "IchHcrEl2";
         /// RES0 bits: 63:32, 26:16, 9.
-        pub const RES0: u64 = 0xffff_ffff_07ff_0200;
+        const RES0: u64 = 0xffff_ffff_07ff_0200;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IchHcrEl2 {
         /// `EOIcount`, bits 31:27 (sysreg-db/data/el2.sysreg:647).
         #[inline(always)]
         pub const fn eo_icount(self) -> u8 {
-            ((self.0 >> 27) & 0x1f) as u8
+            crate::get_bits(self.0, 27, 0x1f) as u8
         }
         /// This value with `EOIcount` set to `value` (bits above its 5 are dropped).
         #[inline(always)]
         pub const fn with_eo_icount(self, value: u8) -> Self {
-            Self(self.0 & !0xf800_0000 | ((value as u64) & 0x1f) << 27)
+            Self::from_bits(crate::set_bits(self.0, 27, 0x1f, value as u64))
         }
         /// `DVIM`, bit 15 (sysreg-db/data/el2.sysreg:649).
         #[inline(always)]
         pub const fn dvim(self) -> bool {
-            self.0 & 0x8000 != 0
+            crate::get_bit(self.0, 15)
         }
         /// This value with `DVIM` set to `value`.
         #[inline(always)]
         pub const fn with_dvim(self, value: bool) -> Self {
-            Self(self.0 & !0x8000 | (value as u64) << 15)
+            Self::from_bits(crate::set_bit(self.0, 15, value))
         }
         /// `TDIR`, bit 14 (sysreg-db/data/el2.sysreg:650).
         #[inline(always)]
         pub const fn tdir(self) -> bool {
-            self.0 & 0x4000 != 0
+            crate::get_bit(self.0, 14)
         }
         /// This value with `TDIR` set to `value`.
         #[inline(always)]
         pub const fn with_tdir(self, value: bool) -> Self {
-            Self(self.0 & !0x4000 | (value as u64) << 14)
+            Self::from_bits(crate::set_bit(self.0, 14, value))
         }
         /// `TSEI`, bit 13 (sysreg-db/data/el2.sysreg:651).
         #[inline(always)]
         pub const fn tsei(self) -> bool {
-            self.0 & 0x2000 != 0
+            crate::get_bit(self.0, 13)
         }
         /// This value with `TSEI` set to `value`.
         #[inline(always)]
         pub const fn with_tsei(self, value: bool) -> Self {
-            Self(self.0 & !0x2000 | (value as u64) << 13)
+            Self::from_bits(crate::set_bit(self.0, 13, value))
         }
         /// `TALL1`, bit 12 (sysreg-db/data/el2.sysreg:652).
         #[inline(always)]
         pub const fn tall1(self) -> bool {
-            self.0 & 0x1000 != 0
+            crate::get_bit(self.0, 12)
         }
         /// This value with `TALL1` set to `value`.
         #[inline(always)]
         pub const fn with_tall1(self, value: bool) -> Self {
-            Self(self.0 & !0x1000 | (value as u64) << 12)
+            Self::from_bits(crate::set_bit(self.0, 12, value))
         }
         /// `TALL0`, bit 11 (sysreg-db/data/el2.sysreg:653).
         #[inline(always)]
         pub const fn tall0(self) -> bool {
-            self.0 & 0x800 != 0
+            crate::get_bit(self.0, 11)
         }
         /// This value with `TALL0` set to `value`.
         #[inline(always)]
         pub const fn with_tall0(self, value: bool) -> Self {
-            Self(self.0 & !0x800 | (value as u64) << 11)
+            Self::from_bits(crate::set_bit(self.0, 11, value))
         }
         /// `TC`, bit 10 (sysreg-db/data/el2.sysreg:654).
         #[inline(always)]
         pub const fn tc(self) -> bool {
-            self.0 & 0x400 != 0
+            crate::get_bit(self.0, 10)
         }
         /// This value with `TC` set to `value`.
         #[inline(always)]
         pub const fn with_tc(self, value: bool) -> Self {
-            Self(self.0 & !0x400 | (value as u64) << 10)
+            Self::from_bits(crate::set_bit(self.0, 10, value))
         }
         /// `vSGIEOICount`, bit 8 (sysreg-db/data/el2.sysreg:656).
         #[inline(always)]
         pub const fn v_sgieoi_count(self) -> bool {
-            self.0 & 0x100 != 0
+            crate::get_bit(self.0, 8)
         }
         /// This value with `vSGIEOICount` set to `value`.
         #[inline(always)]
         pub const fn with_v_sgieoi_count(self, value: bool) -> Self {
-            Self(self.0 & !0x100 | (value as u64) << 8)
+            Self::from_bits(crate::set_bit(self.0, 8, value))
         }
         /// `VGrp1DIE`, bit 7 (sysreg-db/data/el2.sysreg:657).
         #[inline(always)]
         pub const fn v_grp1die(self) -> bool {
-            self.0 & 0x80 != 0
+            crate::get_bit(self.0, 7)
         }
         /// This value with `VGrp1DIE` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp1die(self, value: bool) -> Self {
-            Self(self.0 & !0x80 | (value as u64) << 7)
+            Self::from_bits(crate::set_bit(self.0, 7, value))
         }
         /// `VGrp1EIE`, bit 6 (sysreg-db/data/el2.sysreg:658).
         #[inline(always)]
         pub const fn v_grp1eie(self) -> bool {
-            self.0 & 0x40 != 0
+            crate::get_bit(self.0, 6)
         }
         /// This value with `VGrp1EIE` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp1eie(self, value: bool) -> Self {
-            Self(self.0 & !0x40 | (value as u64) << 6)
+            Self::from_bits(crate::set_bit(self.0, 6, value))
         }
         /// `VGrp0DIE`, bit 5 (sysreg-db/data/el2.sysreg:659).
         #[inline(always)]
         pub const fn v_grp0die(self) -> bool {
-            self.0 & 0x20 != 0
+            crate::get_bit(self.0, 5)
         }
         /// This value with `VGrp0DIE` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp0die(self, value: bool) -> Self {
-            Self(self.0 & !0x20 | (value as u64) << 5)
+            Self::from_bits(crate::set_bit(self.0, 5, value))
         }
         /// `VGrp0EIE`, bit 4 (sysreg-db/data/el2.sysreg:660).
         #[inline(always)]
         pub const fn v_grp0eie(self) -> bool {
-            self.0 & 0x10 != 0
+            crate::get_bit(self.0, 4)
         }
         /// This value with `VGrp0EIE` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp0eie(self, value: bool) -> Self {
-            Self(self.0 & !0x10 | (value as u64) << 4)
+            Self::from_bits(crate::set_bit(self.0, 4, value))
         }
         /// `NPIE`, bit 3 (sysreg-db/data/el2.sysreg:661).
         #[inline(always)]
         pub const fn npie(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `NPIE` set to `value`.
         #[inline(always)]
         pub const fn with_npie(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `LRENPIE`, bit 2 (sysreg-db/data/el2.sysreg:662).
         #[inline(always)]
         pub const fn lrenpie(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `LRENPIE` set to `value`.
         #[inline(always)]
         pub const fn with_lrenpie(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `UIE`, bit 1 (sysreg-db/data/el2.sysreg:663).
         #[inline(always)]
         pub const fn uie(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `UIE` set to `value`.
         #[inline(always)]
         pub const fn with_uie(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `En`, bit 0 (sysreg-db/data/el2.sysreg:664).
         #[inline(always)]
         pub const fn en(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `En` set to `value`.
         #[inline(always)]
         pub const fn with_en(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for IchHcrEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IchHcrEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IchHcrEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for IchHcrEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -6804,7 +6063,6 @@ pub use ich_hcr_el2::{ICH_HCR_EL2, IchHcrEl2};
 pub mod ich_vtr_el2 {
     /// The register `ICH_VTR_EL2` (S3_4_C12_C11_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_VTR_EL2;
     impl crate::SysReg for ICH_VTR_EL2 {
         const NAME: &'static str = "ICH_VTR_EL2";
@@ -6835,143 +6093,108 @@ pub mod ich_vtr_el2 {
         }
     }
     /// A value of `ICH_VTR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IchVtrEl2(u64);
-    impl IchVtrEl2 {
+    pub type IchVtrEl2 = crate::Value<IchVtrEl2Layout>;
+    /// The layout of [`IchVtrEl2`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct IchVtrEl2Layout;
+    impl crate::Layout for IchVtrEl2Layout {
+        const NAME: &'static str = "IchVtrEl2";
         /// RES0 bits: 63:32, 17:5.
-        pub const RES0: u64 = 0xffff_ffff_0003_ffe0;
+        const RES0: u64 = 0xffff_ffff_0003_ffe0;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IchVtrEl2 {
         /// `PRIbits`, bits 31:29 (sysreg-db/data/el2.sysreg:671).
         #[inline(always)]
         pub const fn pr_ibits(self) -> u8 {
-            ((self.0 >> 29) & 0x7) as u8
+            crate::get_bits(self.0, 29, 0x7) as u8
         }
         /// This value with `PRIbits` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_pr_ibits(self, value: u8) -> Self {
-            Self(self.0 & !0xe000_0000 | ((value as u64) & 0x7) << 29)
+            Self::from_bits(crate::set_bits(self.0, 29, 0x7, value as u64))
         }
         /// `PREbits`, bits 28:26 (sysreg-db/data/el2.sysreg:672).
         #[inline(always)]
         pub const fn pr_ebits(self) -> u8 {
-            ((self.0 >> 26) & 0x7) as u8
+            crate::get_bits(self.0, 26, 0x7) as u8
         }
         /// This value with `PREbits` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_pr_ebits(self, value: u8) -> Self {
-            Self(self.0 & !0x1c00_0000 | ((value as u64) & 0x7) << 26)
+            Self::from_bits(crate::set_bits(self.0, 26, 0x7, value as u64))
         }
         /// `IDbits`, bits 25:23 (sysreg-db/data/el2.sysreg:673).
         #[inline(always)]
         pub const fn i_dbits(self) -> u8 {
-            ((self.0 >> 23) & 0x7) as u8
+            crate::get_bits(self.0, 23, 0x7) as u8
         }
         /// This value with `IDbits` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_i_dbits(self, value: u8) -> Self {
-            Self(self.0 & !0x380_0000 | ((value as u64) & 0x7) << 23)
+            Self::from_bits(crate::set_bits(self.0, 23, 0x7, value as u64))
         }
         /// `SEIS`, bit 22 (sysreg-db/data/el2.sysreg:674).
         #[inline(always)]
         pub const fn seis(self) -> bool {
-            self.0 & 0x40_0000 != 0
+            crate::get_bit(self.0, 22)
         }
         /// This value with `SEIS` set to `value`.
         #[inline(always)]
         pub const fn with_seis(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000 | (value as u64) << 22)
+            Self::from_bits(crate::set_bit(self.0, 22, value))
         }
         /// `A3V`, bit 21 (sysreg-db/data/el2.sysreg:675).
         #[inline(always)]
         pub const fn a3v(self) -> bool {
-            self.0 & 0x20_0000 != 0
+            crate::get_bit(self.0, 21)
         }
         /// This value with `A3V` set to `value`.
         #[inline(always)]
         pub const fn with_a3v(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000 | (value as u64) << 21)
+            Self::from_bits(crate::set_bit(self.0, 21, value))
         }
         /// `nV4`, bit 20 (sysreg-db/data/el2.sysreg:676).
         #[inline(always)]
         pub const fn n_v4(self) -> bool {
-            self.0 & 0x10_0000 != 0
+            crate::get_bit(self.0, 20)
         }
         /// This value with `nV4` set to `value`.
         #[inline(always)]
         pub const fn with_n_v4(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000 | (value as u64) << 20)
+            Self::from_bits(crate::set_bit(self.0, 20, value))
         }
         /// `TDS`, bit 19 (sysreg-db/data/el2.sysreg:677).
         #[inline(always)]
         pub const fn tds(self) -> bool {
-            self.0 & 0x8_0000 != 0
+            crate::get_bit(self.0, 19)
         }
         /// This value with `TDS` set to `value`.
         #[inline(always)]
         pub const fn with_tds(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000 | (value as u64) << 19)
+            Self::from_bits(crate::set_bit(self.0, 19, value))
         }
         /// `DVIM`, bit 18 (sysreg-db/data/el2.sysreg:678).
         #[inline(always)]
         pub const fn dvim(self) -> bool {
-            self.0 & 0x4_0000 != 0
+            crate::get_bit(self.0, 18)
         }
         /// This value with `DVIM` set to `value`.
         #[inline(always)]
         pub const fn with_dvim(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000 | (value as u64) << 18)
+            Self::from_bits(crate::set_bit(self.0, 18, value))
         }
         /// `ListRegs`, bits 4:0 (sysreg-db/data/el2.sysreg:680).
         #[inline(always)]
         pub const fn list_regs(self) -> u8 {
-            (self.0 & 0x1f) as u8
+            crate::get_bits(self.0, 0, 0x1f) as u8
         }
         /// This value with `ListRegs` set to `value` (bits above its 5 are dropped).
         #[inline(always)]
         pub const fn with_list_regs(self, value: u8) -> Self {
-            Self(self.0 & !0x1f | (value as u64) & 0x1f)
-        }
-    }
-    impl Default for IchVtrEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IchVtrEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IchVtrEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for IchVtrEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0x1f, value as u64))
         }
     }
 }
@@ -6981,7 +6204,6 @@ pub use ich_vtr_el2::{ICH_VTR_EL2, IchVtrEl2};
 pub mod ich_misr_el2 {
     /// The register `ICH_MISR_EL2` (S3_4_C12_C11_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_MISR_EL2;
     impl crate::SysReg for ICH_MISR_EL2 {
         const NAME: &'static str = "ICH_MISR_EL2";
@@ -7012,133 +6234,99 @@ pub mod ich_misr_el2 {
         }
     }
     /// A value of `ICH_MISR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IchMisrEl2(u64);
-    impl IchMisrEl2 {
+    pub type IchMisrEl2 = crate::Value<IchMisrEl2Layout>;
+    /// The layout of [`IchMisrEl2`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct IchMisrEl2Layout;
+    impl crate::Layout for IchMisrEl2Layout {
+        const NAME: &'static str = "IchMisrEl2";
         /// RES0 bits: 63:8.
-        pub const RES0: u64 = 0xffff_ffff_ffff_ff00;
+        const RES0: u64 = 0xffff_ffff_ffff_ff00;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IchMisrEl2 {
         /// `VGrp1D`, bit 7 (sysreg-db/data/el2.sysreg:686).
         #[inline(always)]
         pub const fn v_grp1d(self) -> bool {
-            self.0 & 0x80 != 0
+            crate::get_bit(self.0, 7)
         }
         /// This value with `VGrp1D` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp1d(self, value: bool) -> Self {
-            Self(self.0 & !0x80 | (value as u64) << 7)
+            Self::from_bits(crate::set_bit(self.0, 7, value))
         }
         /// `VGrp1E`, bit 6 (sysreg-db/data/el2.sysreg:687).
         #[inline(always)]
         pub const fn v_grp1e(self) -> bool {
-            self.0 & 0x40 != 0
+            crate::get_bit(self.0, 6)
         }
         /// This value with `VGrp1E` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp1e(self, value: bool) -> Self {
-            Self(self.0 & !0x40 | (value as u64) << 6)
+            Self::from_bits(crate::set_bit(self.0, 6, value))
         }
         /// `VGrp0D`, bit 5 (sysreg-db/data/el2.sysreg:688).
         #[inline(always)]
         pub const fn v_grp0d(self) -> bool {
-            self.0 & 0x20 != 0
+            crate::get_bit(self.0, 5)
         }
         /// This value with `VGrp0D` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp0d(self, value: bool) -> Self {
-            Self(self.0 & !0x20 | (value as u64) << 5)
+            Self::from_bits(crate::set_bit(self.0, 5, value))
         }
         /// `VGrp0E`, bit 4 (sysreg-db/data/el2.sysreg:689).
         #[inline(always)]
         pub const fn v_grp0e(self) -> bool {
-            self.0 & 0x10 != 0
+            crate::get_bit(self.0, 4)
         }
         /// This value with `VGrp0E` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp0e(self, value: bool) -> Self {
-            Self(self.0 & !0x10 | (value as u64) << 4)
+            Self::from_bits(crate::set_bit(self.0, 4, value))
         }
         /// `NP`, bit 3 (sysreg-db/data/el2.sysreg:690).
         #[inline(always)]
         pub const fn np(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `NP` set to `value`.
         #[inline(always)]
         pub const fn with_np(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `LRENP`, bit 2 (sysreg-db/data/el2.sysreg:691).
         #[inline(always)]
         pub const fn lrenp(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `LRENP` set to `value`.
         #[inline(always)]
         pub const fn with_lrenp(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `U`, bit 1 (sysreg-db/data/el2.sysreg:692).
         #[inline(always)]
         pub const fn u(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `U` set to `value`.
         #[inline(always)]
         pub const fn with_u(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `EOI`, bit 0 (sysreg-db/data/el2.sysreg:693).
         #[inline(always)]
         pub const fn eoi(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `EOI` set to `value`.
         #[inline(always)]
         pub const fn with_eoi(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for IchMisrEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IchMisrEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IchMisrEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for IchMisrEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -7148,7 +6336,6 @@ pub use ich_misr_el2::{ICH_MISR_EL2, IchMisrEl2};
 pub mod ich_elrsr_el2 {
     /// The register `ICH_ELRSR_EL2` (S3_4_C12_C11_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_ELRSR_EL2;
     impl crate::SysReg for ICH_ELRSR_EL2 {
         const NAME: &'static str = "ICH_ELRSR_EL2";
@@ -7179,63 +6366,29 @@ pub mod ich_elrsr_el2 {
         }
     }
     /// A value of `ICH_ELRSR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IchElrsrEl2(u64);
-    impl IchElrsrEl2 {
+    pub type IchElrsrEl2 = crate::Value<IchElrsrEl2Layout>;
+    /// The layout of [`IchElrsrEl2`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct IchElrsrEl2Layout;
+    impl crate::Layout for IchElrsrEl2Layout {
+        const NAME: &'static str = "IchElrsrEl2";
         /// RES0 bits: 63:16.
-        pub const RES0: u64 = 0xffff_ffff_ffff_0000;
+        const RES0: u64 = 0xffff_ffff_ffff_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IchElrsrEl2 {
         /// `Status`, bits 15:0 (sysreg-db/data/el2.sysreg:700).
         #[inline(always)]
         pub const fn status(self) -> u16 {
-            (self.0 & 0xffff) as u16
+            crate::get_bits(self.0, 0, 0xffff) as u16
         }
         /// This value with `Status` set to `value` (bits above its 16 are dropped).
         #[inline(always)]
         pub const fn with_status(self, value: u16) -> Self {
-            Self(self.0 & !0xffff | (value as u64) & 0xffff)
-        }
-    }
-    impl Default for IchElrsrEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IchElrsrEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IchElrsrEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for IchElrsrEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xffff, value as u64))
         }
     }
 }
@@ -7245,7 +6398,6 @@ pub use ich_elrsr_el2::{ICH_ELRSR_EL2, IchElrsrEl2};
 pub mod ich_vmcr_el2 {
     /// The register `ICH_VMCR_EL2` (S3_4_C12_C11_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_VMCR_EL2;
     impl crate::SysReg for ICH_VMCR_EL2 {
         const NAME: &'static str = "ICH_VMCR_EL2";
@@ -7306,217 +6458,150 @@ pub mod ich_vmcr_el2 {
         }
     }
     /// A value of `ICH_VMCR_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IchVmcrEl2(u64);
-    impl IchVmcrEl2 {
+    pub type IchVmcrEl2 = crate::Value<IchVmcrEl2Layout>;
+    /// The layout of [`IchVmcrEl2`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct IchVmcrEl2Layout;
+    impl crate::Layout for IchVmcrEl2Layout {
+        const NAME: &'static str = "IchVmcrEl2";
         /// RES0 bits: 63:32, 17:10, 8:5.
-        pub const RES0: u64 = 0xffff_ffff_0003_fde0;
+        const RES0: u64 = 0xffff_ffff_0003_fde0;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IchVmcrEl2 {
         /// `VPMR`, bits 31:24 (sysreg-db/data/el2.sysreg:713).
         #[inline(always)]
         pub const fn vpmr(self) -> u8 {
-            ((self.0 >> 24) & 0xff) as u8
+            crate::get_bits(self.0, 24, 0xff) as u8
         }
         /// This value with `VPMR` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_vpmr(self, value: u8) -> Self {
-            Self(self.0 & !0xff00_0000 | ((value as u64) & 0xff) << 24)
+            Self::from_bits(crate::set_bits(self.0, 24, 0xff, value as u64))
         }
         /// `VBPR0`, bits 23:21 (sysreg-db/data/el2.sysreg:714).
         #[inline(always)]
         pub const fn vbpr0(self) -> u8 {
-            ((self.0 >> 21) & 0x7) as u8
+            crate::get_bits(self.0, 21, 0x7) as u8
         }
         /// This value with `VBPR0` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_vbpr0(self, value: u8) -> Self {
-            Self(self.0 & !0xe0_0000 | ((value as u64) & 0x7) << 21)
+            Self::from_bits(crate::set_bits(self.0, 21, 0x7, value as u64))
         }
         /// `VBPR1`, bits 20:18 (sysreg-db/data/el2.sysreg:715).
         #[inline(always)]
         pub const fn vbpr1(self) -> u8 {
-            ((self.0 >> 18) & 0x7) as u8
+            crate::get_bits(self.0, 18, 0x7) as u8
         }
         /// This value with `VBPR1` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_vbpr1(self, value: u8) -> Self {
-            Self(self.0 & !0x1c_0000 | ((value as u64) & 0x7) << 18)
+            Self::from_bits(crate::set_bits(self.0, 18, 0x7, value as u64))
         }
         /// `VEOIM`, bit 9 (sysreg-db/data/el2.sysreg:717).
         #[inline(always)]
         pub const fn veoim(self) -> bool {
-            self.0 & 0x200 != 0
+            crate::get_bit(self.0, 9)
         }
         /// This value with `VEOIM` set to `value`.
         #[inline(always)]
         pub const fn with_veoim(self, value: bool) -> Self {
-            Self(self.0 & !0x200 | (value as u64) << 9)
+            Self::from_bits(crate::set_bit(self.0, 9, value))
         }
         /// `VCBPR`, bit 4 (sysreg-db/data/el2.sysreg:719).
         #[inline(always)]
         pub const fn vcbpr(self) -> bool {
-            self.0 & 0x10 != 0
+            crate::get_bit(self.0, 4)
         }
         /// This value with `VCBPR` set to `value`.
         #[inline(always)]
         pub const fn with_vcbpr(self, value: bool) -> Self {
-            Self(self.0 & !0x10 | (value as u64) << 4)
+            Self::from_bits(crate::set_bit(self.0, 4, value))
         }
         /// `VFIQEn`, bit 3 (sysreg-db/data/el2.sysreg:720).
         #[inline(always)]
         pub const fn vfiqen(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `VFIQEn` set to `value`.
         #[inline(always)]
         pub const fn with_vfiqen(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `VAckCtl`, bit 2 (sysreg-db/data/el2.sysreg:721).
         #[inline(always)]
         pub const fn v_ack_ctl(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `VAckCtl` set to `value`.
         #[inline(always)]
         pub const fn with_v_ack_ctl(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `VENG1`, bit 1 (sysreg-db/data/el2.sysreg:722).
         #[inline(always)]
         pub const fn veng1(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `VENG1` set to `value`.
         #[inline(always)]
         pub const fn with_veng1(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `VENG0`, bit 0 (sysreg-db/data/el2.sysreg:723).
         #[inline(always)]
         pub const fn veng0(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `VENG0` set to `value`.
         #[inline(always)]
         pub const fn with_veng0(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for IchVmcrEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IchVmcrEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IchVmcrEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for IchVmcrEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
     /// A value of `ICH_VMCR_EL2` (the `FEAT_GCIE` layout): its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IchVmcrEl2FeatGcie(u64);
-    impl IchVmcrEl2FeatGcie {
+    pub type IchVmcrEl2FeatGcie = crate::Value<IchVmcrEl2FeatGcieLayout>;
+    /// The layout of [`IchVmcrEl2FeatGcie`], the type parameter of its [`crate::Value`]: its name
+    /// and masks.
+    pub struct IchVmcrEl2FeatGcieLayout;
+    impl crate::Layout for IchVmcrEl2FeatGcieLayout {
+        const NAME: &'static str = "IchVmcrEl2FeatGcie";
         /// RES0 bits: 63:32, 26:1.
-        pub const RES0: u64 = 0xffff_ffff_07ff_fffe;
+        const RES0: u64 = 0xffff_ffff_07ff_fffe;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IchVmcrEl2FeatGcie {
         /// `VPMR`, bits 31:27 (sysreg-db/data/el2.sysreg:708).
         #[inline(always)]
         pub const fn vpmr(self) -> u8 {
-            ((self.0 >> 27) & 0x1f) as u8
+            crate::get_bits(self.0, 27, 0x1f) as u8
         }
         /// This value with `VPMR` set to `value` (bits above its 5 are dropped).
         #[inline(always)]
         pub const fn with_vpmr(self, value: u8) -> Self {
-            Self(self.0 & !0xf800_0000 | ((value as u64) & 0x1f) << 27)
+            Self::from_bits(crate::set_bits(self.0, 27, 0x1f, value as u64))
         }
         /// `EN`, bit 0 (sysreg-db/data/el2.sysreg:710).
         #[inline(always)]
         pub const fn en(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `EN` set to `value`.
         #[inline(always)]
         pub const fn with_en(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for IchVmcrEl2FeatGcie {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IchVmcrEl2FeatGcie {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IchVmcrEl2FeatGcie", self.0)
-        }
-    }
-    impl crate::RegisterValue for IchVmcrEl2FeatGcie {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
     impl IchVmcrEl2 {
         /// The same bits seen through the `FEAT_GCIE` layout.
+        #[inline(always)]
         pub const fn as_feat_gcie(self) -> IchVmcrEl2FeatGcie {
             IchVmcrEl2FeatGcie::from_bits(self.to_bits())
         }
@@ -7527,131 +6612,97 @@ pub use ich_vmcr_el2::{ICH_VMCR_EL2, IchVmcrEl2, IchVmcrEl2FeatGcie};
 /// sysreg-db/data/el2.sysreg:731).
 pub mod ich_lrx_el2 {
     /// A value of `ICH_LRx_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IchLrxEl2(u64);
-    impl IchLrxEl2 {
+    pub type IchLrxEl2 = crate::Value<IchLrxEl2Layout>;
+    /// The layout of [`IchLrxEl2`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct IchLrxEl2Layout;
+    impl crate::Layout for IchLrxEl2Layout {
+        const NAME: &'static str = "IchLrxEl2";
         /// RES0 bits: 58:56, 47:45.
-        pub const RES0: u64 = 0x0700_e000_0000_0000;
+        const RES0: u64 = 0x0700_e000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IchLrxEl2 {
         /// `State`, bits 63:62 (sysreg-db/data/el2.sysreg:732): an `Enum` (values compare only for
         /// equality).
         #[inline(always)]
         pub const fn state(self) -> State {
-            State::from_bits(((self.0 >> 62) & 0x3) as u8)
+            State::from_bits(crate::get_bits(self.0, 62, 0x3) as u8)
         }
         /// This value with `State` set to `value`.
         #[inline(always)]
         pub const fn with_state(self, value: State) -> Self {
-            Self(self.0 & !0xc000_0000_0000_0000 | ((value.to_bits() as u64) & 0x3) << 62)
+            Self::from_bits(crate::set_bits(self.0, 62, 0x3, value.to_bits() as u64))
         }
         /// `HW`, bit 61 (sysreg-db/data/el2.sysreg:738).
         #[inline(always)]
         pub const fn hw(self) -> bool {
-            self.0 & 0x2000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 61)
         }
         /// This value with `HW` set to `value`.
         #[inline(always)]
         pub const fn with_hw(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000_0000_0000 | (value as u64) << 61)
+            Self::from_bits(crate::set_bit(self.0, 61, value))
         }
         /// `Group`, bit 60 (sysreg-db/data/el2.sysreg:739).
         #[inline(always)]
         pub const fn group(self) -> bool {
-            self.0 & 0x1000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 60)
         }
         /// This value with `Group` set to `value`.
         #[inline(always)]
         pub const fn with_group(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000_0000_0000 | (value as u64) << 60)
+            Self::from_bits(crate::set_bit(self.0, 60, value))
         }
         /// `NMI`, bit 59 (sysreg-db/data/el2.sysreg:740).
         #[inline(always)]
         pub const fn nmi(self) -> bool {
-            self.0 & 0x800_0000_0000_0000 != 0
+            crate::get_bit(self.0, 59)
         }
         /// This value with `NMI` set to `value`.
         #[inline(always)]
         pub const fn with_nmi(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000_0000_0000 | (value as u64) << 59)
+            Self::from_bits(crate::set_bit(self.0, 59, value))
         }
         /// `Priority`, bits 55:48 (sysreg-db/data/el2.sysreg:742).
         #[inline(always)]
         pub const fn priority(self) -> u8 {
-            ((self.0 >> 48) & 0xff) as u8
+            crate::get_bits(self.0, 48, 0xff) as u8
         }
         /// This value with `Priority` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_priority(self, value: u8) -> Self {
-            Self(self.0 & !0xff_0000_0000_0000 | ((value as u64) & 0xff) << 48)
+            Self::from_bits(crate::set_bits(self.0, 48, 0xff, value as u64))
         }
         /// `pINTID`, bits 44:32 (sysreg-db/data/el2.sysreg:744).
         #[inline(always)]
         pub const fn p_intid(self) -> u16 {
-            ((self.0 >> 32) & 0x1fff) as u16
+            crate::get_bits(self.0, 32, 0x1fff) as u16
         }
         /// This value with `pINTID` set to `value` (bits above its 13 are dropped).
         #[inline(always)]
         pub const fn with_p_intid(self, value: u16) -> Self {
-            Self(self.0 & !0x1fff_0000_0000 | ((value as u64) & 0x1fff) << 32)
+            Self::from_bits(crate::set_bits(self.0, 32, 0x1fff, value as u64))
         }
         /// `vINTID`, bits 31:0 (sysreg-db/data/el2.sysreg:745).
         #[inline(always)]
         pub const fn v_intid(self) -> u32 {
-            (self.0 & 0xffff_ffff) as u32
+            crate::get_bits(self.0, 0, 0xffff_ffff) as u32
         }
         /// This value with `vINTID` set to `value` (bits above its 32 are dropped).
         #[inline(always)]
         pub const fn with_v_intid(self, value: u32) -> Self {
-            Self(self.0 & !0xffff_ffff | (value as u64) & 0xffff_ffff)
-        }
-    }
-    impl Default for IchLrxEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IchLrxEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IchLrxEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for IchLrxEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xffff_ffff, value as u64))
         }
     }
     /// The values of `ICH_LRx_EL2.State` (sysreg-db/data/el2.sysreg:732). Values the database does
     /// not name are kept as they are. Its values have no order: compare them for equality.
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct State(u8);
+    impl Eq for State {}
     impl State {
         /// `INVALID` = 0b00 (sysreg-db/data/el2.sysreg:733).
         pub const INVALID: Self = Self(0b00);
@@ -7672,6 +6723,7 @@ pub mod ich_lrx_el2 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b00 => Some("INVALID"),
@@ -7697,7 +6749,6 @@ pub mod ich_lrx_el2 {
 pub mod ich_lr0_el2 {
     /// The register `ICH_LR0_EL2` (S3_4_C12_C12_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR0_EL2;
     impl crate::SysReg for ICH_LR0_EL2 {
         const NAME: &'static str = "ICH_LR0_EL2";
@@ -7766,12 +6817,12 @@ pub mod ich_lrn_el2 {
     /// `ICH_LRn_EL2`: `ICH_LR0_EL2` .. `ICH_LR15_EL2` as one family of 16 registers, indexed by
     /// `n`.
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LRn_EL2;
     impl ICH_LRn_EL2 {
         /// How many registers the family has.
-        pub const COUNT: usize = 16usize;
+        pub const COUNT: usize = 16;
         /// The encoding of register `n`.
+        #[inline]
         pub const fn encoding(n: usize) -> Option<crate::Encoding> {
             match n {
                 0 => Some(<crate::ich_lr0_el2::ICH_LR0_EL2 as crate::SysReg>::ENCODING),
@@ -7794,6 +6845,7 @@ pub mod ich_lrn_el2 {
             }
         }
         /// Which register of the family `encoding` is (e.g. from a trapped access).
+        #[inline]
         pub const fn index_of(encoding: crate::Encoding) -> Option<usize> {
             match encoding.key() {
                 58976 => Some(0),
@@ -7930,7 +6982,6 @@ pub use ich_lrn_el2::ICH_LRn_EL2;
 pub mod ich_lr1_el2 {
     /// The register `ICH_LR1_EL2` (S3_4_C12_C12_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR1_EL2;
     impl crate::SysReg for ICH_LR1_EL2 {
         const NAME: &'static str = "ICH_LR1_EL2";
@@ -7999,7 +7050,6 @@ pub use ich_lr1_el2::ICH_LR1_EL2;
 pub mod ich_lr2_el2 {
     /// The register `ICH_LR2_EL2` (S3_4_C12_C12_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR2_EL2;
     impl crate::SysReg for ICH_LR2_EL2 {
         const NAME: &'static str = "ICH_LR2_EL2";
@@ -8068,7 +7118,6 @@ pub use ich_lr2_el2::ICH_LR2_EL2;
 pub mod ich_lr3_el2 {
     /// The register `ICH_LR3_EL2` (S3_4_C12_C12_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR3_EL2;
     impl crate::SysReg for ICH_LR3_EL2 {
         const NAME: &'static str = "ICH_LR3_EL2";
@@ -8137,7 +7186,6 @@ pub use ich_lr3_el2::ICH_LR3_EL2;
 pub mod ich_lr4_el2 {
     /// The register `ICH_LR4_EL2` (S3_4_C12_C12_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR4_EL2;
     impl crate::SysReg for ICH_LR4_EL2 {
         const NAME: &'static str = "ICH_LR4_EL2";
@@ -8206,7 +7254,6 @@ pub use ich_lr4_el2::ICH_LR4_EL2;
 pub mod ich_lr5_el2 {
     /// The register `ICH_LR5_EL2` (S3_4_C12_C12_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR5_EL2;
     impl crate::SysReg for ICH_LR5_EL2 {
         const NAME: &'static str = "ICH_LR5_EL2";
@@ -8275,7 +7322,6 @@ pub use ich_lr5_el2::ICH_LR5_EL2;
 pub mod ich_lr6_el2 {
     /// The register `ICH_LR6_EL2` (S3_4_C12_C12_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR6_EL2;
     impl crate::SysReg for ICH_LR6_EL2 {
         const NAME: &'static str = "ICH_LR6_EL2";
@@ -8344,7 +7390,6 @@ pub use ich_lr6_el2::ICH_LR6_EL2;
 pub mod ich_lr7_el2 {
     /// The register `ICH_LR7_EL2` (S3_4_C12_C12_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR7_EL2;
     impl crate::SysReg for ICH_LR7_EL2 {
         const NAME: &'static str = "ICH_LR7_EL2";
@@ -8413,7 +7458,6 @@ pub use ich_lr7_el2::ICH_LR7_EL2;
 pub mod ich_lr8_el2 {
     /// The register `ICH_LR8_EL2` (S3_4_C12_C13_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR8_EL2;
     impl crate::SysReg for ICH_LR8_EL2 {
         const NAME: &'static str = "ICH_LR8_EL2";
@@ -8482,7 +7526,6 @@ pub use ich_lr8_el2::ICH_LR8_EL2;
 pub mod ich_lr9_el2 {
     /// The register `ICH_LR9_EL2` (S3_4_C12_C13_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR9_EL2;
     impl crate::SysReg for ICH_LR9_EL2 {
         const NAME: &'static str = "ICH_LR9_EL2";
@@ -8551,7 +7594,6 @@ pub use ich_lr9_el2::ICH_LR9_EL2;
 pub mod ich_lr10_el2 {
     /// The register `ICH_LR10_EL2` (S3_4_C12_C13_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR10_EL2;
     impl crate::SysReg for ICH_LR10_EL2 {
         const NAME: &'static str = "ICH_LR10_EL2";
@@ -8620,7 +7662,6 @@ pub use ich_lr10_el2::ICH_LR10_EL2;
 pub mod ich_lr11_el2 {
     /// The register `ICH_LR11_EL2` (S3_4_C12_C13_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR11_EL2;
     impl crate::SysReg for ICH_LR11_EL2 {
         const NAME: &'static str = "ICH_LR11_EL2";
@@ -8689,7 +7730,6 @@ pub use ich_lr11_el2::ICH_LR11_EL2;
 pub mod ich_lr12_el2 {
     /// The register `ICH_LR12_EL2` (S3_4_C12_C13_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR12_EL2;
     impl crate::SysReg for ICH_LR12_EL2 {
         const NAME: &'static str = "ICH_LR12_EL2";
@@ -8758,7 +7798,6 @@ pub use ich_lr12_el2::ICH_LR12_EL2;
 pub mod ich_lr13_el2 {
     /// The register `ICH_LR13_EL2` (S3_4_C12_C13_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR13_EL2;
     impl crate::SysReg for ICH_LR13_EL2 {
         const NAME: &'static str = "ICH_LR13_EL2";
@@ -8827,7 +7866,6 @@ pub use ich_lr13_el2::ICH_LR13_EL2;
 pub mod ich_lr14_el2 {
     /// The register `ICH_LR14_EL2` (S3_4_C12_C13_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR14_EL2;
     impl crate::SysReg for ICH_LR14_EL2 {
         const NAME: &'static str = "ICH_LR14_EL2";
@@ -8896,7 +7934,6 @@ pub use ich_lr14_el2::ICH_LR14_EL2;
 pub mod ich_lr15_el2 {
     /// The register `ICH_LR15_EL2` (S3_4_C12_C13_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICH_LR15_EL2;
     impl crate::SysReg for ICH_LR15_EL2 {
         const NAME: &'static str = "ICH_LR15_EL2";
@@ -8965,7 +8002,6 @@ pub use ich_lr15_el2::ICH_LR15_EL2;
 pub mod icc_sre_el2 {
     /// The register `ICC_SRE_EL2` (S3_4_C12_C9_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICC_SRE_EL2;
     impl crate::SysReg for ICC_SRE_EL2 {
         const NAME: &'static str = "ICC_SRE_EL2";
@@ -9026,93 +8062,58 @@ pub mod icc_sre_el2 {
         }
     }
     /// A value of `ICC_SRE_EL2`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IccSreEl2(u64);
-    impl IccSreEl2 {
+    pub type IccSreEl2 = crate::Value<IccSreEl2Layout>;
+    /// The layout of [`IccSreEl2`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct IccSreEl2Layout;
+    impl crate::Layout for IccSreEl2Layout {
+        const NAME: &'static str = "IccSreEl2";
         /// RES0 bits: 63:4.
-        pub const RES0: u64 = 0xffff_ffff_ffff_fff0;
+        const RES0: u64 = 0xffff_ffff_ffff_fff0;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IccSreEl2 {
         /// `Enable`, bit 3 (sysreg-db/data/el2.sysreg:822).
         #[inline(always)]
         pub const fn enable(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `Enable` set to `value`.
         #[inline(always)]
         pub const fn with_enable(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `DIB`, bit 2 (sysreg-db/data/el2.sysreg:823).
         #[inline(always)]
         pub const fn dib(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `DIB` set to `value`.
         #[inline(always)]
         pub const fn with_dib(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `DFB`, bit 1 (sysreg-db/data/el2.sysreg:824).
         #[inline(always)]
         pub const fn dfb(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `DFB` set to `value`.
         #[inline(always)]
         pub const fn with_dfb(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `SRE`, bit 0 (sysreg-db/data/el2.sysreg:825).
         #[inline(always)]
         pub const fn sre(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `SRE` set to `value`.
         #[inline(always)]
         pub const fn with_sre(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for IccSreEl2 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IccSreEl2 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IccSreEl2", self.0)
-        }
-    }
-    impl crate::RegisterValue for IccSreEl2 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -9122,7 +8123,6 @@ pub use icc_sre_el2::{ICC_SRE_EL2, IccSreEl2};
 pub mod icc_sre_el1 {
     /// The register `ICC_SRE_EL1` (S3_0_C12_C12_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICC_SRE_EL1;
     impl crate::SysReg for ICC_SRE_EL1 {
         const NAME: &'static str = "ICC_SRE_EL1";
@@ -9183,83 +8183,48 @@ pub mod icc_sre_el1 {
         }
     }
     /// A value of `ICC_SRE_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IccSreEl1(u64);
-    impl IccSreEl1 {
+    pub type IccSreEl1 = crate::Value<IccSreEl1Layout>;
+    /// The layout of [`IccSreEl1`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct IccSreEl1Layout;
+    impl crate::Layout for IccSreEl1Layout {
+        const NAME: &'static str = "IccSreEl1";
         /// RES0 bits: 63:3.
-        pub const RES0: u64 = 0xffff_ffff_ffff_fff8;
+        const RES0: u64 = 0xffff_ffff_ffff_fff8;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IccSreEl1 {
         /// `DIB`, bit 2 (sysreg-db/data/el2.sysreg:830).
         #[inline(always)]
         pub const fn dib(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `DIB` set to `value`.
         #[inline(always)]
         pub const fn with_dib(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `DFB`, bit 1 (sysreg-db/data/el2.sysreg:831).
         #[inline(always)]
         pub const fn dfb(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `DFB` set to `value`.
         #[inline(always)]
         pub const fn with_dfb(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `SRE`, bit 0 (sysreg-db/data/el2.sysreg:832).
         #[inline(always)]
         pub const fn sre(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `SRE` set to `value`.
         #[inline(always)]
         pub const fn with_sre(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for IccSreEl1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IccSreEl1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IccSreEl1", self.0)
-        }
-    }
-    impl crate::RegisterValue for IccSreEl1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -9269,7 +8234,6 @@ pub use icc_sre_el1::{ICC_SRE_EL1, IccSreEl1};
 pub mod icc_pmr_el1 {
     /// The register `ICC_PMR_EL1` (S3_0_C4_C6_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICC_PMR_EL1;
     impl crate::SysReg for ICC_PMR_EL1 {
         const NAME: &'static str = "ICC_PMR_EL1";
@@ -9330,63 +8294,28 @@ pub mod icc_pmr_el1 {
         }
     }
     /// A value of `ICC_PMR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IccPmrEl1(u64);
-    impl IccPmrEl1 {
+    pub type IccPmrEl1 = crate::Value<IccPmrEl1Layout>;
+    /// The layout of [`IccPmrEl1`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct IccPmrEl1Layout;
+    impl crate::Layout for IccPmrEl1Layout {
+        const NAME: &'static str = "IccPmrEl1";
         /// RES0 bits: 63:8.
-        pub const RES0: u64 = 0xffff_ffff_ffff_ff00;
+        const RES0: u64 = 0xffff_ffff_ffff_ff00;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IccPmrEl1 {
         /// `Priority`, bits 7:0 (sysreg-db/data/el2.sysreg:837).
         #[inline(always)]
         pub const fn priority(self) -> u8 {
-            (self.0 & 0xff) as u8
+            crate::get_bits(self.0, 0, 0xff) as u8
         }
         /// This value with `Priority` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_priority(self, value: u8) -> Self {
-            Self(self.0 & !0xff | (value as u64) & 0xff)
-        }
-    }
-    impl Default for IccPmrEl1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IccPmrEl1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IccPmrEl1", self.0)
-        }
-    }
-    impl crate::RegisterValue for IccPmrEl1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xff, value as u64))
         }
     }
 }
@@ -9396,7 +8325,6 @@ pub use icc_pmr_el1::{ICC_PMR_EL1, IccPmrEl1};
 pub mod icc_igrpen1_el1 {
     /// The register `ICC_IGRPEN1_EL1` (S3_0_C12_C12_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICC_IGRPEN1_EL1;
     impl crate::SysReg for ICC_IGRPEN1_EL1 {
         const NAME: &'static str = "ICC_IGRPEN1_EL1";
@@ -9457,63 +8385,29 @@ pub mod icc_igrpen1_el1 {
         }
     }
     /// A value of `ICC_IGRPEN1_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IccIgrpen1El1(u64);
-    impl IccIgrpen1El1 {
+    pub type IccIgrpen1El1 = crate::Value<IccIgrpen1El1Layout>;
+    /// The layout of [`IccIgrpen1El1`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct IccIgrpen1El1Layout;
+    impl crate::Layout for IccIgrpen1El1Layout {
+        const NAME: &'static str = "IccIgrpen1El1";
         /// RES0 bits: 63:1.
-        pub const RES0: u64 = 0xffff_ffff_ffff_fffe;
+        const RES0: u64 = 0xffff_ffff_ffff_fffe;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IccIgrpen1El1 {
         /// `Enable`, bit 0 (sysreg-db/data/el2.sysreg:842).
         #[inline(always)]
         pub const fn enable(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `Enable` set to `value`.
         #[inline(always)]
         pub const fn with_enable(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for IccIgrpen1El1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IccIgrpen1El1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IccIgrpen1El1", self.0)
-        }
-    }
-    impl crate::RegisterValue for IccIgrpen1El1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -9523,7 +8417,6 @@ pub use icc_igrpen1_el1::{ICC_IGRPEN1_EL1, IccIgrpen1El1};
 pub mod icc_ctlr_el1 {
     /// The register `ICC_CTLR_EL1` (S3_0_C12_C12_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICC_CTLR_EL1;
     impl crate::SysReg for ICC_CTLR_EL1 {
         const NAME: &'static str = "ICC_CTLR_EL1";
@@ -9584,143 +8477,109 @@ pub mod icc_ctlr_el1 {
         }
     }
     /// A value of `ICC_CTLR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IccCtlrEl1(u64);
-    impl IccCtlrEl1 {
+    pub type IccCtlrEl1 = crate::Value<IccCtlrEl1Layout>;
+    /// The layout of [`IccCtlrEl1`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct IccCtlrEl1Layout;
+    impl crate::Layout for IccCtlrEl1Layout {
+        const NAME: &'static str = "IccCtlrEl1";
         /// RES0 bits: 63:20, 17:16, 7, 5:2.
-        pub const RES0: u64 = 0xffff_ffff_fff3_00bc;
+        const RES0: u64 = 0xffff_ffff_fff3_00bc;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IccCtlrEl1 {
         /// `ExtRange`, bit 19 (sysreg-db/data/el2.sysreg:847).
         #[inline(always)]
         pub const fn ext_range(self) -> bool {
-            self.0 & 0x8_0000 != 0
+            crate::get_bit(self.0, 19)
         }
         /// This value with `ExtRange` set to `value`.
         #[inline(always)]
         pub const fn with_ext_range(self, value: bool) -> Self {
-            Self(self.0 & !0x8_0000 | (value as u64) << 19)
+            Self::from_bits(crate::set_bit(self.0, 19, value))
         }
         /// `RSS`, bit 18 (sysreg-db/data/el2.sysreg:848).
         #[inline(always)]
         pub const fn rss(self) -> bool {
-            self.0 & 0x4_0000 != 0
+            crate::get_bit(self.0, 18)
         }
         /// This value with `RSS` set to `value`.
         #[inline(always)]
         pub const fn with_rss(self, value: bool) -> Self {
-            Self(self.0 & !0x4_0000 | (value as u64) << 18)
+            Self::from_bits(crate::set_bit(self.0, 18, value))
         }
         /// `A3V`, bit 15 (sysreg-db/data/el2.sysreg:850).
         #[inline(always)]
         pub const fn a3v(self) -> bool {
-            self.0 & 0x8000 != 0
+            crate::get_bit(self.0, 15)
         }
         /// This value with `A3V` set to `value`.
         #[inline(always)]
         pub const fn with_a3v(self, value: bool) -> Self {
-            Self(self.0 & !0x8000 | (value as u64) << 15)
+            Self::from_bits(crate::set_bit(self.0, 15, value))
         }
         /// `SEIS`, bit 14 (sysreg-db/data/el2.sysreg:851).
         #[inline(always)]
         pub const fn seis(self) -> bool {
-            self.0 & 0x4000 != 0
+            crate::get_bit(self.0, 14)
         }
         /// This value with `SEIS` set to `value`.
         #[inline(always)]
         pub const fn with_seis(self, value: bool) -> Self {
-            Self(self.0 & !0x4000 | (value as u64) << 14)
+            Self::from_bits(crate::set_bit(self.0, 14, value))
         }
         /// `IDbits`, bits 13:11 (sysreg-db/data/el2.sysreg:852).
         #[inline(always)]
         pub const fn i_dbits(self) -> u8 {
-            ((self.0 >> 11) & 0x7) as u8
+            crate::get_bits(self.0, 11, 0x7) as u8
         }
         /// This value with `IDbits` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_i_dbits(self, value: u8) -> Self {
-            Self(self.0 & !0x3800 | ((value as u64) & 0x7) << 11)
+            Self::from_bits(crate::set_bits(self.0, 11, 0x7, value as u64))
         }
         /// `PRIbits`, bits 10:8 (sysreg-db/data/el2.sysreg:853).
         #[inline(always)]
         pub const fn pr_ibits(self) -> u8 {
-            ((self.0 >> 8) & 0x7) as u8
+            crate::get_bits(self.0, 8, 0x7) as u8
         }
         /// This value with `PRIbits` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_pr_ibits(self, value: u8) -> Self {
-            Self(self.0 & !0x700 | ((value as u64) & 0x7) << 8)
+            Self::from_bits(crate::set_bits(self.0, 8, 0x7, value as u64))
         }
         /// `PMHE`, bit 6 (sysreg-db/data/el2.sysreg:855).
         #[inline(always)]
         pub const fn pmhe(self) -> bool {
-            self.0 & 0x40 != 0
+            crate::get_bit(self.0, 6)
         }
         /// This value with `PMHE` set to `value`.
         #[inline(always)]
         pub const fn with_pmhe(self, value: bool) -> Self {
-            Self(self.0 & !0x40 | (value as u64) << 6)
+            Self::from_bits(crate::set_bit(self.0, 6, value))
         }
         /// `EOImode`, bit 1 (sysreg-db/data/el2.sysreg:857).
         #[inline(always)]
         pub const fn eo_imode(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `EOImode` set to `value`.
         #[inline(always)]
         pub const fn with_eo_imode(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `CBPR`, bit 0 (sysreg-db/data/el2.sysreg:858).
         #[inline(always)]
         pub const fn cbpr(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `CBPR` set to `value`.
         #[inline(always)]
         pub const fn with_cbpr(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for IccCtlrEl1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IccCtlrEl1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IccCtlrEl1", self.0)
-        }
-    }
-    impl crate::RegisterValue for IccCtlrEl1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -9730,7 +8589,6 @@ pub use icc_ctlr_el1::{ICC_CTLR_EL1, IccCtlrEl1};
 pub mod icc_iar1_el1 {
     /// The register `ICC_IAR1_EL1` (S3_0_C12_C12_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICC_IAR1_EL1;
     impl crate::SysReg for ICC_IAR1_EL1 {
         const NAME: &'static str = "ICC_IAR1_EL1";
@@ -9761,63 +8619,29 @@ pub mod icc_iar1_el1 {
         }
     }
     /// A value of `ICC_IAR1_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IccIar1El1(u64);
-    impl IccIar1El1 {
+    pub type IccIar1El1 = crate::Value<IccIar1El1Layout>;
+    /// The layout of [`IccIar1El1`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct IccIar1El1Layout;
+    impl crate::Layout for IccIar1El1Layout {
+        const NAME: &'static str = "IccIar1El1";
         /// RES0 bits: 63:24.
-        pub const RES0: u64 = 0xffff_ffff_ff00_0000;
+        const RES0: u64 = 0xffff_ffff_ff00_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IccIar1El1 {
         /// `INTID`, bits 23:0 (sysreg-db/data/el2.sysreg:865).
         #[inline(always)]
         pub const fn intid(self) -> u32 {
-            (self.0 & 0xff_ffff) as u32
+            crate::get_bits(self.0, 0, 0xff_ffff) as u32
         }
         /// This value with `INTID` set to `value` (bits above its 24 are dropped).
         #[inline(always)]
         pub const fn with_intid(self, value: u32) -> Self {
-            Self(self.0 & !0xff_ffff | (value as u64) & 0xff_ffff)
-        }
-    }
-    impl Default for IccIar1El1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IccIar1El1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IccIar1El1", self.0)
-        }
-    }
-    impl crate::RegisterValue for IccIar1El1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xff_ffff, value as u64))
         }
     }
 }
@@ -9827,7 +8651,6 @@ pub use icc_iar1_el1::{ICC_IAR1_EL1, IccIar1El1};
 pub mod icc_eoir1_el1 {
     /// The register `ICC_EOIR1_EL1` (S3_0_C12_C12_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICC_EOIR1_EL1;
     impl crate::SysReg for ICC_EOIR1_EL1 {
         const NAME: &'static str = "ICC_EOIR1_EL1";
@@ -9860,63 +8683,29 @@ pub mod icc_eoir1_el1 {
         }
     }
     /// A value of `ICC_EOIR1_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IccEoir1El1(u64);
-    impl IccEoir1El1 {
+    pub type IccEoir1El1 = crate::Value<IccEoir1El1Layout>;
+    /// The layout of [`IccEoir1El1`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct IccEoir1El1Layout;
+    impl crate::Layout for IccEoir1El1Layout {
+        const NAME: &'static str = "IccEoir1El1";
         /// RES0 bits: 63:24.
-        pub const RES0: u64 = 0xffff_ffff_ff00_0000;
+        const RES0: u64 = 0xffff_ffff_ff00_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IccEoir1El1 {
         /// `INTID`, bits 23:0 (sysreg-db/data/el2.sysreg:872).
         #[inline(always)]
         pub const fn intid(self) -> u32 {
-            (self.0 & 0xff_ffff) as u32
+            crate::get_bits(self.0, 0, 0xff_ffff) as u32
         }
         /// This value with `INTID` set to `value` (bits above its 24 are dropped).
         #[inline(always)]
         pub const fn with_intid(self, value: u32) -> Self {
-            Self(self.0 & !0xff_ffff | (value as u64) & 0xff_ffff)
-        }
-    }
-    impl Default for IccEoir1El1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IccEoir1El1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IccEoir1El1", self.0)
-        }
-    }
-    impl crate::RegisterValue for IccEoir1El1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xff_ffff, value as u64))
         }
     }
 }
@@ -9926,7 +8715,6 @@ pub use icc_eoir1_el1::{ICC_EOIR1_EL1, IccEoir1El1};
 pub mod icc_dir_el1 {
     /// The register `ICC_DIR_EL1` (S3_0_C12_C11_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICC_DIR_EL1;
     impl crate::SysReg for ICC_DIR_EL1 {
         const NAME: &'static str = "ICC_DIR_EL1";
@@ -9959,63 +8747,28 @@ pub mod icc_dir_el1 {
         }
     }
     /// A value of `ICC_DIR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IccDirEl1(u64);
-    impl IccDirEl1 {
+    pub type IccDirEl1 = crate::Value<IccDirEl1Layout>;
+    /// The layout of [`IccDirEl1`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct IccDirEl1Layout;
+    impl crate::Layout for IccDirEl1Layout {
+        const NAME: &'static str = "IccDirEl1";
         /// RES0 bits: 63:24.
-        pub const RES0: u64 = 0xffff_ffff_ff00_0000;
+        const RES0: u64 = 0xffff_ffff_ff00_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IccDirEl1 {
         /// `INTID`, bits 23:0 (sysreg-db/data/el2.sysreg:879).
         #[inline(always)]
         pub const fn intid(self) -> u32 {
-            (self.0 & 0xff_ffff) as u32
+            crate::get_bits(self.0, 0, 0xff_ffff) as u32
         }
         /// This value with `INTID` set to `value` (bits above its 24 are dropped).
         #[inline(always)]
         pub const fn with_intid(self, value: u32) -> Self {
-            Self(self.0 & !0xff_ffff | (value as u64) & 0xff_ffff)
-        }
-    }
-    impl Default for IccDirEl1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IccDirEl1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IccDirEl1", self.0)
-        }
-    }
-    impl crate::RegisterValue for IccDirEl1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xff_ffff, value as u64))
         }
     }
 }
@@ -10025,7 +8778,6 @@ pub use icc_dir_el1::{ICC_DIR_EL1, IccDirEl1};
 pub mod icc_sgi1r_el1 {
     /// The register `ICC_SGI1R_EL1` (S3_0_C12_C11_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ICC_SGI1R_EL1;
     impl crate::SysReg for ICC_SGI1R_EL1 {
         const NAME: &'static str = "ICC_SGI1R_EL1";
@@ -10058,123 +8810,89 @@ pub mod icc_sgi1r_el1 {
         }
     }
     /// A value of `ICC_SGI1R_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IccSgi1rEl1(u64);
-    impl IccSgi1rEl1 {
+    pub type IccSgi1rEl1 = crate::Value<IccSgi1rEl1Layout>;
+    /// The layout of [`IccSgi1rEl1`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct IccSgi1rEl1Layout;
+    impl crate::Layout for IccSgi1rEl1Layout {
+        const NAME: &'static str = "IccSgi1rEl1";
         /// RES0 bits: 63:56, 43:41, 31:28.
-        pub const RES0: u64 = 0xff00_0e00_f000_0000;
+        const RES0: u64 = 0xff00_0e00_f000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IccSgi1rEl1 {
         /// `Aff3`, bits 55:48 (sysreg-db/data/el2.sysreg:885).
         #[inline(always)]
         pub const fn aff3(self) -> u8 {
-            ((self.0 >> 48) & 0xff) as u8
+            crate::get_bits(self.0, 48, 0xff) as u8
         }
         /// This value with `Aff3` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff3(self, value: u8) -> Self {
-            Self(self.0 & !0xff_0000_0000_0000 | ((value as u64) & 0xff) << 48)
+            Self::from_bits(crate::set_bits(self.0, 48, 0xff, value as u64))
         }
         /// `RS`, bits 47:44 (sysreg-db/data/el2.sysreg:886).
         #[inline(always)]
         pub const fn rs(self) -> u8 {
-            ((self.0 >> 44) & 0xf) as u8
+            crate::get_bits(self.0, 44, 0xf) as u8
         }
         /// This value with `RS` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_rs(self, value: u8) -> Self {
-            Self(self.0 & !0xf000_0000_0000 | ((value as u64) & 0xf) << 44)
+            Self::from_bits(crate::set_bits(self.0, 44, 0xf, value as u64))
         }
         /// `IRM`, bit 40 (sysreg-db/data/el2.sysreg:888).
         #[inline(always)]
         pub const fn irm(self) -> bool {
-            self.0 & 0x100_0000_0000 != 0
+            crate::get_bit(self.0, 40)
         }
         /// This value with `IRM` set to `value`.
         #[inline(always)]
         pub const fn with_irm(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000_0000 | (value as u64) << 40)
+            Self::from_bits(crate::set_bit(self.0, 40, value))
         }
         /// `Aff2`, bits 39:32 (sysreg-db/data/el2.sysreg:889).
         #[inline(always)]
         pub const fn aff2(self) -> u8 {
-            ((self.0 >> 32) & 0xff) as u8
+            crate::get_bits(self.0, 32, 0xff) as u8
         }
         /// This value with `Aff2` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff2(self, value: u8) -> Self {
-            Self(self.0 & !0xff_0000_0000 | ((value as u64) & 0xff) << 32)
+            Self::from_bits(crate::set_bits(self.0, 32, 0xff, value as u64))
         }
         /// `INTID`, bits 27:24 (sysreg-db/data/el2.sysreg:891).
         #[inline(always)]
         pub const fn intid(self) -> u8 {
-            ((self.0 >> 24) & 0xf) as u8
+            crate::get_bits(self.0, 24, 0xf) as u8
         }
         /// This value with `INTID` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_intid(self, value: u8) -> Self {
-            Self(self.0 & !0xf00_0000 | ((value as u64) & 0xf) << 24)
+            Self::from_bits(crate::set_bits(self.0, 24, 0xf, value as u64))
         }
         /// `Aff1`, bits 23:16 (sysreg-db/data/el2.sysreg:892).
         #[inline(always)]
         pub const fn aff1(self) -> u8 {
-            ((self.0 >> 16) & 0xff) as u8
+            crate::get_bits(self.0, 16, 0xff) as u8
         }
         /// This value with `Aff1` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff1(self, value: u8) -> Self {
-            Self(self.0 & !0xff_0000 | ((value as u64) & 0xff) << 16)
+            Self::from_bits(crate::set_bits(self.0, 16, 0xff, value as u64))
         }
         /// `TargetList`, bits 15:0 (sysreg-db/data/el2.sysreg:893).
         #[inline(always)]
         pub const fn target_list(self) -> u16 {
-            (self.0 & 0xffff) as u16
+            crate::get_bits(self.0, 0, 0xffff) as u16
         }
         /// This value with `TargetList` set to `value` (bits above its 16 are dropped).
         #[inline(always)]
         pub const fn with_target_list(self, value: u16) -> Self {
-            Self(self.0 & !0xffff | (value as u64) & 0xffff)
-        }
-    }
-    impl Default for IccSgi1rEl1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IccSgi1rEl1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IccSgi1rEl1", self.0)
-        }
-    }
-    impl crate::RegisterValue for IccSgi1rEl1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xffff, value as u64))
         }
     }
 }

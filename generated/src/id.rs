@@ -10,7 +10,6 @@
 pub mod id_aa64pfr0_el1 {
     /// The register `ID_AA64PFR0_EL1` (S3_0_C0_C4_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ID_AA64PFR0_EL1;
     impl crate::SysReg for ID_AA64PFR0_EL1 {
         const NAME: &'static str = "ID_AA64PFR0_EL1";
@@ -41,237 +40,204 @@ pub mod id_aa64pfr0_el1 {
         }
     }
     /// A value of `ID_AA64PFR0_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IdAa64pfr0El1(u64);
-    impl IdAa64pfr0El1 {
+    pub type IdAa64pfr0El1 = crate::Value<IdAa64pfr0El1Layout>;
+    /// The layout of [`IdAa64pfr0El1`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct IdAa64pfr0El1Layout;
+    impl crate::Layout for IdAa64pfr0El1Layout {
+        const NAME: &'static str = "IdAa64pfr0El1";
         /// RES0 bits: none.
-        pub const RES0: u64 = 0x0000_0000_0000_0000;
+        const RES0: u64 = 0x0000_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IdAa64pfr0El1 {
         /// `CSV3`, bits 63:60 (sysreg-db/data/id.sysreg:17): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn csv3(self) -> Csv3 {
-            Csv3::from_bits(((self.0 >> 60) & 0xf) as u8)
+            Csv3::from_bits(crate::get_bits(self.0, 60, 0xf) as u8)
         }
         /// This value with `CSV3` set to `value`.
         #[inline(always)]
         pub const fn with_csv3(self, value: Csv3) -> Self {
-            Self(self.0 & !0xf000_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 60)
+            Self::from_bits(crate::set_bits(self.0, 60, 0xf, value.to_bits() as u64))
         }
         /// `CSV2`, bits 59:56 (sysreg-db/data/id.sysreg:21): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn csv2(self) -> Csv2 {
-            Csv2::from_bits(((self.0 >> 56) & 0xf) as u8)
+            Csv2::from_bits(crate::get_bits(self.0, 56, 0xf) as u8)
         }
         /// This value with `CSV2` set to `value`.
         #[inline(always)]
         pub const fn with_csv2(self, value: Csv2) -> Self {
-            Self(self.0 & !0xf00_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 56)
+            Self::from_bits(crate::set_bits(self.0, 56, 0xf, value.to_bits() as u64))
         }
         /// `RME`, bits 55:52 (sysreg-db/data/id.sysreg:27): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn rme(self) -> Rme {
-            Rme::from_bits(((self.0 >> 52) & 0xf) as u8)
+            Rme::from_bits(crate::get_bits(self.0, 52, 0xf) as u8)
         }
         /// This value with `RME` set to `value`.
         #[inline(always)]
         pub const fn with_rme(self, value: Rme) -> Self {
-            Self(self.0 & !0xf0_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 52)
+            Self::from_bits(crate::set_bits(self.0, 52, 0xf, value.to_bits() as u64))
         }
         /// `DIT`, bits 51:48 (sysreg-db/data/id.sysreg:31): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn dit(self) -> Dit {
-            Dit::from_bits(((self.0 >> 48) & 0xf) as u8)
+            Dit::from_bits(crate::get_bits(self.0, 48, 0xf) as u8)
         }
         /// This value with `DIT` set to `value`.
         #[inline(always)]
         pub const fn with_dit(self, value: Dit) -> Self {
-            Self(self.0 & !0xf_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 48)
+            Self::from_bits(crate::set_bits(self.0, 48, 0xf, value.to_bits() as u64))
         }
         /// `AMU`, bits 47:44 (sysreg-db/data/id.sysreg:35): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn amu(self) -> Amu {
-            Amu::from_bits(((self.0 >> 44) & 0xf) as u8)
+            Amu::from_bits(crate::get_bits(self.0, 44, 0xf) as u8)
         }
         /// This value with `AMU` set to `value`.
         #[inline(always)]
         pub const fn with_amu(self, value: Amu) -> Self {
-            Self(self.0 & !0xf000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 44)
+            Self::from_bits(crate::set_bits(self.0, 44, 0xf, value.to_bits() as u64))
         }
         /// `MPAM`, bits 43:40 (sysreg-db/data/id.sysreg:40): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn mpam(self) -> Mpam {
-            Mpam::from_bits(((self.0 >> 40) & 0xf) as u8)
+            Mpam::from_bits(crate::get_bits(self.0, 40, 0xf) as u8)
         }
         /// This value with `MPAM` set to `value`.
         #[inline(always)]
         pub const fn with_mpam(self, value: Mpam) -> Self {
-            Self(self.0 & !0xf00_0000_0000 | ((value.to_bits() as u64) & 0xf) << 40)
+            Self::from_bits(crate::set_bits(self.0, 40, 0xf, value.to_bits() as u64))
         }
         /// `SEL2`, bits 39:36 (sysreg-db/data/id.sysreg:44): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn sel2(self) -> Sel2 {
-            Sel2::from_bits(((self.0 >> 36) & 0xf) as u8)
+            Sel2::from_bits(crate::get_bits(self.0, 36, 0xf) as u8)
         }
         /// This value with `SEL2` set to `value`.
         #[inline(always)]
         pub const fn with_sel2(self, value: Sel2) -> Self {
-            Self(self.0 & !0xf0_0000_0000 | ((value.to_bits() as u64) & 0xf) << 36)
+            Self::from_bits(crate::set_bits(self.0, 36, 0xf, value.to_bits() as u64))
         }
         /// `SVE`, bits 35:32 (sysreg-db/data/id.sysreg:48): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn sve(self) -> Sve {
-            Sve::from_bits(((self.0 >> 32) & 0xf) as u8)
+            Sve::from_bits(crate::get_bits(self.0, 32, 0xf) as u8)
         }
         /// This value with `SVE` set to `value`.
         #[inline(always)]
         pub const fn with_sve(self, value: Sve) -> Self {
-            Self(self.0 & !0xf_0000_0000 | ((value.to_bits() as u64) & 0xf) << 32)
+            Self::from_bits(crate::set_bits(self.0, 32, 0xf, value.to_bits() as u64))
         }
         /// `RAS`, bits 31:28 (sysreg-db/data/id.sysreg:52): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn ras(self) -> Ras {
-            Ras::from_bits(((self.0 >> 28) & 0xf) as u8)
+            Ras::from_bits(crate::get_bits(self.0, 28, 0xf) as u8)
         }
         /// This value with `RAS` set to `value`.
         #[inline(always)]
         pub const fn with_ras(self, value: Ras) -> Self {
-            Self(self.0 & !0xf000_0000 | ((value.to_bits() as u64) & 0xf) << 28)
+            Self::from_bits(crate::set_bits(self.0, 28, 0xf, value.to_bits() as u64))
         }
         /// `GIC`, bits 27:24 (sysreg-db/data/id.sysreg:58): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn gic(self) -> Gic {
-            Gic::from_bits(((self.0 >> 24) & 0xf) as u8)
+            Gic::from_bits(crate::get_bits(self.0, 24, 0xf) as u8)
         }
         /// This value with `GIC` set to `value`.
         #[inline(always)]
         pub const fn with_gic(self, value: Gic) -> Self {
-            Self(self.0 & !0xf00_0000 | ((value.to_bits() as u64) & 0xf) << 24)
+            Self::from_bits(crate::set_bits(self.0, 24, 0xf, value.to_bits() as u64))
         }
         /// `AdvSIMD`, bits 23:20 (sysreg-db/data/id.sysreg:65): a `SignedEnum` (ordered as a signed
         /// number: `0b1111` is -1).
         #[inline(always)]
         pub const fn adv_simd(self) -> AdvSimd {
-            AdvSimd::from_bits(((self.0 >> 20) & 0xf) as u8)
+            AdvSimd::from_bits(crate::get_bits(self.0, 20, 0xf) as u8)
         }
         /// This value with `AdvSIMD` set to `value`.
         #[inline(always)]
         pub const fn with_adv_simd(self, value: AdvSimd) -> Self {
-            Self(self.0 & !0xf0_0000 | ((value.to_bits() as u64) & 0xf) << 20)
+            Self::from_bits(crate::set_bits(self.0, 20, 0xf, value.to_bits() as u64))
         }
         /// `FP`, bits 19:16 (sysreg-db/data/id.sysreg:70): a `SignedEnum` (ordered as a signed
         /// number: `0b1111` is -1).
         #[inline(always)]
         pub const fn fp(self) -> Fp {
-            Fp::from_bits(((self.0 >> 16) & 0xf) as u8)
+            Fp::from_bits(crate::get_bits(self.0, 16, 0xf) as u8)
         }
         /// This value with `FP` set to `value`.
         #[inline(always)]
         pub const fn with_fp(self, value: Fp) -> Self {
-            Self(self.0 & !0xf_0000 | ((value.to_bits() as u64) & 0xf) << 16)
+            Self::from_bits(crate::set_bits(self.0, 16, 0xf, value.to_bits() as u64))
         }
         /// `EL3`, bits 15:12 (sysreg-db/data/id.sysreg:75): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn el3(self) -> El3 {
-            El3::from_bits(((self.0 >> 12) & 0xf) as u8)
+            El3::from_bits(crate::get_bits(self.0, 12, 0xf) as u8)
         }
         /// This value with `EL3` set to `value`.
         #[inline(always)]
         pub const fn with_el3(self, value: El3) -> Self {
-            Self(self.0 & !0xf000 | ((value.to_bits() as u64) & 0xf) << 12)
+            Self::from_bits(crate::set_bits(self.0, 12, 0xf, value.to_bits() as u64))
         }
         /// `EL2`, bits 11:8 (sysreg-db/data/id.sysreg:80): an `UnsignedEnum` (ordered: higher means
         /// more).
         #[inline(always)]
         pub const fn el2(self) -> El2 {
-            El2::from_bits(((self.0 >> 8) & 0xf) as u8)
+            El2::from_bits(crate::get_bits(self.0, 8, 0xf) as u8)
         }
         /// This value with `EL2` set to `value`.
         #[inline(always)]
         pub const fn with_el2(self, value: El2) -> Self {
-            Self(self.0 & !0xf00 | ((value.to_bits() as u64) & 0xf) << 8)
+            Self::from_bits(crate::set_bits(self.0, 8, 0xf, value.to_bits() as u64))
         }
         /// `EL1`, bits 7:4 (sysreg-db/data/id.sysreg:86): an `UnsignedEnum` (ordered: higher means
         /// more).
         #[inline(always)]
         pub const fn el1(self) -> El1 {
-            El1::from_bits(((self.0 >> 4) & 0xf) as u8)
+            El1::from_bits(crate::get_bits(self.0, 4, 0xf) as u8)
         }
         /// This value with `EL1` set to `value`.
         #[inline(always)]
         pub const fn with_el1(self, value: El1) -> Self {
-            Self(self.0 & !0xf0 | ((value.to_bits() as u64) & 0xf) << 4)
+            Self::from_bits(crate::set_bits(self.0, 4, 0xf, value.to_bits() as u64))
         }
         /// `EL0`, bits 3:0 (sysreg-db/data/id.sysreg:90): an `UnsignedEnum` (ordered: higher means
         /// more).
         #[inline(always)]
         pub const fn el0(self) -> El0 {
-            El0::from_bits((self.0 & 0xf) as u8)
+            El0::from_bits(crate::get_bits(self.0, 0, 0xf) as u8)
         }
         /// This value with `EL0` set to `value`.
         #[inline(always)]
         pub const fn with_el0(self, value: El0) -> Self {
-            Self(self.0 & !0xf | (value.to_bits() as u64) & 0xf)
-        }
-    }
-    impl Default for IdAa64pfr0El1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IdAa64pfr0El1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IdAa64pfr0El1", self.0)
-        }
-    }
-    impl crate::RegisterValue for IdAa64pfr0El1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xf, value.to_bits() as u64))
         }
     }
     /// The values of `ID_AA64PFR0_EL1.CSV3` (sysreg-db/data/id.sysreg:17). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Csv3(u8);
+    impl Eq for Csv3 {}
     impl Csv3 {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:18).
         pub const NI: Self = Self(0b0000);
@@ -288,6 +254,7 @@ pub mod id_aa64pfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -318,9 +285,10 @@ pub mod id_aa64pfr0_el1 {
     /// The values of `ID_AA64PFR0_EL1.CSV2` (sysreg-db/data/id.sysreg:21). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Csv2(u8);
+    impl Eq for Csv2 {}
     impl Csv2 {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:22).
         pub const NI: Self = Self(0b0000);
@@ -341,6 +309,7 @@ pub mod id_aa64pfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -377,9 +346,10 @@ pub mod id_aa64pfr0_el1 {
     /// The values of `ID_AA64PFR0_EL1.AMU` (sysreg-db/data/id.sysreg:35). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Amu(u8);
+    impl Eq for Amu {}
     impl Amu {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:36).
         pub const NI: Self = Self(0b0000);
@@ -398,6 +368,7 @@ pub mod id_aa64pfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -429,9 +400,10 @@ pub mod id_aa64pfr0_el1 {
     /// The values of `ID_AA64PFR0_EL1.MPAM` (sysreg-db/data/id.sysreg:40). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Mpam(u8);
+    impl Eq for Mpam {}
     impl Mpam {
         /// `0` = 0b0000 (sysreg-db/data/id.sysreg:41).
         pub const _0: Self = Self(0b0000);
@@ -448,6 +420,7 @@ pub mod id_aa64pfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("0"),
@@ -477,9 +450,10 @@ pub mod id_aa64pfr0_el1 {
     /// The values of `ID_AA64PFR0_EL1.RAS` (sysreg-db/data/id.sysreg:52). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Ras(u8);
+    impl Eq for Ras {}
     impl Ras {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:53).
         pub const NI: Self = Self(0b0000);
@@ -500,6 +474,7 @@ pub mod id_aa64pfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -532,9 +507,10 @@ pub mod id_aa64pfr0_el1 {
     /// The values of `ID_AA64PFR0_EL1.GIC` (sysreg-db/data/id.sysreg:58). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Gic(u8);
+    impl Eq for Gic {}
     impl Gic {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:59).
         pub const NI: Self = Self(0b0000);
@@ -553,6 +529,7 @@ pub mod id_aa64pfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -584,9 +561,10 @@ pub mod id_aa64pfr0_el1 {
     /// The values of `ID_AA64PFR0_EL1.AdvSIMD` (sysreg-db/data/id.sysreg:65). Values the database
     /// does not name are kept as they are. Ordered as a signed number (`0b1111` is -1, usually "not
     /// implemented"): use [`Self::value`] and [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct AdvSimd(u8);
+    impl Eq for AdvSimd {}
     impl AdvSimd {
         /// `IMP` = 0b0000 (sysreg-db/data/id.sysreg:66).
         pub const IMP: Self = Self(0b0000);
@@ -605,6 +583,7 @@ pub mod id_aa64pfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("IMP"),
@@ -643,9 +622,10 @@ pub mod id_aa64pfr0_el1 {
     /// The values of `ID_AA64PFR0_EL1.EL3` (sysreg-db/data/id.sysreg:75). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct El3(u8);
+    impl Eq for El3 {}
     impl El3 {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:76).
         pub const NI: Self = Self(0b0000);
@@ -664,6 +644,7 @@ pub mod id_aa64pfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -697,9 +678,10 @@ pub mod id_aa64pfr0_el1 {
     /// The values of `ID_AA64PFR0_EL1.EL1` (sysreg-db/data/id.sysreg:86). Values the database does
     /// not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct El1(u8);
+    impl Eq for El1 {}
     impl El1 {
         /// `IMP` = 0b0001 (sysreg-db/data/id.sysreg:87).
         pub const IMP: Self = Self(0b0001);
@@ -716,6 +698,7 @@ pub mod id_aa64pfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0001 => Some("IMP"),
@@ -750,7 +733,6 @@ pub use id_aa64pfr0_el1::{
 pub mod id_aa64dfr0_el1 {
     /// The register `ID_AA64DFR0_EL1` (S3_0_C0_C5_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ID_AA64DFR0_EL1;
     impl crate::SysReg for ID_AA64DFR0_EL1 {
         const NAME: &'static str = "ID_AA64DFR0_EL1";
@@ -781,226 +763,192 @@ pub mod id_aa64dfr0_el1 {
         }
     }
     /// A value of `ID_AA64DFR0_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IdAa64dfr0El1(u64);
-    impl IdAa64dfr0El1 {
+    pub type IdAa64dfr0El1 = crate::Value<IdAa64dfr0El1Layout>;
+    /// The layout of [`IdAa64dfr0El1`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct IdAa64dfr0El1Layout;
+    impl crate::Layout for IdAa64dfr0El1Layout {
+        const NAME: &'static str = "IdAa64dfr0El1";
         /// RES0 bits: none.
-        pub const RES0: u64 = 0x0000_0000_0000_0000;
+        const RES0: u64 = 0x0000_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IdAa64dfr0El1 {
         /// `HPMN0`, bits 63:60 (sysreg-db/data/id.sysreg:106): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn hpmn0(self) -> Hpmn0 {
-            Hpmn0::from_bits(((self.0 >> 60) & 0xf) as u8)
+            Hpmn0::from_bits(crate::get_bits(self.0, 60, 0xf) as u8)
         }
         /// This value with `HPMN0` set to `value`.
         #[inline(always)]
         pub const fn with_hpmn0(self, value: Hpmn0) -> Self {
-            Self(self.0 & !0xf000_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 60)
+            Self::from_bits(crate::set_bits(self.0, 60, 0xf, value.to_bits() as u64))
         }
         /// `ExtTrcBuff`, bits 59:56 (sysreg-db/data/id.sysreg:110): an `UnsignedEnum` (ordered:
         /// higher means more).
         #[inline(always)]
         pub const fn ext_trc_buff(self) -> ExtTrcBuff {
-            ExtTrcBuff::from_bits(((self.0 >> 56) & 0xf) as u8)
+            ExtTrcBuff::from_bits(crate::get_bits(self.0, 56, 0xf) as u8)
         }
         /// This value with `ExtTrcBuff` set to `value`.
         #[inline(always)]
         pub const fn with_ext_trc_buff(self, value: ExtTrcBuff) -> Self {
-            Self(self.0 & !0xf00_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 56)
+            Self::from_bits(crate::set_bits(self.0, 56, 0xf, value.to_bits() as u64))
         }
         /// `BRBE`, bits 55:52 (sysreg-db/data/id.sysreg:114): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn brbe(self) -> Brbe {
-            Brbe::from_bits(((self.0 >> 52) & 0xf) as u8)
+            Brbe::from_bits(crate::get_bits(self.0, 52, 0xf) as u8)
         }
         /// This value with `BRBE` set to `value`.
         #[inline(always)]
         pub const fn with_brbe(self, value: Brbe) -> Self {
-            Self(self.0 & !0xf0_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 52)
+            Self::from_bits(crate::set_bits(self.0, 52, 0xf, value.to_bits() as u64))
         }
         /// `MTPMU`, bits 51:48 (sysreg-db/data/id.sysreg:120): a `SignedEnum` (ordered as a signed
         /// number: `0b1111` is -1).
         #[inline(always)]
         pub const fn mtpmu(self) -> Mtpmu {
-            Mtpmu::from_bits(((self.0 >> 48) & 0xf) as u8)
+            Mtpmu::from_bits(crate::get_bits(self.0, 48, 0xf) as u8)
         }
         /// This value with `MTPMU` set to `value`.
         #[inline(always)]
         pub const fn with_mtpmu(self, value: Mtpmu) -> Self {
-            Self(self.0 & !0xf_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 48)
+            Self::from_bits(crate::set_bits(self.0, 48, 0xf, value.to_bits() as u64))
         }
         /// `TraceBuffer`, bits 47:44 (sysreg-db/data/id.sysreg:125): an `UnsignedEnum` (ordered:
         /// higher means more).
         #[inline(always)]
         pub const fn trace_buffer(self) -> TraceBuffer {
-            TraceBuffer::from_bits(((self.0 >> 44) & 0xf) as u8)
+            TraceBuffer::from_bits(crate::get_bits(self.0, 44, 0xf) as u8)
         }
         /// This value with `TraceBuffer` set to `value`.
         #[inline(always)]
         pub const fn with_trace_buffer(self, value: TraceBuffer) -> Self {
-            Self(self.0 & !0xf000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 44)
+            Self::from_bits(crate::set_bits(self.0, 44, 0xf, value.to_bits() as u64))
         }
         /// `TraceFilt`, bits 43:40 (sysreg-db/data/id.sysreg:130): an `UnsignedEnum` (ordered:
         /// higher means more).
         #[inline(always)]
         pub const fn trace_filt(self) -> TraceFilt {
-            TraceFilt::from_bits(((self.0 >> 40) & 0xf) as u8)
+            TraceFilt::from_bits(crate::get_bits(self.0, 40, 0xf) as u8)
         }
         /// This value with `TraceFilt` set to `value`.
         #[inline(always)]
         pub const fn with_trace_filt(self, value: TraceFilt) -> Self {
-            Self(self.0 & !0xf00_0000_0000 | ((value.to_bits() as u64) & 0xf) << 40)
+            Self::from_bits(crate::set_bits(self.0, 40, 0xf, value.to_bits() as u64))
         }
         /// `DoubleLock`, bits 39:36 (sysreg-db/data/id.sysreg:134): a `SignedEnum` (ordered as a
         /// signed number: `0b1111` is -1).
         #[inline(always)]
         pub const fn double_lock(self) -> DoubleLock {
-            DoubleLock::from_bits(((self.0 >> 36) & 0xf) as u8)
+            DoubleLock::from_bits(crate::get_bits(self.0, 36, 0xf) as u8)
         }
         /// This value with `DoubleLock` set to `value`.
         #[inline(always)]
         pub const fn with_double_lock(self, value: DoubleLock) -> Self {
-            Self(self.0 & !0xf0_0000_0000 | ((value.to_bits() as u64) & 0xf) << 36)
+            Self::from_bits(crate::set_bits(self.0, 36, 0xf, value.to_bits() as u64))
         }
         /// `PMSVer`, bits 35:32 (sysreg-db/data/id.sysreg:138): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn pms_ver(self) -> PmsVer {
-            PmsVer::from_bits(((self.0 >> 32) & 0xf) as u8)
+            PmsVer::from_bits(crate::get_bits(self.0, 32, 0xf) as u8)
         }
         /// This value with `PMSVer` set to `value`.
         #[inline(always)]
         pub const fn with_pms_ver(self, value: PmsVer) -> Self {
-            Self(self.0 & !0xf_0000_0000 | ((value.to_bits() as u64) & 0xf) << 32)
+            Self::from_bits(crate::set_bits(self.0, 32, 0xf, value.to_bits() as u64))
         }
         /// `CTX_CMPs`, bits 31:28 (sysreg-db/data/id.sysreg:147).
         #[inline(always)]
         pub const fn ctx_cmps(self) -> u8 {
-            ((self.0 >> 28) & 0xf) as u8
+            crate::get_bits(self.0, 28, 0xf) as u8
         }
         /// This value with `CTX_CMPs` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_ctx_cmps(self, value: u8) -> Self {
-            Self(self.0 & !0xf000_0000 | ((value as u64) & 0xf) << 28)
+            Self::from_bits(crate::set_bits(self.0, 28, 0xf, value as u64))
         }
         /// `SEBEP`, bits 27:24 (sysreg-db/data/id.sysreg:148): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn sebep(self) -> Sebep {
-            Sebep::from_bits(((self.0 >> 24) & 0xf) as u8)
+            Sebep::from_bits(crate::get_bits(self.0, 24, 0xf) as u8)
         }
         /// This value with `SEBEP` set to `value`.
         #[inline(always)]
         pub const fn with_sebep(self, value: Sebep) -> Self {
-            Self(self.0 & !0xf00_0000 | ((value.to_bits() as u64) & 0xf) << 24)
+            Self::from_bits(crate::set_bits(self.0, 24, 0xf, value.to_bits() as u64))
         }
         /// `WRPs`, bits 23:20 (sysreg-db/data/id.sysreg:152).
         #[inline(always)]
         pub const fn wrps(self) -> u8 {
-            ((self.0 >> 20) & 0xf) as u8
+            crate::get_bits(self.0, 20, 0xf) as u8
         }
         /// This value with `WRPs` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_wrps(self, value: u8) -> Self {
-            Self(self.0 & !0xf0_0000 | ((value as u64) & 0xf) << 20)
+            Self::from_bits(crate::set_bits(self.0, 20, 0xf, value as u64))
         }
         /// `PMSS`, bits 19:16 (sysreg-db/data/id.sysreg:153): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn pmss(self) -> Pmss {
-            Pmss::from_bits(((self.0 >> 16) & 0xf) as u8)
+            Pmss::from_bits(crate::get_bits(self.0, 16, 0xf) as u8)
         }
         /// This value with `PMSS` set to `value`.
         #[inline(always)]
         pub const fn with_pmss(self, value: Pmss) -> Self {
-            Self(self.0 & !0xf_0000 | ((value.to_bits() as u64) & 0xf) << 16)
+            Self::from_bits(crate::set_bits(self.0, 16, 0xf, value.to_bits() as u64))
         }
         /// `BRPs`, bits 15:12 (sysreg-db/data/id.sysreg:157).
         #[inline(always)]
         pub const fn brps(self) -> u8 {
-            ((self.0 >> 12) & 0xf) as u8
+            crate::get_bits(self.0, 12, 0xf) as u8
         }
         /// This value with `BRPs` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_brps(self, value: u8) -> Self {
-            Self(self.0 & !0xf000 | ((value as u64) & 0xf) << 12)
+            Self::from_bits(crate::set_bits(self.0, 12, 0xf, value as u64))
         }
         /// `PMUVer`, bits 11:8 (sysreg-db/data/id.sysreg:160): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn pmu_ver(self) -> PmuVer {
-            PmuVer::from_bits(((self.0 >> 8) & 0xf) as u8)
+            PmuVer::from_bits(crate::get_bits(self.0, 8, 0xf) as u8)
         }
         /// This value with `PMUVer` set to `value`.
         #[inline(always)]
         pub const fn with_pmu_ver(self, value: PmuVer) -> Self {
-            Self(self.0 & !0xf00 | ((value.to_bits() as u64) & 0xf) << 8)
+            Self::from_bits(crate::set_bits(self.0, 8, 0xf, value.to_bits() as u64))
         }
         /// `TraceVer`, bits 7:4 (sysreg-db/data/id.sysreg:171): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn trace_ver(self) -> TraceVer {
-            TraceVer::from_bits(((self.0 >> 4) & 0xf) as u8)
+            TraceVer::from_bits(crate::get_bits(self.0, 4, 0xf) as u8)
         }
         /// This value with `TraceVer` set to `value`.
         #[inline(always)]
         pub const fn with_trace_ver(self, value: TraceVer) -> Self {
-            Self(self.0 & !0xf0 | ((value.to_bits() as u64) & 0xf) << 4)
+            Self::from_bits(crate::set_bits(self.0, 4, 0xf, value.to_bits() as u64))
         }
         /// `DebugVer`, bits 3:0 (sysreg-db/data/id.sysreg:176): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn debug_ver(self) -> DebugVer {
-            DebugVer::from_bits((self.0 & 0xf) as u8)
+            DebugVer::from_bits(crate::get_bits(self.0, 0, 0xf) as u8)
         }
         /// This value with `DebugVer` set to `value`.
         #[inline(always)]
         pub const fn with_debug_ver(self, value: DebugVer) -> Self {
-            Self(self.0 & !0xf | (value.to_bits() as u64) & 0xf)
-        }
-    }
-    impl Default for IdAa64dfr0El1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IdAa64dfr0El1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IdAa64dfr0El1", self.0)
-        }
-    }
-    impl crate::RegisterValue for IdAa64dfr0El1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xf, value.to_bits() as u64))
         }
     }
     /// The values of `ID_AA64DFR0_EL1.HPMN0` (sysreg-db/data/id.sysreg:106): the same as [`Csv3`].
@@ -1011,9 +959,10 @@ pub mod id_aa64dfr0_el1 {
     /// The values of `ID_AA64DFR0_EL1.BRBE` (sysreg-db/data/id.sysreg:114). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Brbe(u8);
+    impl Eq for Brbe {}
     impl Brbe {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:115).
         pub const NI: Self = Self(0b0000);
@@ -1032,6 +981,7 @@ pub mod id_aa64dfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -1063,9 +1013,10 @@ pub mod id_aa64dfr0_el1 {
     /// The values of `ID_AA64DFR0_EL1.MTPMU` (sysreg-db/data/id.sysreg:120). Values the database
     /// does not name are kept as they are. Ordered as a signed number (`0b1111` is -1, usually "not
     /// implemented"): use [`Self::value`] and [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Mtpmu(u8);
+    impl Eq for Mtpmu {}
     impl Mtpmu {
         /// `NI_IMPDEF` = 0b0000 (sysreg-db/data/id.sysreg:121).
         pub const NI_IMPDEF: Self = Self(0b0000);
@@ -1084,6 +1035,7 @@ pub mod id_aa64dfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI_IMPDEF"),
@@ -1120,9 +1072,10 @@ pub mod id_aa64dfr0_el1 {
     /// The values of `ID_AA64DFR0_EL1.TraceBuffer` (sysreg-db/data/id.sysreg:125). Values the
     /// database does not name are kept as they are. Ordered as an unsigned number (a higher value
     /// implements more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct TraceBuffer(u8);
+    impl Eq for TraceBuffer {}
     impl TraceBuffer {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:126).
         pub const NI: Self = Self(0b0000);
@@ -1141,6 +1094,7 @@ pub mod id_aa64dfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -1175,9 +1129,10 @@ pub mod id_aa64dfr0_el1 {
     /// The values of `ID_AA64DFR0_EL1.DoubleLock` (sysreg-db/data/id.sysreg:134). Values the
     /// database does not name are kept as they are. Ordered as a signed number (`0b1111` is -1,
     /// usually "not implemented"): use [`Self::value`] and [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct DoubleLock(u8);
+    impl Eq for DoubleLock {}
     impl DoubleLock {
         /// `IMP` = 0b0000 (sysreg-db/data/id.sysreg:135).
         pub const IMP: Self = Self(0b0000);
@@ -1194,6 +1149,7 @@ pub mod id_aa64dfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("IMP"),
@@ -1229,9 +1185,10 @@ pub mod id_aa64dfr0_el1 {
     /// The values of `ID_AA64DFR0_EL1.PMSVer` (sysreg-db/data/id.sysreg:138). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct PmsVer(u8);
+    impl Eq for PmsVer {}
     impl PmsVer {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:139).
         pub const NI: Self = Self(0b0000);
@@ -1258,6 +1215,7 @@ pub mod id_aa64dfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -1297,9 +1255,10 @@ pub mod id_aa64dfr0_el1 {
     /// The values of `ID_AA64DFR0_EL1.PMUVer` (sysreg-db/data/id.sysreg:160). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct PmuVer(u8);
+    impl Eq for PmuVer {}
     impl PmuVer {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:161).
         pub const NI: Self = Self(0b0000);
@@ -1330,6 +1289,7 @@ pub mod id_aa64dfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -1372,9 +1332,10 @@ pub mod id_aa64dfr0_el1 {
     /// The values of `ID_AA64DFR0_EL1.DebugVer` (sysreg-db/data/id.sysreg:176). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct DebugVer(u8);
+    impl Eq for DebugVer {}
     impl DebugVer {
         /// `IMP` = 0b0110 (sysreg-db/data/id.sysreg:177).
         pub const IMP: Self = Self(0b0110);
@@ -1399,6 +1360,7 @@ pub mod id_aa64dfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0110 => Some("IMP"),
@@ -1435,7 +1397,6 @@ pub use id_aa64dfr0_el1::{
 pub mod id_aa64dfr1_el1 {
     /// The register `ID_AA64DFR1_EL1` (S3_0_C0_C5_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ID_AA64DFR1_EL1;
     impl crate::SysReg for ID_AA64DFR1_EL1 {
         const NAME: &'static str = "ID_AA64DFR1_EL1";
@@ -1466,177 +1427,144 @@ pub mod id_aa64dfr1_el1 {
         }
     }
     /// A value of `ID_AA64DFR1_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IdAa64dfr1El1(u64);
-    impl IdAa64dfr1El1 {
+    pub type IdAa64dfr1El1 = crate::Value<IdAa64dfr1El1Layout>;
+    /// The layout of [`IdAa64dfr1El1`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct IdAa64dfr1El1Layout;
+    impl crate::Layout for IdAa64dfr1El1Layout {
+        const NAME: &'static str = "IdAa64dfr1El1";
         /// RES0 bits: none.
-        pub const RES0: u64 = 0x0000_0000_0000_0000;
+        const RES0: u64 = 0x0000_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IdAa64dfr1El1 {
         /// `ABL_CMPs`, bits 63:56 (sysreg-db/data/id.sysreg:188).
         #[inline(always)]
         pub const fn abl_cmps(self) -> u8 {
-            ((self.0 >> 56) & 0xff) as u8
+            crate::get_bits(self.0, 56, 0xff) as u8
         }
         /// This value with `ABL_CMPs` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_abl_cmps(self, value: u8) -> Self {
-            Self(self.0 & !0xff00_0000_0000_0000 | ((value as u64) & 0xff) << 56)
+            Self::from_bits(crate::set_bits(self.0, 56, 0xff, value as u64))
         }
         /// `DPFZS`, bits 55:52 (sysreg-db/data/id.sysreg:189): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn dpfzs(self) -> Dpfzs {
-            Dpfzs::from_bits(((self.0 >> 52) & 0xf) as u8)
+            Dpfzs::from_bits(crate::get_bits(self.0, 52, 0xf) as u8)
         }
         /// This value with `DPFZS` set to `value`.
         #[inline(always)]
         pub const fn with_dpfzs(self, value: Dpfzs) -> Self {
-            Self(self.0 & !0xf0_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 52)
+            Self::from_bits(crate::set_bits(self.0, 52, 0xf, value.to_bits() as u64))
         }
         /// `EBEP`, bits 51:48 (sysreg-db/data/id.sysreg:193): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn ebep(self) -> Ebep {
-            Ebep::from_bits(((self.0 >> 48) & 0xf) as u8)
+            Ebep::from_bits(crate::get_bits(self.0, 48, 0xf) as u8)
         }
         /// This value with `EBEP` set to `value`.
         #[inline(always)]
         pub const fn with_ebep(self, value: Ebep) -> Self {
-            Self(self.0 & !0xf_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 48)
+            Self::from_bits(crate::set_bits(self.0, 48, 0xf, value.to_bits() as u64))
         }
         /// `ITE`, bits 47:44 (sysreg-db/data/id.sysreg:197): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn ite(self) -> Ite {
-            Ite::from_bits(((self.0 >> 44) & 0xf) as u8)
+            Ite::from_bits(crate::get_bits(self.0, 44, 0xf) as u8)
         }
         /// This value with `ITE` set to `value`.
         #[inline(always)]
         pub const fn with_ite(self, value: Ite) -> Self {
-            Self(self.0 & !0xf000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 44)
+            Self::from_bits(crate::set_bits(self.0, 44, 0xf, value.to_bits() as u64))
         }
         /// `ABLE`, bits 43:40 (sysreg-db/data/id.sysreg:201): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn able(self) -> Able {
-            Able::from_bits(((self.0 >> 40) & 0xf) as u8)
+            Able::from_bits(crate::get_bits(self.0, 40, 0xf) as u8)
         }
         /// This value with `ABLE` set to `value`.
         #[inline(always)]
         pub const fn with_able(self, value: Able) -> Self {
-            Self(self.0 & !0xf00_0000_0000 | ((value.to_bits() as u64) & 0xf) << 40)
+            Self::from_bits(crate::set_bits(self.0, 40, 0xf, value.to_bits() as u64))
         }
         /// `PMICNTR`, bits 39:36 (sysreg-db/data/id.sysreg:206): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn pmicntr(self) -> Pmicntr {
-            Pmicntr::from_bits(((self.0 >> 36) & 0xf) as u8)
+            Pmicntr::from_bits(crate::get_bits(self.0, 36, 0xf) as u8)
         }
         /// This value with `PMICNTR` set to `value`.
         #[inline(always)]
         pub const fn with_pmicntr(self, value: Pmicntr) -> Self {
-            Self(self.0 & !0xf0_0000_0000 | ((value.to_bits() as u64) & 0xf) << 36)
+            Self::from_bits(crate::set_bits(self.0, 36, 0xf, value.to_bits() as u64))
         }
         /// `SPMU`, bits 35:32 (sysreg-db/data/id.sysreg:210): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn spmu(self) -> Spmu {
-            Spmu::from_bits(((self.0 >> 32) & 0xf) as u8)
+            Spmu::from_bits(crate::get_bits(self.0, 32, 0xf) as u8)
         }
         /// This value with `SPMU` set to `value`.
         #[inline(always)]
         pub const fn with_spmu(self, value: Spmu) -> Self {
-            Self(self.0 & !0xf_0000_0000 | ((value.to_bits() as u64) & 0xf) << 32)
+            Self::from_bits(crate::set_bits(self.0, 32, 0xf, value.to_bits() as u64))
         }
         /// `CTX_CMPs`, bits 31:24 (sysreg-db/data/id.sysreg:215).
         #[inline(always)]
         pub const fn ctx_cmps(self) -> u8 {
-            ((self.0 >> 24) & 0xff) as u8
+            crate::get_bits(self.0, 24, 0xff) as u8
         }
         /// This value with `CTX_CMPs` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_ctx_cmps(self, value: u8) -> Self {
-            Self(self.0 & !0xff00_0000 | ((value as u64) & 0xff) << 24)
+            Self::from_bits(crate::set_bits(self.0, 24, 0xff, value as u64))
         }
         /// `WRPs`, bits 23:16 (sysreg-db/data/id.sysreg:216).
         #[inline(always)]
         pub const fn wrps(self) -> u8 {
-            ((self.0 >> 16) & 0xff) as u8
+            crate::get_bits(self.0, 16, 0xff) as u8
         }
         /// This value with `WRPs` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_wrps(self, value: u8) -> Self {
-            Self(self.0 & !0xff_0000 | ((value as u64) & 0xff) << 16)
+            Self::from_bits(crate::set_bits(self.0, 16, 0xff, value as u64))
         }
         /// `BRPs`, bits 15:8 (sysreg-db/data/id.sysreg:217).
         #[inline(always)]
         pub const fn brps(self) -> u8 {
-            ((self.0 >> 8) & 0xff) as u8
+            crate::get_bits(self.0, 8, 0xff) as u8
         }
         /// This value with `BRPs` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_brps(self, value: u8) -> Self {
-            Self(self.0 & !0xff00 | ((value as u64) & 0xff) << 8)
+            Self::from_bits(crate::set_bits(self.0, 8, 0xff, value as u64))
         }
         /// `SYSPMUID`, bits 7:0 (sysreg-db/data/id.sysreg:218).
         #[inline(always)]
         pub const fn syspmuid(self) -> u8 {
-            (self.0 & 0xff) as u8
+            crate::get_bits(self.0, 0, 0xff) as u8
         }
         /// This value with `SYSPMUID` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_syspmuid(self, value: u8) -> Self {
-            Self(self.0 & !0xff | (value as u64) & 0xff)
-        }
-    }
-    impl Default for IdAa64dfr1El1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IdAa64dfr1El1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IdAa64dfr1El1", self.0)
-        }
-    }
-    impl crate::RegisterValue for IdAa64dfr1El1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xff, value as u64))
         }
     }
     /// The values of `ID_AA64DFR1_EL1.DPFZS` (sysreg-db/data/id.sysreg:189). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Dpfzs(u8);
+    impl Eq for Dpfzs {}
     impl Dpfzs {
         /// `IGNR` = 0b0000 (sysreg-db/data/id.sysreg:190).
         pub const IGNR: Self = Self(0b0000);
@@ -1653,6 +1581,7 @@ pub mod id_aa64dfr1_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("IGNR"),
@@ -1687,9 +1616,10 @@ pub mod id_aa64dfr1_el1 {
     /// The values of `ID_AA64DFR1_EL1.SPMU` (sysreg-db/data/id.sysreg:210). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Spmu(u8);
+    impl Eq for Spmu {}
     impl Spmu {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:211).
         pub const NI: Self = Self(0b0000);
@@ -1708,6 +1638,7 @@ pub mod id_aa64dfr1_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -1743,7 +1674,6 @@ pub use id_aa64dfr1_el1::{ID_AA64DFR1_EL1, IdAa64dfr1El1, Dpfzs, Ebep, Ite, Able
 pub mod id_aa64mmfr0_el1 {
     /// The register `ID_AA64MMFR0_EL1` (S3_0_C0_C7_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct ID_AA64MMFR0_EL1;
     impl crate::SysReg for ID_AA64MMFR0_EL1 {
         const NAME: &'static str = "ID_AA64MMFR0_EL1";
@@ -1774,215 +1704,182 @@ pub mod id_aa64mmfr0_el1 {
         }
     }
     /// A value of `ID_AA64MMFR0_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct IdAa64mmfr0El1(u64);
-    impl IdAa64mmfr0El1 {
+    pub type IdAa64mmfr0El1 = crate::Value<IdAa64mmfr0El1Layout>;
+    /// The layout of [`IdAa64mmfr0El1`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct IdAa64mmfr0El1Layout;
+    impl crate::Layout for IdAa64mmfr0El1Layout {
+        const NAME: &'static str = "IdAa64mmfr0El1";
         /// RES0 bits: 55:48.
-        pub const RES0: u64 = 0x00ff_0000_0000_0000;
+        const RES0: u64 = 0x00ff_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl IdAa64mmfr0El1 {
         /// `ECV`, bits 63:60 (sysreg-db/data/id.sysreg:223): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn ecv(self) -> Ecv {
-            Ecv::from_bits(((self.0 >> 60) & 0xf) as u8)
+            Ecv::from_bits(crate::get_bits(self.0, 60, 0xf) as u8)
         }
         /// This value with `ECV` set to `value`.
         #[inline(always)]
         pub const fn with_ecv(self, value: Ecv) -> Self {
-            Self(self.0 & !0xf000_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 60)
+            Self::from_bits(crate::set_bits(self.0, 60, 0xf, value.to_bits() as u64))
         }
         /// `FGT`, bits 59:56 (sysreg-db/data/id.sysreg:230): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn fgt(self) -> Fgt {
-            Fgt::from_bits(((self.0 >> 56) & 0xf) as u8)
+            Fgt::from_bits(crate::get_bits(self.0, 56, 0xf) as u8)
         }
         /// This value with `FGT` set to `value`.
         #[inline(always)]
         pub const fn with_fgt(self, value: Fgt) -> Self {
-            Self(self.0 & !0xf00_0000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 56)
+            Self::from_bits(crate::set_bits(self.0, 56, 0xf, value.to_bits() as u64))
         }
         /// `EXS`, bits 47:44 (sysreg-db/data/id.sysreg:236): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn exs(self) -> Exs {
-            Exs::from_bits(((self.0 >> 44) & 0xf) as u8)
+            Exs::from_bits(crate::get_bits(self.0, 44, 0xf) as u8)
         }
         /// This value with `EXS` set to `value`.
         #[inline(always)]
         pub const fn with_exs(self, value: Exs) -> Self {
-            Self(self.0 & !0xf000_0000_0000 | ((value.to_bits() as u64) & 0xf) << 44)
+            Self::from_bits(crate::set_bits(self.0, 44, 0xf, value.to_bits() as u64))
         }
         /// `TGRAN4_2`, bits 43:40 (sysreg-db/data/id.sysreg:243): an `UnsignedEnum` (ordered:
         /// higher means more).
         #[inline(always)]
         pub const fn tgran4_2(self) -> Tgran42 {
-            Tgran42::from_bits(((self.0 >> 40) & 0xf) as u8)
+            Tgran42::from_bits(crate::get_bits(self.0, 40, 0xf) as u8)
         }
         /// This value with `TGRAN4_2` set to `value`.
         #[inline(always)]
         pub const fn with_tgran4_2(self, value: Tgran42) -> Self {
-            Self(self.0 & !0xf00_0000_0000 | ((value.to_bits() as u64) & 0xf) << 40)
+            Self::from_bits(crate::set_bits(self.0, 40, 0xf, value.to_bits() as u64))
         }
         /// `TGRAN64_2`, bits 39:36 (sysreg-db/data/id.sysreg:249): an `UnsignedEnum` (ordered:
         /// higher means more).
         #[inline(always)]
         pub const fn tgran64_2(self) -> Tgran642 {
-            Tgran642::from_bits(((self.0 >> 36) & 0xf) as u8)
+            Tgran642::from_bits(crate::get_bits(self.0, 36, 0xf) as u8)
         }
         /// This value with `TGRAN64_2` set to `value`.
         #[inline(always)]
         pub const fn with_tgran64_2(self, value: Tgran642) -> Self {
-            Self(self.0 & !0xf0_0000_0000 | ((value.to_bits() as u64) & 0xf) << 36)
+            Self::from_bits(crate::set_bits(self.0, 36, 0xf, value.to_bits() as u64))
         }
         /// `TGRAN16_2`, bits 35:32 (sysreg-db/data/id.sysreg:254): an `UnsignedEnum` (ordered:
         /// higher means more).
         #[inline(always)]
         pub const fn tgran16_2(self) -> Tgran162 {
-            Tgran162::from_bits(((self.0 >> 32) & 0xf) as u8)
+            Tgran162::from_bits(crate::get_bits(self.0, 32, 0xf) as u8)
         }
         /// This value with `TGRAN16_2` set to `value`.
         #[inline(always)]
         pub const fn with_tgran16_2(self, value: Tgran162) -> Self {
-            Self(self.0 & !0xf_0000_0000 | ((value.to_bits() as u64) & 0xf) << 32)
+            Self::from_bits(crate::set_bits(self.0, 32, 0xf, value.to_bits() as u64))
         }
         /// `TGRAN4`, bits 31:28 (sysreg-db/data/id.sysreg:260): a `SignedEnum` (ordered as a signed
         /// number: `0b1111` is -1).
         #[inline(always)]
         pub const fn tgran4(self) -> Tgran4 {
-            Tgran4::from_bits(((self.0 >> 28) & 0xf) as u8)
+            Tgran4::from_bits(crate::get_bits(self.0, 28, 0xf) as u8)
         }
         /// This value with `TGRAN4` set to `value`.
         #[inline(always)]
         pub const fn with_tgran4(self, value: Tgran4) -> Self {
-            Self(self.0 & !0xf000_0000 | ((value.to_bits() as u64) & 0xf) << 28)
+            Self::from_bits(crate::set_bits(self.0, 28, 0xf, value.to_bits() as u64))
         }
         /// `TGRAN64`, bits 27:24 (sysreg-db/data/id.sysreg:265): a `SignedEnum` (ordered as a
         /// signed number: `0b1111` is -1).
         #[inline(always)]
         pub const fn tgran64(self) -> Tgran64 {
-            Tgran64::from_bits(((self.0 >> 24) & 0xf) as u8)
+            Tgran64::from_bits(crate::get_bits(self.0, 24, 0xf) as u8)
         }
         /// This value with `TGRAN64` set to `value`.
         #[inline(always)]
         pub const fn with_tgran64(self, value: Tgran64) -> Self {
-            Self(self.0 & !0xf00_0000 | ((value.to_bits() as u64) & 0xf) << 24)
+            Self::from_bits(crate::set_bits(self.0, 24, 0xf, value.to_bits() as u64))
         }
         /// `TGRAN16`, bits 23:20 (sysreg-db/data/id.sysreg:269): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn tgran16(self) -> Tgran16 {
-            Tgran16::from_bits(((self.0 >> 20) & 0xf) as u8)
+            Tgran16::from_bits(crate::get_bits(self.0, 20, 0xf) as u8)
         }
         /// This value with `TGRAN16` set to `value`.
         #[inline(always)]
         pub const fn with_tgran16(self, value: Tgran16) -> Self {
-            Self(self.0 & !0xf0_0000 | ((value.to_bits() as u64) & 0xf) << 20)
+            Self::from_bits(crate::set_bits(self.0, 20, 0xf, value.to_bits() as u64))
         }
         /// `BIGENDEL0`, bits 19:16 (sysreg-db/data/id.sysreg:274): an `UnsignedEnum` (ordered:
         /// higher means more).
         #[inline(always)]
         pub const fn bigendel0(self) -> Bigendel0 {
-            Bigendel0::from_bits(((self.0 >> 16) & 0xf) as u8)
+            Bigendel0::from_bits(crate::get_bits(self.0, 16, 0xf) as u8)
         }
         /// This value with `BIGENDEL0` set to `value`.
         #[inline(always)]
         pub const fn with_bigendel0(self, value: Bigendel0) -> Self {
-            Self(self.0 & !0xf_0000 | ((value.to_bits() as u64) & 0xf) << 16)
+            Self::from_bits(crate::set_bits(self.0, 16, 0xf, value.to_bits() as u64))
         }
         /// `SNSMEM`, bits 15:12 (sysreg-db/data/id.sysreg:278): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn snsmem(self) -> Snsmem {
-            Snsmem::from_bits(((self.0 >> 12) & 0xf) as u8)
+            Snsmem::from_bits(crate::get_bits(self.0, 12, 0xf) as u8)
         }
         /// This value with `SNSMEM` set to `value`.
         #[inline(always)]
         pub const fn with_snsmem(self, value: Snsmem) -> Self {
-            Self(self.0 & !0xf000 | ((value.to_bits() as u64) & 0xf) << 12)
+            Self::from_bits(crate::set_bits(self.0, 12, 0xf, value.to_bits() as u64))
         }
         /// `BIGEND`, bits 11:8 (sysreg-db/data/id.sysreg:282): an `UnsignedEnum` (ordered: higher
         /// means more).
         #[inline(always)]
         pub const fn bigend(self) -> Bigend {
-            Bigend::from_bits(((self.0 >> 8) & 0xf) as u8)
+            Bigend::from_bits(crate::get_bits(self.0, 8, 0xf) as u8)
         }
         /// This value with `BIGEND` set to `value`.
         #[inline(always)]
         pub const fn with_bigend(self, value: Bigend) -> Self {
-            Self(self.0 & !0xf00 | ((value.to_bits() as u64) & 0xf) << 8)
+            Self::from_bits(crate::set_bits(self.0, 8, 0xf, value.to_bits() as u64))
         }
         /// `ASIDBITS`, bits 7:4 (sysreg-db/data/id.sysreg:286): an `Enum` (values compare only for
         /// equality).
         #[inline(always)]
         pub const fn asidbits(self) -> Asidbits {
-            Asidbits::from_bits(((self.0 >> 4) & 0xf) as u8)
+            Asidbits::from_bits(crate::get_bits(self.0, 4, 0xf) as u8)
         }
         /// This value with `ASIDBITS` set to `value`.
         #[inline(always)]
         pub const fn with_asidbits(self, value: Asidbits) -> Self {
-            Self(self.0 & !0xf0 | ((value.to_bits() as u64) & 0xf) << 4)
+            Self::from_bits(crate::set_bits(self.0, 4, 0xf, value.to_bits() as u64))
         }
         /// `PARANGE`, bits 3:0 (sysreg-db/data/id.sysreg:290): an `Enum` (values compare only for
         /// equality).
         #[inline(always)]
         pub const fn parange(self) -> Parange {
-            Parange::from_bits((self.0 & 0xf) as u8)
+            Parange::from_bits(crate::get_bits(self.0, 0, 0xf) as u8)
         }
         /// This value with `PARANGE` set to `value`.
         #[inline(always)]
         pub const fn with_parange(self, value: Parange) -> Self {
-            Self(self.0 & !0xf | (value.to_bits() as u64) & 0xf)
-        }
-    }
-    impl Default for IdAa64mmfr0El1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for IdAa64mmfr0El1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "IdAa64mmfr0El1", self.0)
-        }
-    }
-    impl crate::RegisterValue for IdAa64mmfr0El1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xf, value.to_bits() as u64))
         }
     }
     /// The values of `ID_AA64MMFR0_EL1.ECV` (sysreg-db/data/id.sysreg:223). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Ecv(u8);
+    impl Eq for Ecv {}
     impl Ecv {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:224).
         pub const NI: Self = Self(0b0000);
@@ -2001,6 +1898,7 @@ pub mod id_aa64mmfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -2032,9 +1930,10 @@ pub mod id_aa64mmfr0_el1 {
     /// The values of `ID_AA64MMFR0_EL1.FGT` (sysreg-db/data/id.sysreg:230). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Fgt(u8);
+    impl Eq for Fgt {}
     impl Fgt {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:231).
         pub const NI: Self = Self(0b0000);
@@ -2053,6 +1952,7 @@ pub mod id_aa64mmfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -2086,9 +1986,10 @@ pub mod id_aa64mmfr0_el1 {
     /// The values of `ID_AA64MMFR0_EL1.TGRAN4_2` (sysreg-db/data/id.sysreg:243). Values the
     /// database does not name are kept as they are. Ordered as an unsigned number (a higher value
     /// implements more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Tgran42(u8);
+    impl Eq for Tgran42 {}
     impl Tgran42 {
         /// `TGRAN4` = 0b0000 (sysreg-db/data/id.sysreg:244).
         pub const TGRAN4: Self = Self(0b0000);
@@ -2109,6 +2010,7 @@ pub mod id_aa64mmfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("TGRAN4"),
@@ -2141,9 +2043,10 @@ pub mod id_aa64mmfr0_el1 {
     /// The values of `ID_AA64MMFR0_EL1.TGRAN64_2` (sysreg-db/data/id.sysreg:249). Values the
     /// database does not name are kept as they are. Ordered as an unsigned number (a higher value
     /// implements more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Tgran642(u8);
+    impl Eq for Tgran642 {}
     impl Tgran642 {
         /// `TGRAN64` = 0b0000 (sysreg-db/data/id.sysreg:250).
         pub const TGRAN64: Self = Self(0b0000);
@@ -2162,6 +2065,7 @@ pub mod id_aa64mmfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("TGRAN64"),
@@ -2193,9 +2097,10 @@ pub mod id_aa64mmfr0_el1 {
     /// The values of `ID_AA64MMFR0_EL1.TGRAN16_2` (sysreg-db/data/id.sysreg:254). Values the
     /// database does not name are kept as they are. Ordered as an unsigned number (a higher value
     /// implements more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Tgran162(u8);
+    impl Eq for Tgran162 {}
     impl Tgran162 {
         /// `TGRAN16` = 0b0000 (sysreg-db/data/id.sysreg:255).
         pub const TGRAN16: Self = Self(0b0000);
@@ -2216,6 +2121,7 @@ pub mod id_aa64mmfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("TGRAN16"),
@@ -2248,9 +2154,10 @@ pub mod id_aa64mmfr0_el1 {
     /// The values of `ID_AA64MMFR0_EL1.TGRAN4` (sysreg-db/data/id.sysreg:260). Values the database
     /// does not name are kept as they are. Ordered as a signed number (`0b1111` is -1, usually "not
     /// implemented"): use [`Self::value`] and [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Tgran4(u8);
+    impl Eq for Tgran4 {}
     impl Tgran4 {
         /// `IMP` = 0b0000 (sysreg-db/data/id.sysreg:261).
         pub const IMP: Self = Self(0b0000);
@@ -2269,6 +2176,7 @@ pub mod id_aa64mmfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("IMP"),
@@ -2308,9 +2216,10 @@ pub mod id_aa64mmfr0_el1 {
     /// The values of `ID_AA64MMFR0_EL1.TGRAN16` (sysreg-db/data/id.sysreg:269). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
     /// more): use [`Self::at_least`].
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Tgran16(u8);
+    impl Eq for Tgran16 {}
     impl Tgran16 {
         /// `NI` = 0b0000 (sysreg-db/data/id.sysreg:270).
         pub const NI: Self = Self(0b0000);
@@ -2329,6 +2238,7 @@ pub mod id_aa64mmfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("NI"),
@@ -2369,9 +2279,10 @@ pub mod id_aa64mmfr0_el1 {
     /// The values of `ID_AA64MMFR0_EL1.ASIDBITS` (sysreg-db/data/id.sysreg:286). Values the
     /// database does not name are kept as they are. Its values have no order: compare them for
     /// equality.
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Asidbits(u8);
+    impl Eq for Asidbits {}
     impl Asidbits {
         /// `8` = 0b0000 (sysreg-db/data/id.sysreg:287).
         pub const _8: Self = Self(0b0000);
@@ -2388,6 +2299,7 @@ pub mod id_aa64mmfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("8"),
@@ -2407,9 +2319,10 @@ pub mod id_aa64mmfr0_el1 {
     }
     /// The values of `ID_AA64MMFR0_EL1.PARANGE` (sysreg-db/data/id.sysreg:290). Values the database
     /// does not name are kept as they are. Its values have no order: compare them for equality.
-    #[derive(Clone, Copy, PartialEq, Eq)]
+    #[derive(Clone, Copy, PartialEq)]
     #[repr(transparent)]
     pub struct Parange(u8);
+    impl Eq for Parange {}
     impl Parange {
         /// `32` = 0b0000 (sysreg-db/data/id.sysreg:291).
         pub const _32: Self = Self(0b0000);
@@ -2438,6 +2351,7 @@ pub mod id_aa64mmfr0_el1 {
             self.0
         }
         /// The database's name for this value, if it has one.
+        #[inline]
         pub const fn name(self) -> Option<&'static str> {
             match self.0 {
                 0b0000 => Some("32"),
@@ -2471,7 +2385,6 @@ pub use id_aa64mmfr0_el1::{
 pub mod midr_el1 {
     /// The register `MIDR_EL1` (S3_0_C0_C0_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct MIDR_EL1;
     impl crate::SysReg for MIDR_EL1 {
         const NAME: &'static str = "MIDR_EL1";
@@ -2502,103 +2415,68 @@ pub mod midr_el1 {
         }
     }
     /// A value of `MIDR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct MidrEl1(u64);
-    impl MidrEl1 {
+    pub type MidrEl1 = crate::Value<MidrEl1Layout>;
+    /// The layout of [`MidrEl1`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct MidrEl1Layout;
+    impl crate::Layout for MidrEl1Layout {
+        const NAME: &'static str = "MidrEl1";
         /// RES0 bits: 63:32.
-        pub const RES0: u64 = 0xffff_ffff_0000_0000;
+        const RES0: u64 = 0xffff_ffff_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl MidrEl1 {
         /// `Implementer`, bits 31:24 (sysreg-db/data/id.sysreg:308).
         #[inline(always)]
         pub const fn implementer(self) -> u8 {
-            ((self.0 >> 24) & 0xff) as u8
+            crate::get_bits(self.0, 24, 0xff) as u8
         }
         /// This value with `Implementer` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_implementer(self, value: u8) -> Self {
-            Self(self.0 & !0xff00_0000 | ((value as u64) & 0xff) << 24)
+            Self::from_bits(crate::set_bits(self.0, 24, 0xff, value as u64))
         }
         /// `Variant`, bits 23:20 (sysreg-db/data/id.sysreg:309).
         #[inline(always)]
         pub const fn variant(self) -> u8 {
-            ((self.0 >> 20) & 0xf) as u8
+            crate::get_bits(self.0, 20, 0xf) as u8
         }
         /// This value with `Variant` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_variant(self, value: u8) -> Self {
-            Self(self.0 & !0xf0_0000 | ((value as u64) & 0xf) << 20)
+            Self::from_bits(crate::set_bits(self.0, 20, 0xf, value as u64))
         }
         /// `Architecture`, bits 19:16 (sysreg-db/data/id.sysreg:310).
         #[inline(always)]
         pub const fn architecture(self) -> u8 {
-            ((self.0 >> 16) & 0xf) as u8
+            crate::get_bits(self.0, 16, 0xf) as u8
         }
         /// This value with `Architecture` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_architecture(self, value: u8) -> Self {
-            Self(self.0 & !0xf_0000 | ((value as u64) & 0xf) << 16)
+            Self::from_bits(crate::set_bits(self.0, 16, 0xf, value as u64))
         }
         /// `PartNum`, bits 15:4 (sysreg-db/data/id.sysreg:311).
         #[inline(always)]
         pub const fn part_num(self) -> u16 {
-            ((self.0 >> 4) & 0xfff) as u16
+            crate::get_bits(self.0, 4, 0xfff) as u16
         }
         /// This value with `PartNum` set to `value` (bits above its 12 are dropped).
         #[inline(always)]
         pub const fn with_part_num(self, value: u16) -> Self {
-            Self(self.0 & !0xfff0 | ((value as u64) & 0xfff) << 4)
+            Self::from_bits(crate::set_bits(self.0, 4, 0xfff, value as u64))
         }
         /// `Revision`, bits 3:0 (sysreg-db/data/id.sysreg:312).
         #[inline(always)]
         pub const fn revision(self) -> u8 {
-            (self.0 & 0xf) as u8
+            crate::get_bits(self.0, 0, 0xf) as u8
         }
         /// This value with `Revision` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_revision(self, value: u8) -> Self {
-            Self(self.0 & !0xf | (value as u64) & 0xf)
-        }
-    }
-    impl Default for MidrEl1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for MidrEl1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "MidrEl1", self.0)
-        }
-    }
-    impl crate::RegisterValue for MidrEl1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xf, value as u64))
         }
     }
 }

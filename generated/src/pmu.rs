@@ -9,83 +9,49 @@
 /// sysreg-db/data/pmu.sysreg:23).
 pub mod pmu_counters {
     /// A value of `PMU_COUNTERS`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmuCounters(u64);
-    impl PmuCounters {
+    pub type PmuCounters = crate::Value<PmuCountersLayout>;
+    /// The layout of [`PmuCounters`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct PmuCountersLayout;
+    impl crate::Layout for PmuCountersLayout {
+        const NAME: &'static str = "PmuCounters";
         /// RES0 bits: 63:33.
-        pub const RES0: u64 = 0xffff_fffe_0000_0000;
+        const RES0: u64 = 0xffff_fffe_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmuCounters {
         /// `F0`, bit 32 (sysreg-db/data/pmu.sysreg:25).
         #[inline(always)]
         pub const fn f0(self) -> bool {
-            self.0 & 0x1_0000_0000 != 0
+            crate::get_bit(self.0, 32)
         }
         /// This value with `F0` set to `value`.
         #[inline(always)]
         pub const fn with_f0(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000_0000 | (value as u64) << 32)
+            Self::from_bits(crate::set_bit(self.0, 32, value))
         }
         /// `C`, bit 31 (sysreg-db/data/pmu.sysreg:26).
         #[inline(always)]
         pub const fn c(self) -> bool {
-            self.0 & 0x8000_0000 != 0
+            crate::get_bit(self.0, 31)
         }
         /// This value with `C` set to `value`.
         #[inline(always)]
         pub const fn with_c(self, value: bool) -> Self {
-            Self(self.0 & !0x8000_0000 | (value as u64) << 31)
+            Self::from_bits(crate::set_bit(self.0, 31, value))
         }
         /// `P`, bits 30:0 (sysreg-db/data/pmu.sysreg:27).
         #[inline(always)]
         pub const fn p(self) -> u32 {
-            (self.0 & 0x7fff_ffff) as u32
+            crate::get_bits(self.0, 0, 0x7fff_ffff) as u32
         }
         /// This value with `P` set to `value` (bits above its 31 are dropped).
         #[inline(always)]
         pub const fn with_p(self, value: u32) -> Self {
-            Self(self.0 & !0x7fff_ffff | (value as u64) & 0x7fff_ffff)
-        }
-    }
-    impl Default for PmuCounters {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmuCounters {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmuCounters", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmuCounters {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0x7fff_ffff, value as u64))
         }
     }
 }
@@ -93,243 +59,209 @@ pub mod pmu_counters {
 /// sysreg-db/data/pmu.sysreg:34).
 pub mod pmevtyperx_el0 {
     /// A value of `PMEVTYPERx_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmevtyperxEl0(u64);
-    impl PmevtyperxEl0 {
+    pub type PmevtyperxEl0 = crate::Value<PmevtyperxEl0Layout>;
+    /// The layout of [`PmevtyperxEl0`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct PmevtyperxEl0Layout;
+    impl crate::Layout for PmevtyperxEl0Layout {
+        const NAME: &'static str = "PmevtyperxEl0";
         /// RES0 bits: 59, 53:44, 19:16.
-        pub const RES0: u64 = 0x083f_f000_000f_0000;
+        const RES0: u64 = 0x083f_f000_000f_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmevtyperxEl0 {
         /// `TC`, bits 63:61 (sysreg-db/data/pmu.sysreg:35).
         #[inline(always)]
         pub const fn tc(self) -> u8 {
-            ((self.0 >> 61) & 0x7) as u8
+            crate::get_bits(self.0, 61, 0x7) as u8
         }
         /// This value with `TC` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_tc(self, value: u8) -> Self {
-            Self(self.0 & !0xe000_0000_0000_0000 | ((value as u64) & 0x7) << 61)
+            Self::from_bits(crate::set_bits(self.0, 61, 0x7, value as u64))
         }
         /// `TE`, bit 60 (sysreg-db/data/pmu.sysreg:36).
         #[inline(always)]
         pub const fn te(self) -> bool {
-            self.0 & 0x1000_0000_0000_0000 != 0
+            crate::get_bit(self.0, 60)
         }
         /// This value with `TE` set to `value`.
         #[inline(always)]
         pub const fn with_te(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000_0000_0000 | (value as u64) << 60)
+            Self::from_bits(crate::set_bit(self.0, 60, value))
         }
         /// `SYNC`, bit 58 (sysreg-db/data/pmu.sysreg:38).
         #[inline(always)]
         pub const fn sync(self) -> bool {
-            self.0 & 0x400_0000_0000_0000 != 0
+            crate::get_bit(self.0, 58)
         }
         /// This value with `SYNC` set to `value`.
         #[inline(always)]
         pub const fn with_sync(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000_0000_0000 | (value as u64) << 58)
+            Self::from_bits(crate::set_bit(self.0, 58, value))
         }
         /// `VS`, bits 57:56 (sysreg-db/data/pmu.sysreg:39).
         #[inline(always)]
         pub const fn vs(self) -> u8 {
-            ((self.0 >> 56) & 0x3) as u8
+            crate::get_bits(self.0, 56, 0x3) as u8
         }
         /// This value with `VS` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_vs(self, value: u8) -> Self {
-            Self(self.0 & !0x300_0000_0000_0000 | ((value as u64) & 0x3) << 56)
+            Self::from_bits(crate::set_bits(self.0, 56, 0x3, value as u64))
         }
         /// `TLC`, bits 55:54 (sysreg-db/data/pmu.sysreg:40).
         #[inline(always)]
         pub const fn tlc(self) -> u8 {
-            ((self.0 >> 54) & 0x3) as u8
+            crate::get_bits(self.0, 54, 0x3) as u8
         }
         /// This value with `TLC` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_tlc(self, value: u8) -> Self {
-            Self(self.0 & !0xc0_0000_0000_0000 | ((value as u64) & 0x3) << 54)
+            Self::from_bits(crate::set_bits(self.0, 54, 0x3, value as u64))
         }
         /// `TH`, bits 43:32 (sysreg-db/data/pmu.sysreg:42).
         #[inline(always)]
         pub const fn th(self) -> u16 {
-            ((self.0 >> 32) & 0xfff) as u16
+            crate::get_bits(self.0, 32, 0xfff) as u16
         }
         /// This value with `TH` set to `value` (bits above its 12 are dropped).
         #[inline(always)]
         pub const fn with_th(self, value: u16) -> Self {
-            Self(self.0 & !0xfff_0000_0000 | ((value as u64) & 0xfff) << 32)
+            Self::from_bits(crate::set_bits(self.0, 32, 0xfff, value as u64))
         }
         /// `P`, bit 31 (sysreg-db/data/pmu.sysreg:43).
         #[inline(always)]
         pub const fn p(self) -> bool {
-            self.0 & 0x8000_0000 != 0
+            crate::get_bit(self.0, 31)
         }
         /// This value with `P` set to `value`.
         #[inline(always)]
         pub const fn with_p(self, value: bool) -> Self {
-            Self(self.0 & !0x8000_0000 | (value as u64) << 31)
+            Self::from_bits(crate::set_bit(self.0, 31, value))
         }
         /// `U`, bit 30 (sysreg-db/data/pmu.sysreg:44).
         #[inline(always)]
         pub const fn u(self) -> bool {
-            self.0 & 0x4000_0000 != 0
+            crate::get_bit(self.0, 30)
         }
         /// This value with `U` set to `value`.
         #[inline(always)]
         pub const fn with_u(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000 | (value as u64) << 30)
+            Self::from_bits(crate::set_bit(self.0, 30, value))
         }
         /// `NSK`, bit 29 (sysreg-db/data/pmu.sysreg:45).
         #[inline(always)]
         pub const fn nsk(self) -> bool {
-            self.0 & 0x2000_0000 != 0
+            crate::get_bit(self.0, 29)
         }
         /// This value with `NSK` set to `value`.
         #[inline(always)]
         pub const fn with_nsk(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000 | (value as u64) << 29)
+            Self::from_bits(crate::set_bit(self.0, 29, value))
         }
         /// `NSU`, bit 28 (sysreg-db/data/pmu.sysreg:46).
         #[inline(always)]
         pub const fn nsu(self) -> bool {
-            self.0 & 0x1000_0000 != 0
+            crate::get_bit(self.0, 28)
         }
         /// This value with `NSU` set to `value`.
         #[inline(always)]
         pub const fn with_nsu(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000 | (value as u64) << 28)
+            Self::from_bits(crate::set_bit(self.0, 28, value))
         }
         /// `NSH`, bit 27 (sysreg-db/data/pmu.sysreg:47).
         #[inline(always)]
         pub const fn nsh(self) -> bool {
-            self.0 & 0x800_0000 != 0
+            crate::get_bit(self.0, 27)
         }
         /// This value with `NSH` set to `value`.
         #[inline(always)]
         pub const fn with_nsh(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000 | (value as u64) << 27)
+            Self::from_bits(crate::set_bit(self.0, 27, value))
         }
         /// `M`, bit 26 (sysreg-db/data/pmu.sysreg:48).
         #[inline(always)]
         pub const fn m(self) -> bool {
-            self.0 & 0x400_0000 != 0
+            crate::get_bit(self.0, 26)
         }
         /// This value with `M` set to `value`.
         #[inline(always)]
         pub const fn with_m(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000 | (value as u64) << 26)
+            Self::from_bits(crate::set_bit(self.0, 26, value))
         }
         /// `MT`, bit 25 (sysreg-db/data/pmu.sysreg:49).
         #[inline(always)]
         pub const fn mt(self) -> bool {
-            self.0 & 0x200_0000 != 0
+            crate::get_bit(self.0, 25)
         }
         /// This value with `MT` set to `value`.
         #[inline(always)]
         pub const fn with_mt(self, value: bool) -> Self {
-            Self(self.0 & !0x200_0000 | (value as u64) << 25)
+            Self::from_bits(crate::set_bit(self.0, 25, value))
         }
         /// `SH`, bit 24 (sysreg-db/data/pmu.sysreg:50).
         #[inline(always)]
         pub const fn sh(self) -> bool {
-            self.0 & 0x100_0000 != 0
+            crate::get_bit(self.0, 24)
         }
         /// This value with `SH` set to `value`.
         #[inline(always)]
         pub const fn with_sh(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000 | (value as u64) << 24)
+            Self::from_bits(crate::set_bit(self.0, 24, value))
         }
         /// `T`, bit 23 (sysreg-db/data/pmu.sysreg:51).
         #[inline(always)]
         pub const fn t(self) -> bool {
-            self.0 & 0x80_0000 != 0
+            crate::get_bit(self.0, 23)
         }
         /// This value with `T` set to `value`.
         #[inline(always)]
         pub const fn with_t(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000 | (value as u64) << 23)
+            Self::from_bits(crate::set_bit(self.0, 23, value))
         }
         /// `RLK`, bit 22 (sysreg-db/data/pmu.sysreg:52).
         #[inline(always)]
         pub const fn rlk(self) -> bool {
-            self.0 & 0x40_0000 != 0
+            crate::get_bit(self.0, 22)
         }
         /// This value with `RLK` set to `value`.
         #[inline(always)]
         pub const fn with_rlk(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000 | (value as u64) << 22)
+            Self::from_bits(crate::set_bit(self.0, 22, value))
         }
         /// `RLU`, bit 21 (sysreg-db/data/pmu.sysreg:53).
         #[inline(always)]
         pub const fn rlu(self) -> bool {
-            self.0 & 0x20_0000 != 0
+            crate::get_bit(self.0, 21)
         }
         /// This value with `RLU` set to `value`.
         #[inline(always)]
         pub const fn with_rlu(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000 | (value as u64) << 21)
+            Self::from_bits(crate::set_bit(self.0, 21, value))
         }
         /// `RLH`, bit 20 (sysreg-db/data/pmu.sysreg:54).
         #[inline(always)]
         pub const fn rlh(self) -> bool {
-            self.0 & 0x10_0000 != 0
+            crate::get_bit(self.0, 20)
         }
         /// This value with `RLH` set to `value`.
         #[inline(always)]
         pub const fn with_rlh(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000 | (value as u64) << 20)
+            Self::from_bits(crate::set_bit(self.0, 20, value))
         }
         /// `evtCount`, bits 15:0 (sysreg-db/data/pmu.sysreg:56).
         #[inline(always)]
         pub const fn evt_count(self) -> u16 {
-            (self.0 & 0xffff) as u16
+            crate::get_bits(self.0, 0, 0xffff) as u16
         }
         /// This value with `evtCount` set to `value` (bits above its 16 are dropped).
         #[inline(always)]
         pub const fn with_evt_count(self, value: u16) -> Self {
-            Self(self.0 & !0xffff | (value as u64) & 0xffff)
-        }
-    }
-    impl Default for PmevtyperxEl0 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmevtyperxEl0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmevtyperxEl0", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmevtyperxEl0 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xffff, value as u64))
         }
     }
 }
@@ -337,31 +269,20 @@ pub mod pmevtyperx_el0 {
 /// sysreg-db/data/pmu.sysreg:61).
 pub mod pmevcntrx_el0 {
     /// A value of `PMEVCNTRx_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmevcntrxEl0(u64);
-    impl PmevcntrxEl0 {
+    pub type PmevcntrxEl0 = crate::Value<PmevcntrxEl0Layout>;
+    /// The layout of [`PmevcntrxEl0`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct PmevcntrxEl0Layout;
+    impl crate::Layout for PmevcntrxEl0Layout {
+        const NAME: &'static str = "PmevcntrxEl0";
         /// RES0 bits: none.
-        pub const RES0: u64 = 0x0000_0000_0000_0000;
+        const RES0: u64 = 0x0000_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmevcntrxEl0 {
         /// `EVCNT`, bits 63:0 (sysreg-db/data/pmu.sysreg:62).
         #[inline(always)]
         pub const fn evcnt(self) -> u64 {
@@ -370,30 +291,7 @@ pub mod pmevcntrx_el0 {
         /// This value with `EVCNT` set to `value` (bits above its 64 are dropped).
         #[inline(always)]
         pub const fn with_evcnt(self, value: u64) -> Self {
-            Self(value)
-        }
-    }
-    impl Default for PmevcntrxEl0 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmevcntrxEl0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmevcntrxEl0", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmevcntrxEl0 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(value)
         }
     }
 }
@@ -401,73 +299,39 @@ pub mod pmevcntrx_el0 {
 /// sysreg-db/data/pmu.sysreg:67).
 pub mod pmceidx_el0 {
     /// A value of `PMCEIDx_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmceidxEl0(u64);
-    impl PmceidxEl0 {
+    pub type PmceidxEl0 = crate::Value<PmceidxEl0Layout>;
+    /// The layout of [`PmceidxEl0`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct PmceidxEl0Layout;
+    impl crate::Layout for PmceidxEl0Layout {
+        const NAME: &'static str = "PmceidxEl0";
         /// RES0 bits: none.
-        pub const RES0: u64 = 0x0000_0000_0000_0000;
+        const RES0: u64 = 0x0000_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmceidxEl0 {
         /// `IDhi`, bits 63:32 (sysreg-db/data/pmu.sysreg:68).
         #[inline(always)]
         pub const fn i_dhi(self) -> u32 {
-            ((self.0 >> 32) & 0xffff_ffff) as u32
+            crate::get_bits(self.0, 32, 0xffff_ffff) as u32
         }
         /// This value with `IDhi` set to `value` (bits above its 32 are dropped).
         #[inline(always)]
         pub const fn with_i_dhi(self, value: u32) -> Self {
-            Self(self.0 & !0xffff_ffff_0000_0000 | ((value as u64) & 0xffff_ffff) << 32)
+            Self::from_bits(crate::set_bits(self.0, 32, 0xffff_ffff, value as u64))
         }
         /// `ID`, bits 31:0 (sysreg-db/data/pmu.sysreg:69).
         #[inline(always)]
         pub const fn id(self) -> u32 {
-            (self.0 & 0xffff_ffff) as u32
+            crate::get_bits(self.0, 0, 0xffff_ffff) as u32
         }
         /// This value with `ID` set to `value` (bits above its 32 are dropped).
         #[inline(always)]
         pub const fn with_id(self, value: u32) -> Self {
-            Self(self.0 & !0xffff_ffff | (value as u64) & 0xffff_ffff)
-        }
-    }
-    impl Default for PmceidxEl0 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmceidxEl0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmceidxEl0", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmceidxEl0 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xffff_ffff, value as u64))
         }
     }
 }
@@ -476,7 +340,6 @@ pub mod pmceidx_el0 {
 pub mod pmcr_el0 {
     /// The register `PMCR_EL0` (S3_3_C9_C12_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMCR_EL0;
     impl crate::SysReg for PMCR_EL0 {
         const NAME: &'static str = "PMCR_EL0";
@@ -537,183 +400,148 @@ pub mod pmcr_el0 {
         }
     }
     /// A value of `PMCR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmcrEl0(u64);
-    impl PmcrEl0 {
+    pub type PmcrEl0 = crate::Value<PmcrEl0Layout>;
+    /// The layout of [`PmcrEl0`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct PmcrEl0Layout;
+    impl crate::Layout for PmcrEl0Layout {
+        const NAME: &'static str = "PmcrEl0";
         /// RES0 bits: 63:33, 10, 8.
-        pub const RES0: u64 = 0xffff_fffe_0000_0500;
+        const RES0: u64 = 0xffff_fffe_0000_0500;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmcrEl0 {
         /// `FZS`, bit 32 (sysreg-db/data/pmu.sysreg:74).
         #[inline(always)]
         pub const fn fzs(self) -> bool {
-            self.0 & 0x1_0000_0000 != 0
+            crate::get_bit(self.0, 32)
         }
         /// This value with `FZS` set to `value`.
         #[inline(always)]
         pub const fn with_fzs(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000_0000 | (value as u64) << 32)
+            Self::from_bits(crate::set_bit(self.0, 32, value))
         }
         /// `IMP`, bits 31:24 (sysreg-db/data/pmu.sysreg:75).
         #[inline(always)]
         pub const fn imp(self) -> u8 {
-            ((self.0 >> 24) & 0xff) as u8
+            crate::get_bits(self.0, 24, 0xff) as u8
         }
         /// This value with `IMP` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_imp(self, value: u8) -> Self {
-            Self(self.0 & !0xff00_0000 | ((value as u64) & 0xff) << 24)
+            Self::from_bits(crate::set_bits(self.0, 24, 0xff, value as u64))
         }
         /// `IDCODE`, bits 23:16 (sysreg-db/data/pmu.sysreg:76).
         #[inline(always)]
         pub const fn idcode(self) -> u8 {
-            ((self.0 >> 16) & 0xff) as u8
+            crate::get_bits(self.0, 16, 0xff) as u8
         }
         /// This value with `IDCODE` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_idcode(self, value: u8) -> Self {
-            Self(self.0 & !0xff_0000 | ((value as u64) & 0xff) << 16)
+            Self::from_bits(crate::set_bits(self.0, 16, 0xff, value as u64))
         }
         /// `N`, bits 15:11 (sysreg-db/data/pmu.sysreg:78).
         #[inline(always)]
         pub const fn n(self) -> u8 {
-            ((self.0 >> 11) & 0x1f) as u8
+            crate::get_bits(self.0, 11, 0x1f) as u8
         }
         /// This value with `N` set to `value` (bits above its 5 are dropped).
         #[inline(always)]
         pub const fn with_n(self, value: u8) -> Self {
-            Self(self.0 & !0xf800 | ((value as u64) & 0x1f) << 11)
+            Self::from_bits(crate::set_bits(self.0, 11, 0x1f, value as u64))
         }
         /// `FZO`, bit 9 (sysreg-db/data/pmu.sysreg:80).
         #[inline(always)]
         pub const fn fzo(self) -> bool {
-            self.0 & 0x200 != 0
+            crate::get_bit(self.0, 9)
         }
         /// This value with `FZO` set to `value`.
         #[inline(always)]
         pub const fn with_fzo(self, value: bool) -> Self {
-            Self(self.0 & !0x200 | (value as u64) << 9)
+            Self::from_bits(crate::set_bit(self.0, 9, value))
         }
         /// `LP`, bit 7 (sysreg-db/data/pmu.sysreg:82).
         #[inline(always)]
         pub const fn lp(self) -> bool {
-            self.0 & 0x80 != 0
+            crate::get_bit(self.0, 7)
         }
         /// This value with `LP` set to `value`.
         #[inline(always)]
         pub const fn with_lp(self, value: bool) -> Self {
-            Self(self.0 & !0x80 | (value as u64) << 7)
+            Self::from_bits(crate::set_bit(self.0, 7, value))
         }
         /// `LC`, bit 6 (sysreg-db/data/pmu.sysreg:83).
         #[inline(always)]
         pub const fn lc(self) -> bool {
-            self.0 & 0x40 != 0
+            crate::get_bit(self.0, 6)
         }
         /// This value with `LC` set to `value`.
         #[inline(always)]
         pub const fn with_lc(self, value: bool) -> Self {
-            Self(self.0 & !0x40 | (value as u64) << 6)
+            Self::from_bits(crate::set_bit(self.0, 6, value))
         }
         /// `DP`, bit 5 (sysreg-db/data/pmu.sysreg:84).
         #[inline(always)]
         pub const fn dp(self) -> bool {
-            self.0 & 0x20 != 0
+            crate::get_bit(self.0, 5)
         }
         /// This value with `DP` set to `value`.
         #[inline(always)]
         pub const fn with_dp(self, value: bool) -> Self {
-            Self(self.0 & !0x20 | (value as u64) << 5)
+            Self::from_bits(crate::set_bit(self.0, 5, value))
         }
         /// `X`, bit 4 (sysreg-db/data/pmu.sysreg:85).
         #[inline(always)]
         pub const fn x(self) -> bool {
-            self.0 & 0x10 != 0
+            crate::get_bit(self.0, 4)
         }
         /// This value with `X` set to `value`.
         #[inline(always)]
         pub const fn with_x(self, value: bool) -> Self {
-            Self(self.0 & !0x10 | (value as u64) << 4)
+            Self::from_bits(crate::set_bit(self.0, 4, value))
         }
         /// `D`, bit 3 (sysreg-db/data/pmu.sysreg:86).
         #[inline(always)]
         pub const fn d(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `D` set to `value`.
         #[inline(always)]
         pub const fn with_d(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `C`, bit 2 (sysreg-db/data/pmu.sysreg:88).
         #[inline(always)]
         pub const fn c(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `C` set to `value`.
         #[inline(always)]
         pub const fn with_c(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `P`, bit 1 (sysreg-db/data/pmu.sysreg:89).
         #[inline(always)]
         pub const fn p(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `P` set to `value`.
         #[inline(always)]
         pub const fn with_p(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `E`, bit 0 (sysreg-db/data/pmu.sysreg:90).
         #[inline(always)]
         pub const fn e(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `E` set to `value`.
         #[inline(always)]
         pub const fn with_e(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for PmcrEl0 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmcrEl0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmcrEl0", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmcrEl0 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -723,7 +551,6 @@ pub use pmcr_el0::{PMCR_EL0, PmcrEl0};
 pub mod pmcntenset_el0 {
     /// The register `PMCNTENSET_EL0` (S3_3_C9_C12_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMCNTENSET_EL0;
     impl crate::SysReg for PMCNTENSET_EL0 {
         const NAME: &'static str = "PMCNTENSET_EL0";
@@ -792,7 +619,6 @@ pub use pmcntenset_el0::PMCNTENSET_EL0;
 pub mod pmcntenclr_el0 {
     /// The register `PMCNTENCLR_EL0` (S3_3_C9_C12_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMCNTENCLR_EL0;
     impl crate::SysReg for PMCNTENCLR_EL0 {
         const NAME: &'static str = "PMCNTENCLR_EL0";
@@ -861,7 +687,6 @@ pub use pmcntenclr_el0::PMCNTENCLR_EL0;
 pub mod pmovsclr_el0 {
     /// The register `PMOVSCLR_EL0` (S3_3_C9_C12_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMOVSCLR_EL0;
     impl crate::SysReg for PMOVSCLR_EL0 {
         const NAME: &'static str = "PMOVSCLR_EL0";
@@ -930,7 +755,6 @@ pub use pmovsclr_el0::PMOVSCLR_EL0;
 pub mod pmswinc_el0 {
     /// The register `PMSWINC_EL0` (S3_3_C9_C12_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMSWINC_EL0;
     impl crate::SysReg for PMSWINC_EL0 {
         const NAME: &'static str = "PMSWINC_EL0";
@@ -963,63 +787,29 @@ pub mod pmswinc_el0 {
         }
     }
     /// A value of `PMSWINC_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmswincEl0(u64);
-    impl PmswincEl0 {
+    pub type PmswincEl0 = crate::Value<PmswincEl0Layout>;
+    /// The layout of [`PmswincEl0`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct PmswincEl0Layout;
+    impl crate::Layout for PmswincEl0Layout {
+        const NAME: &'static str = "PmswincEl0";
         /// RES0 bits: 63:31.
-        pub const RES0: u64 = 0xffff_ffff_8000_0000;
+        const RES0: u64 = 0xffff_ffff_8000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmswincEl0 {
         /// `P`, bits 30:0 (sysreg-db/data/pmu.sysreg:109).
         #[inline(always)]
         pub const fn p(self) -> u32 {
-            (self.0 & 0x7fff_ffff) as u32
+            crate::get_bits(self.0, 0, 0x7fff_ffff) as u32
         }
         /// This value with `P` set to `value` (bits above its 31 are dropped).
         #[inline(always)]
         pub const fn with_p(self, value: u32) -> Self {
-            Self(self.0 & !0x7fff_ffff | (value as u64) & 0x7fff_ffff)
-        }
-    }
-    impl Default for PmswincEl0 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmswincEl0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmswincEl0", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmswincEl0 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0x7fff_ffff, value as u64))
         }
     }
 }
@@ -1029,7 +819,6 @@ pub use pmswinc_el0::{PMSWINC_EL0, PmswincEl0};
 pub mod pmselr_el0 {
     /// The register `PMSELR_EL0` (S3_3_C9_C12_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMSELR_EL0;
     impl crate::SysReg for PMSELR_EL0 {
         const NAME: &'static str = "PMSELR_EL0";
@@ -1090,63 +879,28 @@ pub mod pmselr_el0 {
         }
     }
     /// A value of `PMSELR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmselrEl0(u64);
-    impl PmselrEl0 {
+    pub type PmselrEl0 = crate::Value<PmselrEl0Layout>;
+    /// The layout of [`PmselrEl0`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct PmselrEl0Layout;
+    impl crate::Layout for PmselrEl0Layout {
+        const NAME: &'static str = "PmselrEl0";
         /// RES0 bits: 63:5.
-        pub const RES0: u64 = 0xffff_ffff_ffff_ffe0;
+        const RES0: u64 = 0xffff_ffff_ffff_ffe0;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmselrEl0 {
         /// `SEL`, bits 4:0 (sysreg-db/data/pmu.sysreg:116).
         #[inline(always)]
         pub const fn sel(self) -> u8 {
-            (self.0 & 0x1f) as u8
+            crate::get_bits(self.0, 0, 0x1f) as u8
         }
         /// This value with `SEL` set to `value` (bits above its 5 are dropped).
         #[inline(always)]
         pub const fn with_sel(self, value: u8) -> Self {
-            Self(self.0 & !0x1f | (value as u64) & 0x1f)
-        }
-    }
-    impl Default for PmselrEl0 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmselrEl0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmselrEl0", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmselrEl0 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0x1f, value as u64))
         }
     }
 }
@@ -1156,7 +910,6 @@ pub use pmselr_el0::{PMSELR_EL0, PmselrEl0};
 pub mod pmceid0_el0 {
     /// The register `PMCEID0_EL0` (S3_3_C9_C12_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMCEID0_EL0;
     impl crate::SysReg for PMCEID0_EL0 {
         const NAME: &'static str = "PMCEID0_EL0";
@@ -1193,7 +946,6 @@ pub use pmceid0_el0::PMCEID0_EL0;
 pub mod pmceid1_el0 {
     /// The register `PMCEID1_EL0` (S3_3_C9_C12_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMCEID1_EL0;
     impl crate::SysReg for PMCEID1_EL0 {
         const NAME: &'static str = "PMCEID1_EL0";
@@ -1230,7 +982,6 @@ pub use pmceid1_el0::PMCEID1_EL0;
 pub mod pmccntr_el0 {
     /// The register `PMCCNTR_EL0` (S3_3_C9_C13_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMCCNTR_EL0;
     impl crate::SysReg for PMCCNTR_EL0 {
         const NAME: &'static str = "PMCCNTR_EL0";
@@ -1291,31 +1042,20 @@ pub mod pmccntr_el0 {
         }
     }
     /// A value of `PMCCNTR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmccntrEl0(u64);
-    impl PmccntrEl0 {
+    pub type PmccntrEl0 = crate::Value<PmccntrEl0Layout>;
+    /// The layout of [`PmccntrEl0`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct PmccntrEl0Layout;
+    impl crate::Layout for PmccntrEl0Layout {
+        const NAME: &'static str = "PmccntrEl0";
         /// RES0 bits: none.
-        pub const RES0: u64 = 0x0000_0000_0000_0000;
+        const RES0: u64 = 0x0000_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmccntrEl0 {
         /// `CCNT`, bits 63:0 (sysreg-db/data/pmu.sysreg:130).
         #[inline(always)]
         pub const fn ccnt(self) -> u64 {
@@ -1324,30 +1064,7 @@ pub mod pmccntr_el0 {
         /// This value with `CCNT` set to `value` (bits above its 64 are dropped).
         #[inline(always)]
         pub const fn with_ccnt(self, value: u64) -> Self {
-            Self(value)
-        }
-    }
-    impl Default for PmccntrEl0 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmccntrEl0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmccntrEl0", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmccntrEl0 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(value)
         }
     }
 }
@@ -1357,7 +1074,6 @@ pub use pmccntr_el0::{PMCCNTR_EL0, PmccntrEl0};
 pub mod pmxevtyper_el0 {
     /// The register `PMXEVTYPER_EL0` (S3_3_C9_C13_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMXEVTYPER_EL0;
     impl crate::SysReg for PMXEVTYPER_EL0 {
         const NAME: &'static str = "PMXEVTYPER_EL0";
@@ -1428,7 +1144,6 @@ pub use pmxevtyper_el0::PMXEVTYPER_EL0;
 pub mod pmxevcntr_el0 {
     /// The register `PMXEVCNTR_EL0` (S3_3_C9_C13_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMXEVCNTR_EL0;
     impl crate::SysReg for PMXEVCNTR_EL0 {
         const NAME: &'static str = "PMXEVCNTR_EL0";
@@ -1499,7 +1214,6 @@ pub use pmxevcntr_el0::PMXEVCNTR_EL0;
 pub mod pmsscr_el1 {
     /// The register `PMSSCR_EL1` (S3_0_C9_C13_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMSSCR_EL1;
     impl crate::SysReg for PMSSCR_EL1 {
         const NAME: &'static str = "PMSSCR_EL1";
@@ -1560,73 +1274,38 @@ pub mod pmsscr_el1 {
         }
     }
     /// A value of `PMSSCR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmsscrEl1(u64);
-    impl PmsscrEl1 {
+    pub type PmsscrEl1 = crate::Value<PmsscrEl1Layout>;
+    /// The layout of [`PmsscrEl1`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct PmsscrEl1Layout;
+    impl crate::Layout for PmsscrEl1Layout {
+        const NAME: &'static str = "PmsscrEl1";
         /// RES0 bits: 63:33, 31:1.
-        pub const RES0: u64 = 0xffff_fffe_ffff_fffe;
+        const RES0: u64 = 0xffff_fffe_ffff_fffe;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmsscrEl1 {
         /// `NC`, bit 32 (sysreg-db/data/pmu.sysreg:146).
         #[inline(always)]
         pub const fn nc(self) -> bool {
-            self.0 & 0x1_0000_0000 != 0
+            crate::get_bit(self.0, 32)
         }
         /// This value with `NC` set to `value`.
         #[inline(always)]
         pub const fn with_nc(self, value: bool) -> Self {
-            Self(self.0 & !0x1_0000_0000 | (value as u64) << 32)
+            Self::from_bits(crate::set_bit(self.0, 32, value))
         }
         /// `SS`, bit 0 (sysreg-db/data/pmu.sysreg:148).
         #[inline(always)]
         pub const fn ss(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `SS` set to `value`.
         #[inline(always)]
         pub const fn with_ss(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for PmsscrEl1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmsscrEl1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmsscrEl1", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmsscrEl1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -1636,7 +1315,6 @@ pub use pmsscr_el1::{PMSSCR_EL1, PmsscrEl1};
 pub mod pmzr_el0 {
     /// The register `PMZR_EL0` (S3_3_C9_C13_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMZR_EL0;
     impl crate::SysReg for PMZR_EL0 {
         const NAME: &'static str = "PMZR_EL0";
@@ -1675,7 +1353,6 @@ pub use pmzr_el0::PMZR_EL0;
 pub mod pmuserenr_el0 {
     /// The register `PMUSERENR_EL0` (S3_3_C9_C14_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMUSERENR_EL0;
     impl crate::SysReg for PMUSERENR_EL0 {
         const NAME: &'static str = "PMUSERENR_EL0";
@@ -1736,123 +1413,89 @@ pub mod pmuserenr_el0 {
         }
     }
     /// A value of `PMUSERENR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmuserenrEl0(u64);
-    impl PmuserenrEl0 {
+    pub type PmuserenrEl0 = crate::Value<PmuserenrEl0Layout>;
+    /// The layout of [`PmuserenrEl0`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct PmuserenrEl0Layout;
+    impl crate::Layout for PmuserenrEl0Layout {
+        const NAME: &'static str = "PmuserenrEl0";
         /// RES0 bits: 63:7.
-        pub const RES0: u64 = 0xffff_ffff_ffff_ff80;
+        const RES0: u64 = 0xffff_ffff_ffff_ff80;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmuserenrEl0 {
         /// `TID`, bit 6 (sysreg-db/data/pmu.sysreg:159).
         #[inline(always)]
         pub const fn tid(self) -> bool {
-            self.0 & 0x40 != 0
+            crate::get_bit(self.0, 6)
         }
         /// This value with `TID` set to `value`.
         #[inline(always)]
         pub const fn with_tid(self, value: bool) -> Self {
-            Self(self.0 & !0x40 | (value as u64) << 6)
+            Self::from_bits(crate::set_bit(self.0, 6, value))
         }
         /// `IR`, bit 5 (sysreg-db/data/pmu.sysreg:160).
         #[inline(always)]
         pub const fn ir(self) -> bool {
-            self.0 & 0x20 != 0
+            crate::get_bit(self.0, 5)
         }
         /// This value with `IR` set to `value`.
         #[inline(always)]
         pub const fn with_ir(self, value: bool) -> Self {
-            Self(self.0 & !0x20 | (value as u64) << 5)
+            Self::from_bits(crate::set_bit(self.0, 5, value))
         }
         /// `UEN`, bit 4 (sysreg-db/data/pmu.sysreg:161).
         #[inline(always)]
         pub const fn uen(self) -> bool {
-            self.0 & 0x10 != 0
+            crate::get_bit(self.0, 4)
         }
         /// This value with `UEN` set to `value`.
         #[inline(always)]
         pub const fn with_uen(self, value: bool) -> Self {
-            Self(self.0 & !0x10 | (value as u64) << 4)
+            Self::from_bits(crate::set_bit(self.0, 4, value))
         }
         /// `ER`, bit 3 (sysreg-db/data/pmu.sysreg:162).
         #[inline(always)]
         pub const fn er(self) -> bool {
-            self.0 & 0x8 != 0
+            crate::get_bit(self.0, 3)
         }
         /// This value with `ER` set to `value`.
         #[inline(always)]
         pub const fn with_er(self, value: bool) -> Self {
-            Self(self.0 & !0x8 | (value as u64) << 3)
+            Self::from_bits(crate::set_bit(self.0, 3, value))
         }
         /// `CR`, bit 2 (sysreg-db/data/pmu.sysreg:163).
         #[inline(always)]
         pub const fn cr(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `CR` set to `value`.
         #[inline(always)]
         pub const fn with_cr(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `SW`, bit 1 (sysreg-db/data/pmu.sysreg:164).
         #[inline(always)]
         pub const fn sw(self) -> bool {
-            self.0 & 0x2 != 0
+            crate::get_bit(self.0, 1)
         }
         /// This value with `SW` set to `value`.
         #[inline(always)]
         pub const fn with_sw(self, value: bool) -> Self {
-            Self(self.0 & !0x2 | (value as u64) << 1)
+            Self::from_bits(crate::set_bit(self.0, 1, value))
         }
         /// `EN`, bit 0 (sysreg-db/data/pmu.sysreg:165).
         #[inline(always)]
         pub const fn en(self) -> bool {
-            self.0 & 0x1 != 0
+            crate::get_bit(self.0, 0)
         }
         /// This value with `EN` set to `value`.
         #[inline(always)]
         pub const fn with_en(self, value: bool) -> Self {
-            Self(self.0 & !0x1 | value as u64)
-        }
-    }
-    impl Default for PmuserenrEl0 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmuserenrEl0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmuserenrEl0", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmuserenrEl0 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 0, value))
         }
     }
 }
@@ -1862,7 +1505,6 @@ pub use pmuserenr_el0::{PMUSERENR_EL0, PmuserenrEl0};
 pub mod pmintenset_el1 {
     /// The register `PMINTENSET_EL1` (S3_0_C9_C14_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMINTENSET_EL1;
     impl crate::SysReg for PMINTENSET_EL1 {
         const NAME: &'static str = "PMINTENSET_EL1";
@@ -1931,7 +1573,6 @@ pub use pmintenset_el1::PMINTENSET_EL1;
 pub mod pmintenclr_el1 {
     /// The register `PMINTENCLR_EL1` (S3_0_C9_C14_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMINTENCLR_EL1;
     impl crate::SysReg for PMINTENCLR_EL1 {
         const NAME: &'static str = "PMINTENCLR_EL1";
@@ -2000,7 +1641,6 @@ pub use pmintenclr_el1::PMINTENCLR_EL1;
 pub mod pmovsset_el0 {
     /// The register `PMOVSSET_EL0` (S3_3_C9_C14_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMOVSSET_EL0;
     impl crate::SysReg for PMOVSSET_EL0 {
         const NAME: &'static str = "PMOVSSET_EL0";
@@ -2069,7 +1709,6 @@ pub use pmovsset_el0::PMOVSSET_EL0;
 pub mod pmuacr_el1 {
     /// The register `PMUACR_EL1` (S3_0_C9_C14_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMUACR_EL1;
     impl crate::SysReg for PMUACR_EL1 {
         const NAME: &'static str = "PMUACR_EL1";
@@ -2138,7 +1777,6 @@ pub use pmuacr_el1::PMUACR_EL1;
 pub mod pmecr_el1 {
     /// The register `PMECR_EL1` (S3_0_C9_C14_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMECR_EL1;
     impl crate::SysReg for PMECR_EL1 {
         const NAME: &'static str = "PMECR_EL1";
@@ -2199,83 +1837,48 @@ pub mod pmecr_el1 {
         }
     }
     /// A value of `PMECR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmecrEl1(u64);
-    impl PmecrEl1 {
+    pub type PmecrEl1 = crate::Value<PmecrEl1Layout>;
+    /// The layout of [`PmecrEl1`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct PmecrEl1Layout;
+    impl crate::Layout for PmecrEl1Layout {
+        const NAME: &'static str = "PmecrEl1";
         /// RES0 bits: 63:5.
-        pub const RES0: u64 = 0xffff_ffff_ffff_ffe0;
+        const RES0: u64 = 0xffff_ffff_ffff_ffe0;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmecrEl1 {
         /// `SSE`, bits 4:3 (sysreg-db/data/pmu.sysreg:188).
         #[inline(always)]
         pub const fn sse(self) -> u8 {
-            ((self.0 >> 3) & 0x3) as u8
+            crate::get_bits(self.0, 3, 0x3) as u8
         }
         /// This value with `SSE` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_sse(self, value: u8) -> Self {
-            Self(self.0 & !0x18 | ((value as u64) & 0x3) << 3)
+            Self::from_bits(crate::set_bits(self.0, 3, 0x3, value as u64))
         }
         /// `KPME`, bit 2 (sysreg-db/data/pmu.sysreg:189).
         #[inline(always)]
         pub const fn kpme(self) -> bool {
-            self.0 & 0x4 != 0
+            crate::get_bit(self.0, 2)
         }
         /// This value with `KPME` set to `value`.
         #[inline(always)]
         pub const fn with_kpme(self, value: bool) -> Self {
-            Self(self.0 & !0x4 | (value as u64) << 2)
+            Self::from_bits(crate::set_bit(self.0, 2, value))
         }
         /// `PMEE`, bits 1:0 (sysreg-db/data/pmu.sysreg:190).
         #[inline(always)]
         pub const fn pmee(self) -> u8 {
-            (self.0 & 0x3) as u8
+            crate::get_bits(self.0, 0, 0x3) as u8
         }
         /// This value with `PMEE` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_pmee(self, value: u8) -> Self {
-            Self(self.0 & !0x3 | (value as u64) & 0x3)
-        }
-    }
-    impl Default for PmecrEl1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmecrEl1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmecrEl1", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmecrEl1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0x3, value as u64))
         }
     }
 }
@@ -2285,7 +1888,6 @@ pub use pmecr_el1::{PMECR_EL1, PmecrEl1};
 pub mod pmmir_el1 {
     /// The register `PMMIR_EL1` (S3_0_C9_C14_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMMIR_EL1;
     impl crate::SysReg for PMMIR_EL1 {
         const NAME: &'static str = "PMMIR_EL1";
@@ -2316,113 +1918,78 @@ pub mod pmmir_el1 {
         }
     }
     /// A value of `PMMIR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmmirEl1(u64);
-    impl PmmirEl1 {
+    pub type PmmirEl1 = crate::Value<PmmirEl1Layout>;
+    /// The layout of [`PmmirEl1`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct PmmirEl1Layout;
+    impl crate::Layout for PmmirEl1Layout {
+        const NAME: &'static str = "PmmirEl1";
         /// RES0 bits: 63:29.
-        pub const RES0: u64 = 0xffff_ffff_e000_0000;
+        const RES0: u64 = 0xffff_ffff_e000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmmirEl1 {
         /// `SME`, bit 28 (sysreg-db/data/pmu.sysreg:196).
         #[inline(always)]
         pub const fn sme(self) -> bool {
-            self.0 & 0x1000_0000 != 0
+            crate::get_bit(self.0, 28)
         }
         /// This value with `SME` set to `value`.
         #[inline(always)]
         pub const fn with_sme(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000 | (value as u64) << 28)
+            Self::from_bits(crate::set_bit(self.0, 28, value))
         }
         /// `EDGE`, bits 27:24 (sysreg-db/data/pmu.sysreg:197).
         #[inline(always)]
         pub const fn edge(self) -> u8 {
-            ((self.0 >> 24) & 0xf) as u8
+            crate::get_bits(self.0, 24, 0xf) as u8
         }
         /// This value with `EDGE` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_edge(self, value: u8) -> Self {
-            Self(self.0 & !0xf00_0000 | ((value as u64) & 0xf) << 24)
+            Self::from_bits(crate::set_bits(self.0, 24, 0xf, value as u64))
         }
         /// `THWIDTH`, bits 23:20 (sysreg-db/data/pmu.sysreg:198).
         #[inline(always)]
         pub const fn thwidth(self) -> u8 {
-            ((self.0 >> 20) & 0xf) as u8
+            crate::get_bits(self.0, 20, 0xf) as u8
         }
         /// This value with `THWIDTH` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_thwidth(self, value: u8) -> Self {
-            Self(self.0 & !0xf0_0000 | ((value as u64) & 0xf) << 20)
+            Self::from_bits(crate::set_bits(self.0, 20, 0xf, value as u64))
         }
         /// `BUS_WIDTH`, bits 19:16 (sysreg-db/data/pmu.sysreg:199).
         #[inline(always)]
         pub const fn bus_width(self) -> u8 {
-            ((self.0 >> 16) & 0xf) as u8
+            crate::get_bits(self.0, 16, 0xf) as u8
         }
         /// This value with `BUS_WIDTH` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_bus_width(self, value: u8) -> Self {
-            Self(self.0 & !0xf_0000 | ((value as u64) & 0xf) << 16)
+            Self::from_bits(crate::set_bits(self.0, 16, 0xf, value as u64))
         }
         /// `BUS_SLOTS`, bits 15:8 (sysreg-db/data/pmu.sysreg:200).
         #[inline(always)]
         pub const fn bus_slots(self) -> u8 {
-            ((self.0 >> 8) & 0xff) as u8
+            crate::get_bits(self.0, 8, 0xff) as u8
         }
         /// This value with `BUS_SLOTS` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_bus_slots(self, value: u8) -> Self {
-            Self(self.0 & !0xff00 | ((value as u64) & 0xff) << 8)
+            Self::from_bits(crate::set_bits(self.0, 8, 0xff, value as u64))
         }
         /// `SLOTS`, bits 7:0 (sysreg-db/data/pmu.sysreg:201).
         #[inline(always)]
         pub const fn slots(self) -> u8 {
-            (self.0 & 0xff) as u8
+            crate::get_bits(self.0, 0, 0xff) as u8
         }
         /// This value with `SLOTS` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_slots(self, value: u8) -> Self {
-            Self(self.0 & !0xff | (value as u64) & 0xff)
-        }
-    }
-    impl Default for PmmirEl1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmmirEl1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmmirEl1", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmmirEl1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xff, value as u64))
         }
     }
 }
@@ -2432,7 +1999,6 @@ pub use pmmir_el1::{PMMIR_EL1, PmmirEl1};
 pub mod pmiar_el1 {
     /// The register `PMIAR_EL1` (S3_0_C9_C14_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMIAR_EL1;
     impl crate::SysReg for PMIAR_EL1 {
         const NAME: &'static str = "PMIAR_EL1";
@@ -2493,31 +2059,19 @@ pub mod pmiar_el1 {
         }
     }
     /// A value of `PMIAR_EL1`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmiarEl1(u64);
-    impl PmiarEl1 {
+    pub type PmiarEl1 = crate::Value<PmiarEl1Layout>;
+    /// The layout of [`PmiarEl1`], the type parameter of its [`crate::Value`]: its name and masks.
+    pub struct PmiarEl1Layout;
+    impl crate::Layout for PmiarEl1Layout {
+        const NAME: &'static str = "PmiarEl1";
         /// RES0 bits: none.
-        pub const RES0: u64 = 0x0000_0000_0000_0000;
+        const RES0: u64 = 0x0000_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmiarEl1 {
         /// `ADDRESS`, bits 63:0 (sysreg-db/data/pmu.sysreg:206).
         #[inline(always)]
         pub const fn address(self) -> u64 {
@@ -2526,30 +2080,7 @@ pub mod pmiar_el1 {
         /// This value with `ADDRESS` set to `value` (bits above its 64 are dropped).
         #[inline(always)]
         pub const fn with_address(self, value: u64) -> Self {
-            Self(value)
-        }
-    }
-    impl Default for PmiarEl1 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmiarEl1 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmiarEl1", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmiarEl1 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(value)
         }
     }
 }
@@ -2559,7 +2090,6 @@ pub use pmiar_el1::{PMIAR_EL1, PmiarEl1};
 pub mod pmicntr_el0 {
     /// The register `PMICNTR_EL0` (S3_3_C9_C4_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMICNTR_EL0;
     impl crate::SysReg for PMICNTR_EL0 {
         const NAME: &'static str = "PMICNTR_EL0";
@@ -2620,31 +2150,20 @@ pub mod pmicntr_el0 {
         }
     }
     /// A value of `PMICNTR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmicntrEl0(u64);
-    impl PmicntrEl0 {
+    pub type PmicntrEl0 = crate::Value<PmicntrEl0Layout>;
+    /// The layout of [`PmicntrEl0`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct PmicntrEl0Layout;
+    impl crate::Layout for PmicntrEl0Layout {
+        const NAME: &'static str = "PmicntrEl0";
         /// RES0 bits: none.
-        pub const RES0: u64 = 0x0000_0000_0000_0000;
+        const RES0: u64 = 0x0000_0000_0000_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmicntrEl0 {
         /// `ICNT`, bits 63:0 (sysreg-db/data/pmu.sysreg:214).
         #[inline(always)]
         pub const fn icnt(self) -> u64 {
@@ -2653,30 +2172,7 @@ pub mod pmicntr_el0 {
         /// This value with `ICNT` set to `value` (bits above its 64 are dropped).
         #[inline(always)]
         pub const fn with_icnt(self, value: u64) -> Self {
-            Self(value)
-        }
-    }
-    impl Default for PmicntrEl0 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmicntrEl0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmicntrEl0", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmicntrEl0 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(value)
         }
     }
 }
@@ -2686,7 +2182,6 @@ pub use pmicntr_el0::{PMICNTR_EL0, PmicntrEl0};
 pub mod pmicfiltr_el0 {
     /// The register `PMICFILTR_EL0` (S3_3_C9_C6_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMICFILTR_EL0;
     impl crate::SysReg for PMICFILTR_EL0 {
         const NAME: &'static str = "PMICFILTR_EL0";
@@ -2747,193 +2242,159 @@ pub mod pmicfiltr_el0 {
         }
     }
     /// A value of `PMICFILTR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmicfiltrEl0(u64);
-    impl PmicfiltrEl0 {
+    pub type PmicfiltrEl0 = crate::Value<PmicfiltrEl0Layout>;
+    /// The layout of [`PmicfiltrEl0`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct PmicfiltrEl0Layout;
+    impl crate::Layout for PmicfiltrEl0Layout {
+        const NAME: &'static str = "PmicfiltrEl0";
         /// RES0 bits: 63:59, 55:32, 25, 19:16.
-        pub const RES0: u64 = 0xf8ff_ffff_020f_0000;
+        const RES0: u64 = 0xf8ff_ffff_020f_0000;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmicfiltrEl0 {
         /// `SYNC`, bit 58 (sysreg-db/data/pmu.sysreg:219).
         #[inline(always)]
         pub const fn sync(self) -> bool {
-            self.0 & 0x400_0000_0000_0000 != 0
+            crate::get_bit(self.0, 58)
         }
         /// This value with `SYNC` set to `value`.
         #[inline(always)]
         pub const fn with_sync(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000_0000_0000 | (value as u64) << 58)
+            Self::from_bits(crate::set_bit(self.0, 58, value))
         }
         /// `VS`, bits 57:56 (sysreg-db/data/pmu.sysreg:220).
         #[inline(always)]
         pub const fn vs(self) -> u8 {
-            ((self.0 >> 56) & 0x3) as u8
+            crate::get_bits(self.0, 56, 0x3) as u8
         }
         /// This value with `VS` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_vs(self, value: u8) -> Self {
-            Self(self.0 & !0x300_0000_0000_0000 | ((value as u64) & 0x3) << 56)
+            Self::from_bits(crate::set_bits(self.0, 56, 0x3, value as u64))
         }
         /// `P`, bit 31 (sysreg-db/data/pmu.sysreg:222).
         #[inline(always)]
         pub const fn p(self) -> bool {
-            self.0 & 0x8000_0000 != 0
+            crate::get_bit(self.0, 31)
         }
         /// This value with `P` set to `value`.
         #[inline(always)]
         pub const fn with_p(self, value: bool) -> Self {
-            Self(self.0 & !0x8000_0000 | (value as u64) << 31)
+            Self::from_bits(crate::set_bit(self.0, 31, value))
         }
         /// `U`, bit 30 (sysreg-db/data/pmu.sysreg:223).
         #[inline(always)]
         pub const fn u(self) -> bool {
-            self.0 & 0x4000_0000 != 0
+            crate::get_bit(self.0, 30)
         }
         /// This value with `U` set to `value`.
         #[inline(always)]
         pub const fn with_u(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000 | (value as u64) << 30)
+            Self::from_bits(crate::set_bit(self.0, 30, value))
         }
         /// `NSK`, bit 29 (sysreg-db/data/pmu.sysreg:224).
         #[inline(always)]
         pub const fn nsk(self) -> bool {
-            self.0 & 0x2000_0000 != 0
+            crate::get_bit(self.0, 29)
         }
         /// This value with `NSK` set to `value`.
         #[inline(always)]
         pub const fn with_nsk(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000 | (value as u64) << 29)
+            Self::from_bits(crate::set_bit(self.0, 29, value))
         }
         /// `NSU`, bit 28 (sysreg-db/data/pmu.sysreg:225).
         #[inline(always)]
         pub const fn nsu(self) -> bool {
-            self.0 & 0x1000_0000 != 0
+            crate::get_bit(self.0, 28)
         }
         /// This value with `NSU` set to `value`.
         #[inline(always)]
         pub const fn with_nsu(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000 | (value as u64) << 28)
+            Self::from_bits(crate::set_bit(self.0, 28, value))
         }
         /// `NSH`, bit 27 (sysreg-db/data/pmu.sysreg:226).
         #[inline(always)]
         pub const fn nsh(self) -> bool {
-            self.0 & 0x800_0000 != 0
+            crate::get_bit(self.0, 27)
         }
         /// This value with `NSH` set to `value`.
         #[inline(always)]
         pub const fn with_nsh(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000 | (value as u64) << 27)
+            Self::from_bits(crate::set_bit(self.0, 27, value))
         }
         /// `M`, bit 26 (sysreg-db/data/pmu.sysreg:227).
         #[inline(always)]
         pub const fn m(self) -> bool {
-            self.0 & 0x400_0000 != 0
+            crate::get_bit(self.0, 26)
         }
         /// This value with `M` set to `value`.
         #[inline(always)]
         pub const fn with_m(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000 | (value as u64) << 26)
+            Self::from_bits(crate::set_bit(self.0, 26, value))
         }
         /// `SH`, bit 24 (sysreg-db/data/pmu.sysreg:229).
         #[inline(always)]
         pub const fn sh(self) -> bool {
-            self.0 & 0x100_0000 != 0
+            crate::get_bit(self.0, 24)
         }
         /// This value with `SH` set to `value`.
         #[inline(always)]
         pub const fn with_sh(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000 | (value as u64) << 24)
+            Self::from_bits(crate::set_bit(self.0, 24, value))
         }
         /// `T`, bit 23 (sysreg-db/data/pmu.sysreg:230).
         #[inline(always)]
         pub const fn t(self) -> bool {
-            self.0 & 0x80_0000 != 0
+            crate::get_bit(self.0, 23)
         }
         /// This value with `T` set to `value`.
         #[inline(always)]
         pub const fn with_t(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000 | (value as u64) << 23)
+            Self::from_bits(crate::set_bit(self.0, 23, value))
         }
         /// `RLK`, bit 22 (sysreg-db/data/pmu.sysreg:231).
         #[inline(always)]
         pub const fn rlk(self) -> bool {
-            self.0 & 0x40_0000 != 0
+            crate::get_bit(self.0, 22)
         }
         /// This value with `RLK` set to `value`.
         #[inline(always)]
         pub const fn with_rlk(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000 | (value as u64) << 22)
+            Self::from_bits(crate::set_bit(self.0, 22, value))
         }
         /// `RLU`, bit 21 (sysreg-db/data/pmu.sysreg:232).
         #[inline(always)]
         pub const fn rlu(self) -> bool {
-            self.0 & 0x20_0000 != 0
+            crate::get_bit(self.0, 21)
         }
         /// This value with `RLU` set to `value`.
         #[inline(always)]
         pub const fn with_rlu(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000 | (value as u64) << 21)
+            Self::from_bits(crate::set_bit(self.0, 21, value))
         }
         /// `RLH`, bit 20 (sysreg-db/data/pmu.sysreg:233).
         #[inline(always)]
         pub const fn rlh(self) -> bool {
-            self.0 & 0x10_0000 != 0
+            crate::get_bit(self.0, 20)
         }
         /// This value with `RLH` set to `value`.
         #[inline(always)]
         pub const fn with_rlh(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000 | (value as u64) << 20)
+            Self::from_bits(crate::set_bit(self.0, 20, value))
         }
         /// `evtCount`, bits 15:0 (sysreg-db/data/pmu.sysreg:235).
         #[inline(always)]
         pub const fn evt_count(self) -> u16 {
-            (self.0 & 0xffff) as u16
+            crate::get_bits(self.0, 0, 0xffff) as u16
         }
         /// This value with `evtCount` set to `value` (bits above its 16 are dropped).
         #[inline(always)]
         pub const fn with_evt_count(self, value: u16) -> Self {
-            Self(self.0 & !0xffff | (value as u64) & 0xffff)
-        }
-    }
-    impl Default for PmicfiltrEl0 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmicfiltrEl0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmicfiltrEl0", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmicfiltrEl0 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bits(self.0, 0, 0xffff, value as u64))
         }
     }
 }
@@ -2943,7 +2404,6 @@ pub use pmicfiltr_el0::{PMICFILTR_EL0, PmicfiltrEl0};
 pub mod pmccfiltr_el0 {
     /// The register `PMCCFILTR_EL0` (S3_3_C14_C15_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMCCFILTR_EL0;
     impl crate::SysReg for PMCCFILTR_EL0 {
         const NAME: &'static str = "PMCCFILTR_EL0";
@@ -3004,173 +2464,139 @@ pub mod pmccfiltr_el0 {
         }
     }
     /// A value of `PMCCFILTR_EL0`: its bits, with typed field accessors.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    #[repr(transparent)]
-    pub struct PmccfiltrEl0(u64);
-    impl PmccfiltrEl0 {
+    pub type PmccfiltrEl0 = crate::Value<PmccfiltrEl0Layout>;
+    /// The layout of [`PmccfiltrEl0`], the type parameter of its [`crate::Value`]: its name and
+    /// masks.
+    pub struct PmccfiltrEl0Layout;
+    impl crate::Layout for PmccfiltrEl0Layout {
+        const NAME: &'static str = "PmccfiltrEl0";
         /// RES0 bits: 63:58, 55:32, 25, 19:0.
-        pub const RES0: u64 = 0xfcff_ffff_020f_ffff;
+        const RES0: u64 = 0xfcff_ffff_020f_ffff;
         /// RES1 bits: none.
-        pub const RES1: u64 = 0x0000_0000_0000_0000;
+        const RES1: u64 = 0x0000_0000_0000_0000;
         /// UNKNOWN bits: none.
-        pub const UNKN: u64 = 0x0000_0000_0000_0000;
-        /// A value with its RES1 bits set and every other bit clear.
-        #[inline(always)]
-        pub const fn new() -> Self {
-            Self(Self::RES1)
-        }
-        /// The value with exactly these bits.
-        #[inline(always)]
-        pub const fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        /// The raw bits.
-        #[inline(always)]
-        pub const fn to_bits(self) -> u64 {
-            self.0
-        }
+        const UNKN: u64 = 0x0000_0000_0000_0000;
+    }
+    impl PmccfiltrEl0 {
         /// `VS`, bits 57:56 (sysreg-db/data/pmu.sysreg:243).
         #[inline(always)]
         pub const fn vs(self) -> u8 {
-            ((self.0 >> 56) & 0x3) as u8
+            crate::get_bits(self.0, 56, 0x3) as u8
         }
         /// This value with `VS` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_vs(self, value: u8) -> Self {
-            Self(self.0 & !0x300_0000_0000_0000 | ((value as u64) & 0x3) << 56)
+            Self::from_bits(crate::set_bits(self.0, 56, 0x3, value as u64))
         }
         /// `P`, bit 31 (sysreg-db/data/pmu.sysreg:245).
         #[inline(always)]
         pub const fn p(self) -> bool {
-            self.0 & 0x8000_0000 != 0
+            crate::get_bit(self.0, 31)
         }
         /// This value with `P` set to `value`.
         #[inline(always)]
         pub const fn with_p(self, value: bool) -> Self {
-            Self(self.0 & !0x8000_0000 | (value as u64) << 31)
+            Self::from_bits(crate::set_bit(self.0, 31, value))
         }
         /// `U`, bit 30 (sysreg-db/data/pmu.sysreg:246).
         #[inline(always)]
         pub const fn u(self) -> bool {
-            self.0 & 0x4000_0000 != 0
+            crate::get_bit(self.0, 30)
         }
         /// This value with `U` set to `value`.
         #[inline(always)]
         pub const fn with_u(self, value: bool) -> Self {
-            Self(self.0 & !0x4000_0000 | (value as u64) << 30)
+            Self::from_bits(crate::set_bit(self.0, 30, value))
         }
         /// `NSK`, bit 29 (sysreg-db/data/pmu.sysreg:247).
         #[inline(always)]
         pub const fn nsk(self) -> bool {
-            self.0 & 0x2000_0000 != 0
+            crate::get_bit(self.0, 29)
         }
         /// This value with `NSK` set to `value`.
         #[inline(always)]
         pub const fn with_nsk(self, value: bool) -> Self {
-            Self(self.0 & !0x2000_0000 | (value as u64) << 29)
+            Self::from_bits(crate::set_bit(self.0, 29, value))
         }
         /// `NSU`, bit 28 (sysreg-db/data/pmu.sysreg:248).
         #[inline(always)]
         pub const fn nsu(self) -> bool {
-            self.0 & 0x1000_0000 != 0
+            crate::get_bit(self.0, 28)
         }
         /// This value with `NSU` set to `value`.
         #[inline(always)]
         pub const fn with_nsu(self, value: bool) -> Self {
-            Self(self.0 & !0x1000_0000 | (value as u64) << 28)
+            Self::from_bits(crate::set_bit(self.0, 28, value))
         }
         /// `NSH`, bit 27 (sysreg-db/data/pmu.sysreg:249).
         #[inline(always)]
         pub const fn nsh(self) -> bool {
-            self.0 & 0x800_0000 != 0
+            crate::get_bit(self.0, 27)
         }
         /// This value with `NSH` set to `value`.
         #[inline(always)]
         pub const fn with_nsh(self, value: bool) -> Self {
-            Self(self.0 & !0x800_0000 | (value as u64) << 27)
+            Self::from_bits(crate::set_bit(self.0, 27, value))
         }
         /// `M`, bit 26 (sysreg-db/data/pmu.sysreg:250).
         #[inline(always)]
         pub const fn m(self) -> bool {
-            self.0 & 0x400_0000 != 0
+            crate::get_bit(self.0, 26)
         }
         /// This value with `M` set to `value`.
         #[inline(always)]
         pub const fn with_m(self, value: bool) -> Self {
-            Self(self.0 & !0x400_0000 | (value as u64) << 26)
+            Self::from_bits(crate::set_bit(self.0, 26, value))
         }
         /// `SH`, bit 24 (sysreg-db/data/pmu.sysreg:252).
         #[inline(always)]
         pub const fn sh(self) -> bool {
-            self.0 & 0x100_0000 != 0
+            crate::get_bit(self.0, 24)
         }
         /// This value with `SH` set to `value`.
         #[inline(always)]
         pub const fn with_sh(self, value: bool) -> Self {
-            Self(self.0 & !0x100_0000 | (value as u64) << 24)
+            Self::from_bits(crate::set_bit(self.0, 24, value))
         }
         /// `T`, bit 23 (sysreg-db/data/pmu.sysreg:253).
         #[inline(always)]
         pub const fn t(self) -> bool {
-            self.0 & 0x80_0000 != 0
+            crate::get_bit(self.0, 23)
         }
         /// This value with `T` set to `value`.
         #[inline(always)]
         pub const fn with_t(self, value: bool) -> Self {
-            Self(self.0 & !0x80_0000 | (value as u64) << 23)
+            Self::from_bits(crate::set_bit(self.0, 23, value))
         }
         /// `RLK`, bit 22 (sysreg-db/data/pmu.sysreg:254).
         #[inline(always)]
         pub const fn rlk(self) -> bool {
-            self.0 & 0x40_0000 != 0
+            crate::get_bit(self.0, 22)
         }
         /// This value with `RLK` set to `value`.
         #[inline(always)]
         pub const fn with_rlk(self, value: bool) -> Self {
-            Self(self.0 & !0x40_0000 | (value as u64) << 22)
+            Self::from_bits(crate::set_bit(self.0, 22, value))
         }
         /// `RLU`, bit 21 (sysreg-db/data/pmu.sysreg:255).
         #[inline(always)]
         pub const fn rlu(self) -> bool {
-            self.0 & 0x20_0000 != 0
+            crate::get_bit(self.0, 21)
         }
         /// This value with `RLU` set to `value`.
         #[inline(always)]
         pub const fn with_rlu(self, value: bool) -> Self {
-            Self(self.0 & !0x20_0000 | (value as u64) << 21)
+            Self::from_bits(crate::set_bit(self.0, 21, value))
         }
         /// `RLH`, bit 20 (sysreg-db/data/pmu.sysreg:256).
         #[inline(always)]
         pub const fn rlh(self) -> bool {
-            self.0 & 0x10_0000 != 0
+            crate::get_bit(self.0, 20)
         }
         /// This value with `RLH` set to `value`.
         #[inline(always)]
         pub const fn with_rlh(self, value: bool) -> Self {
-            Self(self.0 & !0x10_0000 | (value as u64) << 20)
-        }
-    }
-    impl Default for PmccfiltrEl0 {
-        fn default() -> Self {
-            Self::new()
-        }
-    }
-    #[cfg(feature = "debug")]
-    impl core::fmt::Debug for PmccfiltrEl0 {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            crate::debug_bits(f, "PmccfiltrEl0", self.0)
-        }
-    }
-    impl crate::RegisterValue for PmccfiltrEl0 {
-        const RES0: u64 = Self::RES0;
-        const RES1: u64 = Self::RES1;
-        #[inline(always)]
-        fn from_bits(bits: u64) -> Self {
-            Self(bits)
-        }
-        #[inline(always)]
-        fn to_bits(self) -> u64 {
-            self.0
+            Self::from_bits(crate::set_bit(self.0, 20, value))
         }
     }
 }
@@ -3180,7 +2606,6 @@ pub use pmccfiltr_el0::{PMCCFILTR_EL0, PmccfiltrEl0};
 pub mod pmevcntr0_el0 {
     /// The register `PMEVCNTR0_EL0` (S3_3_C14_C8_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR0_EL0;
     impl crate::SysReg for PMEVCNTR0_EL0 {
         const NAME: &'static str = "PMEVCNTR0_EL0";
@@ -3252,12 +2677,12 @@ pub mod pmevcntrn_el0 {
     /// `PMEVCNTRn_EL0`: `PMEVCNTR0_EL0` .. `PMEVCNTR30_EL0` as one family of 31 registers, indexed
     /// by `n`.
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTRn_EL0;
     impl PMEVCNTRn_EL0 {
         /// How many registers the family has.
-        pub const COUNT: usize = 31usize;
+        pub const COUNT: usize = 31;
         /// The encoding of register `n`.
+        #[inline]
         pub const fn encoding(n: usize) -> Option<crate::Encoding> {
             match n {
                 0 => Some(<crate::pmevcntr0_el0::PMEVCNTR0_EL0 as crate::SysReg>::ENCODING),
@@ -3295,6 +2720,7 @@ pub mod pmevcntrn_el0 {
             }
         }
         /// Which register of the family `encoding` is (e.g. from a trapped access).
+        #[inline]
         pub const fn index_of(encoding: crate::Encoding) -> Option<usize> {
             match encoding.key() {
                 57152 => Some(0),
@@ -3521,7 +2947,6 @@ pub use pmevcntrn_el0::PMEVCNTRn_EL0;
 pub mod pmevcntr1_el0 {
     /// The register `PMEVCNTR1_EL0` (S3_3_C14_C8_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR1_EL0;
     impl crate::SysReg for PMEVCNTR1_EL0 {
         const NAME: &'static str = "PMEVCNTR1_EL0";
@@ -3592,7 +3017,6 @@ pub use pmevcntr1_el0::PMEVCNTR1_EL0;
 pub mod pmevcntr2_el0 {
     /// The register `PMEVCNTR2_EL0` (S3_3_C14_C8_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR2_EL0;
     impl crate::SysReg for PMEVCNTR2_EL0 {
         const NAME: &'static str = "PMEVCNTR2_EL0";
@@ -3663,7 +3087,6 @@ pub use pmevcntr2_el0::PMEVCNTR2_EL0;
 pub mod pmevcntr3_el0 {
     /// The register `PMEVCNTR3_EL0` (S3_3_C14_C8_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR3_EL0;
     impl crate::SysReg for PMEVCNTR3_EL0 {
         const NAME: &'static str = "PMEVCNTR3_EL0";
@@ -3734,7 +3157,6 @@ pub use pmevcntr3_el0::PMEVCNTR3_EL0;
 pub mod pmevcntr4_el0 {
     /// The register `PMEVCNTR4_EL0` (S3_3_C14_C8_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR4_EL0;
     impl crate::SysReg for PMEVCNTR4_EL0 {
         const NAME: &'static str = "PMEVCNTR4_EL0";
@@ -3805,7 +3227,6 @@ pub use pmevcntr4_el0::PMEVCNTR4_EL0;
 pub mod pmevcntr5_el0 {
     /// The register `PMEVCNTR5_EL0` (S3_3_C14_C8_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR5_EL0;
     impl crate::SysReg for PMEVCNTR5_EL0 {
         const NAME: &'static str = "PMEVCNTR5_EL0";
@@ -3876,7 +3297,6 @@ pub use pmevcntr5_el0::PMEVCNTR5_EL0;
 pub mod pmevcntr6_el0 {
     /// The register `PMEVCNTR6_EL0` (S3_3_C14_C8_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR6_EL0;
     impl crate::SysReg for PMEVCNTR6_EL0 {
         const NAME: &'static str = "PMEVCNTR6_EL0";
@@ -3947,7 +3367,6 @@ pub use pmevcntr6_el0::PMEVCNTR6_EL0;
 pub mod pmevcntr7_el0 {
     /// The register `PMEVCNTR7_EL0` (S3_3_C14_C8_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR7_EL0;
     impl crate::SysReg for PMEVCNTR7_EL0 {
         const NAME: &'static str = "PMEVCNTR7_EL0";
@@ -4018,7 +3437,6 @@ pub use pmevcntr7_el0::PMEVCNTR7_EL0;
 pub mod pmevcntr8_el0 {
     /// The register `PMEVCNTR8_EL0` (S3_3_C14_C9_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR8_EL0;
     impl crate::SysReg for PMEVCNTR8_EL0 {
         const NAME: &'static str = "PMEVCNTR8_EL0";
@@ -4089,7 +3507,6 @@ pub use pmevcntr8_el0::PMEVCNTR8_EL0;
 pub mod pmevcntr9_el0 {
     /// The register `PMEVCNTR9_EL0` (S3_3_C14_C9_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR9_EL0;
     impl crate::SysReg for PMEVCNTR9_EL0 {
         const NAME: &'static str = "PMEVCNTR9_EL0";
@@ -4160,7 +3577,6 @@ pub use pmevcntr9_el0::PMEVCNTR9_EL0;
 pub mod pmevcntr10_el0 {
     /// The register `PMEVCNTR10_EL0` (S3_3_C14_C9_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR10_EL0;
     impl crate::SysReg for PMEVCNTR10_EL0 {
         const NAME: &'static str = "PMEVCNTR10_EL0";
@@ -4231,7 +3647,6 @@ pub use pmevcntr10_el0::PMEVCNTR10_EL0;
 pub mod pmevcntr11_el0 {
     /// The register `PMEVCNTR11_EL0` (S3_3_C14_C9_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR11_EL0;
     impl crate::SysReg for PMEVCNTR11_EL0 {
         const NAME: &'static str = "PMEVCNTR11_EL0";
@@ -4302,7 +3717,6 @@ pub use pmevcntr11_el0::PMEVCNTR11_EL0;
 pub mod pmevcntr12_el0 {
     /// The register `PMEVCNTR12_EL0` (S3_3_C14_C9_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR12_EL0;
     impl crate::SysReg for PMEVCNTR12_EL0 {
         const NAME: &'static str = "PMEVCNTR12_EL0";
@@ -4373,7 +3787,6 @@ pub use pmevcntr12_el0::PMEVCNTR12_EL0;
 pub mod pmevcntr13_el0 {
     /// The register `PMEVCNTR13_EL0` (S3_3_C14_C9_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR13_EL0;
     impl crate::SysReg for PMEVCNTR13_EL0 {
         const NAME: &'static str = "PMEVCNTR13_EL0";
@@ -4444,7 +3857,6 @@ pub use pmevcntr13_el0::PMEVCNTR13_EL0;
 pub mod pmevcntr14_el0 {
     /// The register `PMEVCNTR14_EL0` (S3_3_C14_C9_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR14_EL0;
     impl crate::SysReg for PMEVCNTR14_EL0 {
         const NAME: &'static str = "PMEVCNTR14_EL0";
@@ -4515,7 +3927,6 @@ pub use pmevcntr14_el0::PMEVCNTR14_EL0;
 pub mod pmevcntr15_el0 {
     /// The register `PMEVCNTR15_EL0` (S3_3_C14_C9_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR15_EL0;
     impl crate::SysReg for PMEVCNTR15_EL0 {
         const NAME: &'static str = "PMEVCNTR15_EL0";
@@ -4586,7 +3997,6 @@ pub use pmevcntr15_el0::PMEVCNTR15_EL0;
 pub mod pmevcntr16_el0 {
     /// The register `PMEVCNTR16_EL0` (S3_3_C14_C10_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR16_EL0;
     impl crate::SysReg for PMEVCNTR16_EL0 {
         const NAME: &'static str = "PMEVCNTR16_EL0";
@@ -4657,7 +4067,6 @@ pub use pmevcntr16_el0::PMEVCNTR16_EL0;
 pub mod pmevcntr17_el0 {
     /// The register `PMEVCNTR17_EL0` (S3_3_C14_C10_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR17_EL0;
     impl crate::SysReg for PMEVCNTR17_EL0 {
         const NAME: &'static str = "PMEVCNTR17_EL0";
@@ -4728,7 +4137,6 @@ pub use pmevcntr17_el0::PMEVCNTR17_EL0;
 pub mod pmevcntr18_el0 {
     /// The register `PMEVCNTR18_EL0` (S3_3_C14_C10_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR18_EL0;
     impl crate::SysReg for PMEVCNTR18_EL0 {
         const NAME: &'static str = "PMEVCNTR18_EL0";
@@ -4799,7 +4207,6 @@ pub use pmevcntr18_el0::PMEVCNTR18_EL0;
 pub mod pmevcntr19_el0 {
     /// The register `PMEVCNTR19_EL0` (S3_3_C14_C10_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR19_EL0;
     impl crate::SysReg for PMEVCNTR19_EL0 {
         const NAME: &'static str = "PMEVCNTR19_EL0";
@@ -4870,7 +4277,6 @@ pub use pmevcntr19_el0::PMEVCNTR19_EL0;
 pub mod pmevcntr20_el0 {
     /// The register `PMEVCNTR20_EL0` (S3_3_C14_C10_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR20_EL0;
     impl crate::SysReg for PMEVCNTR20_EL0 {
         const NAME: &'static str = "PMEVCNTR20_EL0";
@@ -4941,7 +4347,6 @@ pub use pmevcntr20_el0::PMEVCNTR20_EL0;
 pub mod pmevcntr21_el0 {
     /// The register `PMEVCNTR21_EL0` (S3_3_C14_C10_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR21_EL0;
     impl crate::SysReg for PMEVCNTR21_EL0 {
         const NAME: &'static str = "PMEVCNTR21_EL0";
@@ -5012,7 +4417,6 @@ pub use pmevcntr21_el0::PMEVCNTR21_EL0;
 pub mod pmevcntr22_el0 {
     /// The register `PMEVCNTR22_EL0` (S3_3_C14_C10_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR22_EL0;
     impl crate::SysReg for PMEVCNTR22_EL0 {
         const NAME: &'static str = "PMEVCNTR22_EL0";
@@ -5083,7 +4487,6 @@ pub use pmevcntr22_el0::PMEVCNTR22_EL0;
 pub mod pmevcntr23_el0 {
     /// The register `PMEVCNTR23_EL0` (S3_3_C14_C10_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR23_EL0;
     impl crate::SysReg for PMEVCNTR23_EL0 {
         const NAME: &'static str = "PMEVCNTR23_EL0";
@@ -5154,7 +4557,6 @@ pub use pmevcntr23_el0::PMEVCNTR23_EL0;
 pub mod pmevcntr24_el0 {
     /// The register `PMEVCNTR24_EL0` (S3_3_C14_C11_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR24_EL0;
     impl crate::SysReg for PMEVCNTR24_EL0 {
         const NAME: &'static str = "PMEVCNTR24_EL0";
@@ -5225,7 +4627,6 @@ pub use pmevcntr24_el0::PMEVCNTR24_EL0;
 pub mod pmevcntr25_el0 {
     /// The register `PMEVCNTR25_EL0` (S3_3_C14_C11_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR25_EL0;
     impl crate::SysReg for PMEVCNTR25_EL0 {
         const NAME: &'static str = "PMEVCNTR25_EL0";
@@ -5296,7 +4697,6 @@ pub use pmevcntr25_el0::PMEVCNTR25_EL0;
 pub mod pmevcntr26_el0 {
     /// The register `PMEVCNTR26_EL0` (S3_3_C14_C11_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR26_EL0;
     impl crate::SysReg for PMEVCNTR26_EL0 {
         const NAME: &'static str = "PMEVCNTR26_EL0";
@@ -5367,7 +4767,6 @@ pub use pmevcntr26_el0::PMEVCNTR26_EL0;
 pub mod pmevcntr27_el0 {
     /// The register `PMEVCNTR27_EL0` (S3_3_C14_C11_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR27_EL0;
     impl crate::SysReg for PMEVCNTR27_EL0 {
         const NAME: &'static str = "PMEVCNTR27_EL0";
@@ -5438,7 +4837,6 @@ pub use pmevcntr27_el0::PMEVCNTR27_EL0;
 pub mod pmevcntr28_el0 {
     /// The register `PMEVCNTR28_EL0` (S3_3_C14_C11_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR28_EL0;
     impl crate::SysReg for PMEVCNTR28_EL0 {
         const NAME: &'static str = "PMEVCNTR28_EL0";
@@ -5509,7 +4907,6 @@ pub use pmevcntr28_el0::PMEVCNTR28_EL0;
 pub mod pmevcntr29_el0 {
     /// The register `PMEVCNTR29_EL0` (S3_3_C14_C11_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR29_EL0;
     impl crate::SysReg for PMEVCNTR29_EL0 {
         const NAME: &'static str = "PMEVCNTR29_EL0";
@@ -5580,7 +4977,6 @@ pub use pmevcntr29_el0::PMEVCNTR29_EL0;
 pub mod pmevcntr30_el0 {
     /// The register `PMEVCNTR30_EL0` (S3_3_C14_C11_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVCNTR30_EL0;
     impl crate::SysReg for PMEVCNTR30_EL0 {
         const NAME: &'static str = "PMEVCNTR30_EL0";
@@ -5651,7 +5047,6 @@ pub use pmevcntr30_el0::PMEVCNTR30_EL0;
 pub mod pmevtyper0_el0 {
     /// The register `PMEVTYPER0_EL0` (S3_3_C14_C12_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER0_EL0;
     impl crate::SysReg for PMEVTYPER0_EL0 {
         const NAME: &'static str = "PMEVTYPER0_EL0";
@@ -5723,12 +5118,12 @@ pub mod pmevtypern_el0 {
     /// `PMEVTYPERn_EL0`: `PMEVTYPER0_EL0` .. `PMEVTYPER30_EL0` as one family of 31 registers,
     /// indexed by `n`.
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPERn_EL0;
     impl PMEVTYPERn_EL0 {
         /// How many registers the family has.
-        pub const COUNT: usize = 31usize;
+        pub const COUNT: usize = 31;
         /// The encoding of register `n`.
+        #[inline]
         pub const fn encoding(n: usize) -> Option<crate::Encoding> {
             match n {
                 0 => Some(<crate::pmevtyper0_el0::PMEVTYPER0_EL0 as crate::SysReg>::ENCODING),
@@ -5766,6 +5161,7 @@ pub mod pmevtypern_el0 {
             }
         }
         /// Which register of the family `encoding` is (e.g. from a trapped access).
+        #[inline]
         pub const fn index_of(encoding: crate::Encoding) -> Option<usize> {
             match encoding.key() {
                 57184 => Some(0),
@@ -5992,7 +5388,6 @@ pub use pmevtypern_el0::PMEVTYPERn_EL0;
 pub mod pmevtyper1_el0 {
     /// The register `PMEVTYPER1_EL0` (S3_3_C14_C12_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER1_EL0;
     impl crate::SysReg for PMEVTYPER1_EL0 {
         const NAME: &'static str = "PMEVTYPER1_EL0";
@@ -6063,7 +5458,6 @@ pub use pmevtyper1_el0::PMEVTYPER1_EL0;
 pub mod pmevtyper2_el0 {
     /// The register `PMEVTYPER2_EL0` (S3_3_C14_C12_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER2_EL0;
     impl crate::SysReg for PMEVTYPER2_EL0 {
         const NAME: &'static str = "PMEVTYPER2_EL0";
@@ -6134,7 +5528,6 @@ pub use pmevtyper2_el0::PMEVTYPER2_EL0;
 pub mod pmevtyper3_el0 {
     /// The register `PMEVTYPER3_EL0` (S3_3_C14_C12_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER3_EL0;
     impl crate::SysReg for PMEVTYPER3_EL0 {
         const NAME: &'static str = "PMEVTYPER3_EL0";
@@ -6205,7 +5598,6 @@ pub use pmevtyper3_el0::PMEVTYPER3_EL0;
 pub mod pmevtyper4_el0 {
     /// The register `PMEVTYPER4_EL0` (S3_3_C14_C12_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER4_EL0;
     impl crate::SysReg for PMEVTYPER4_EL0 {
         const NAME: &'static str = "PMEVTYPER4_EL0";
@@ -6276,7 +5668,6 @@ pub use pmevtyper4_el0::PMEVTYPER4_EL0;
 pub mod pmevtyper5_el0 {
     /// The register `PMEVTYPER5_EL0` (S3_3_C14_C12_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER5_EL0;
     impl crate::SysReg for PMEVTYPER5_EL0 {
         const NAME: &'static str = "PMEVTYPER5_EL0";
@@ -6347,7 +5738,6 @@ pub use pmevtyper5_el0::PMEVTYPER5_EL0;
 pub mod pmevtyper6_el0 {
     /// The register `PMEVTYPER6_EL0` (S3_3_C14_C12_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER6_EL0;
     impl crate::SysReg for PMEVTYPER6_EL0 {
         const NAME: &'static str = "PMEVTYPER6_EL0";
@@ -6418,7 +5808,6 @@ pub use pmevtyper6_el0::PMEVTYPER6_EL0;
 pub mod pmevtyper7_el0 {
     /// The register `PMEVTYPER7_EL0` (S3_3_C14_C12_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER7_EL0;
     impl crate::SysReg for PMEVTYPER7_EL0 {
         const NAME: &'static str = "PMEVTYPER7_EL0";
@@ -6489,7 +5878,6 @@ pub use pmevtyper7_el0::PMEVTYPER7_EL0;
 pub mod pmevtyper8_el0 {
     /// The register `PMEVTYPER8_EL0` (S3_3_C14_C13_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER8_EL0;
     impl crate::SysReg for PMEVTYPER8_EL0 {
         const NAME: &'static str = "PMEVTYPER8_EL0";
@@ -6560,7 +5948,6 @@ pub use pmevtyper8_el0::PMEVTYPER8_EL0;
 pub mod pmevtyper9_el0 {
     /// The register `PMEVTYPER9_EL0` (S3_3_C14_C13_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER9_EL0;
     impl crate::SysReg for PMEVTYPER9_EL0 {
         const NAME: &'static str = "PMEVTYPER9_EL0";
@@ -6631,7 +6018,6 @@ pub use pmevtyper9_el0::PMEVTYPER9_EL0;
 pub mod pmevtyper10_el0 {
     /// The register `PMEVTYPER10_EL0` (S3_3_C14_C13_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER10_EL0;
     impl crate::SysReg for PMEVTYPER10_EL0 {
         const NAME: &'static str = "PMEVTYPER10_EL0";
@@ -6702,7 +6088,6 @@ pub use pmevtyper10_el0::PMEVTYPER10_EL0;
 pub mod pmevtyper11_el0 {
     /// The register `PMEVTYPER11_EL0` (S3_3_C14_C13_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER11_EL0;
     impl crate::SysReg for PMEVTYPER11_EL0 {
         const NAME: &'static str = "PMEVTYPER11_EL0";
@@ -6773,7 +6158,6 @@ pub use pmevtyper11_el0::PMEVTYPER11_EL0;
 pub mod pmevtyper12_el0 {
     /// The register `PMEVTYPER12_EL0` (S3_3_C14_C13_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER12_EL0;
     impl crate::SysReg for PMEVTYPER12_EL0 {
         const NAME: &'static str = "PMEVTYPER12_EL0";
@@ -6844,7 +6228,6 @@ pub use pmevtyper12_el0::PMEVTYPER12_EL0;
 pub mod pmevtyper13_el0 {
     /// The register `PMEVTYPER13_EL0` (S3_3_C14_C13_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER13_EL0;
     impl crate::SysReg for PMEVTYPER13_EL0 {
         const NAME: &'static str = "PMEVTYPER13_EL0";
@@ -6915,7 +6298,6 @@ pub use pmevtyper13_el0::PMEVTYPER13_EL0;
 pub mod pmevtyper14_el0 {
     /// The register `PMEVTYPER14_EL0` (S3_3_C14_C13_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER14_EL0;
     impl crate::SysReg for PMEVTYPER14_EL0 {
         const NAME: &'static str = "PMEVTYPER14_EL0";
@@ -6986,7 +6368,6 @@ pub use pmevtyper14_el0::PMEVTYPER14_EL0;
 pub mod pmevtyper15_el0 {
     /// The register `PMEVTYPER15_EL0` (S3_3_C14_C13_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER15_EL0;
     impl crate::SysReg for PMEVTYPER15_EL0 {
         const NAME: &'static str = "PMEVTYPER15_EL0";
@@ -7057,7 +6438,6 @@ pub use pmevtyper15_el0::PMEVTYPER15_EL0;
 pub mod pmevtyper16_el0 {
     /// The register `PMEVTYPER16_EL0` (S3_3_C14_C14_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER16_EL0;
     impl crate::SysReg for PMEVTYPER16_EL0 {
         const NAME: &'static str = "PMEVTYPER16_EL0";
@@ -7128,7 +6508,6 @@ pub use pmevtyper16_el0::PMEVTYPER16_EL0;
 pub mod pmevtyper17_el0 {
     /// The register `PMEVTYPER17_EL0` (S3_3_C14_C14_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER17_EL0;
     impl crate::SysReg for PMEVTYPER17_EL0 {
         const NAME: &'static str = "PMEVTYPER17_EL0";
@@ -7199,7 +6578,6 @@ pub use pmevtyper17_el0::PMEVTYPER17_EL0;
 pub mod pmevtyper18_el0 {
     /// The register `PMEVTYPER18_EL0` (S3_3_C14_C14_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER18_EL0;
     impl crate::SysReg for PMEVTYPER18_EL0 {
         const NAME: &'static str = "PMEVTYPER18_EL0";
@@ -7270,7 +6648,6 @@ pub use pmevtyper18_el0::PMEVTYPER18_EL0;
 pub mod pmevtyper19_el0 {
     /// The register `PMEVTYPER19_EL0` (S3_3_C14_C14_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER19_EL0;
     impl crate::SysReg for PMEVTYPER19_EL0 {
         const NAME: &'static str = "PMEVTYPER19_EL0";
@@ -7341,7 +6718,6 @@ pub use pmevtyper19_el0::PMEVTYPER19_EL0;
 pub mod pmevtyper20_el0 {
     /// The register `PMEVTYPER20_EL0` (S3_3_C14_C14_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER20_EL0;
     impl crate::SysReg for PMEVTYPER20_EL0 {
         const NAME: &'static str = "PMEVTYPER20_EL0";
@@ -7412,7 +6788,6 @@ pub use pmevtyper20_el0::PMEVTYPER20_EL0;
 pub mod pmevtyper21_el0 {
     /// The register `PMEVTYPER21_EL0` (S3_3_C14_C14_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER21_EL0;
     impl crate::SysReg for PMEVTYPER21_EL0 {
         const NAME: &'static str = "PMEVTYPER21_EL0";
@@ -7483,7 +6858,6 @@ pub use pmevtyper21_el0::PMEVTYPER21_EL0;
 pub mod pmevtyper22_el0 {
     /// The register `PMEVTYPER22_EL0` (S3_3_C14_C14_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER22_EL0;
     impl crate::SysReg for PMEVTYPER22_EL0 {
         const NAME: &'static str = "PMEVTYPER22_EL0";
@@ -7554,7 +6928,6 @@ pub use pmevtyper22_el0::PMEVTYPER22_EL0;
 pub mod pmevtyper23_el0 {
     /// The register `PMEVTYPER23_EL0` (S3_3_C14_C14_7).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER23_EL0;
     impl crate::SysReg for PMEVTYPER23_EL0 {
         const NAME: &'static str = "PMEVTYPER23_EL0";
@@ -7625,7 +6998,6 @@ pub use pmevtyper23_el0::PMEVTYPER23_EL0;
 pub mod pmevtyper24_el0 {
     /// The register `PMEVTYPER24_EL0` (S3_3_C14_C15_0).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER24_EL0;
     impl crate::SysReg for PMEVTYPER24_EL0 {
         const NAME: &'static str = "PMEVTYPER24_EL0";
@@ -7696,7 +7068,6 @@ pub use pmevtyper24_el0::PMEVTYPER24_EL0;
 pub mod pmevtyper25_el0 {
     /// The register `PMEVTYPER25_EL0` (S3_3_C14_C15_1).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER25_EL0;
     impl crate::SysReg for PMEVTYPER25_EL0 {
         const NAME: &'static str = "PMEVTYPER25_EL0";
@@ -7767,7 +7138,6 @@ pub use pmevtyper25_el0::PMEVTYPER25_EL0;
 pub mod pmevtyper26_el0 {
     /// The register `PMEVTYPER26_EL0` (S3_3_C14_C15_2).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER26_EL0;
     impl crate::SysReg for PMEVTYPER26_EL0 {
         const NAME: &'static str = "PMEVTYPER26_EL0";
@@ -7838,7 +7208,6 @@ pub use pmevtyper26_el0::PMEVTYPER26_EL0;
 pub mod pmevtyper27_el0 {
     /// The register `PMEVTYPER27_EL0` (S3_3_C14_C15_3).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER27_EL0;
     impl crate::SysReg for PMEVTYPER27_EL0 {
         const NAME: &'static str = "PMEVTYPER27_EL0";
@@ -7909,7 +7278,6 @@ pub use pmevtyper27_el0::PMEVTYPER27_EL0;
 pub mod pmevtyper28_el0 {
     /// The register `PMEVTYPER28_EL0` (S3_3_C14_C15_4).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER28_EL0;
     impl crate::SysReg for PMEVTYPER28_EL0 {
         const NAME: &'static str = "PMEVTYPER28_EL0";
@@ -7980,7 +7348,6 @@ pub use pmevtyper28_el0::PMEVTYPER28_EL0;
 pub mod pmevtyper29_el0 {
     /// The register `PMEVTYPER29_EL0` (S3_3_C14_C15_5).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER29_EL0;
     impl crate::SysReg for PMEVTYPER29_EL0 {
         const NAME: &'static str = "PMEVTYPER29_EL0";
@@ -8051,7 +7418,6 @@ pub use pmevtyper29_el0::PMEVTYPER29_EL0;
 pub mod pmevtyper30_el0 {
     /// The register `PMEVTYPER30_EL0` (S3_3_C14_C15_6).
     #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-    #[derive(Clone, Copy)]
     pub struct PMEVTYPER30_EL0;
     impl crate::SysReg for PMEVTYPER30_EL0 {
         const NAME: &'static str = "PMEVTYPER30_EL0";

@@ -303,12 +303,15 @@ fn value_type_name(name: &str) -> String {
 
 /// The type names one value type's items take, decided together so that none collides with
 /// another in the module, with the register type, or with a prelude name: the main layout's
-/// enum type per field, and per Prefix view its type and its fields' enum types.
+/// enum type per field, per Prefix view its type and its fields' enum types, and the layout
+/// marker of each value type (`PmcrEl0Layout`, the parameter of `crate::Value`).
 struct TypeNames {
     /// Per field of the main layout (in `Layout::fields` order): its enum type, if it has one.
     main: Vec<Option<String>>,
     /// Per Prefix view: its type, and its fields' enum types.
     views: Vec<(String, Vec<Option<String>>)>,
+    /// The layout markers: the value type's, then each view's.
+    markers: Vec<String>,
 }
 
 impl TypeNames {
@@ -355,12 +358,21 @@ impl TypeNames {
                 .collect()
         };
         let main = enums(layout);
-        let views = views_tys
+        let views: Vec<(String, Vec<Option<String>>)> = views_tys
             .into_iter()
             .zip(prefixed)
             .map(|(t, view)| (t, enums(view)))
             .collect();
-        TypeNames { main, views }
+        // Named last, so that adding them changed no other name.
+        let markers = std::iter::once(ty)
+            .chain(views.iter().map(|(t, _)| t.as_str()))
+            .map(|t| fresh(format!("{t}Layout"), format!("{t}LayoutMarker")))
+            .collect();
+        TypeNames {
+            main,
+            views,
+            markers,
+        }
     }
 
     /// Every type named here (not the value type itself).
@@ -784,7 +796,6 @@ impl<'a> Model<'a> {
         quote! {
             #[doc = #doc]
             #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-            #[derive(Clone, Copy)]
             pub struct #ident;
 
             impl crate::SysReg for #ident {
@@ -812,6 +823,7 @@ impl<'a> Model<'a> {
         let name = &family.name;
         let ident = format_ident!("{}", name);
         let count = family.members.len();
+        let count_lit = Literal::usize_unsuffixed(count);
         let doc = self.family_doc(family);
         let idx: Vec<Literal> = (0..count).map(Literal::usize_unsuffixed).collect();
         let keys: Vec<Literal> = family
@@ -871,14 +883,14 @@ impl<'a> Model<'a> {
         quote! {
                 #[doc = #doc]
                 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
-                #[derive(Clone, Copy)]
                 pub struct #ident;
 
                 impl #ident {
                     /// How many registers the family has.
-                    pub const COUNT: usize = #count;
+                    pub const COUNT: usize = #count_lit;
 
                     /// The encoding of register `n`.
+                    #[inline]
                     pub const fn encoding(n: usize) -> Option<crate::Encoding> {
                         match n {
                             #(#idx => Some(<#paths as crate::SysReg>::ENCODING),)*
@@ -887,6 +899,7 @@ impl<'a> Model<'a> {
                     }
 
                     /// Which register of the family `encoding` is (e.g. from a trapped access).
+                    #[inline]
                     pub const fn index_of(encoding: crate::Encoding) -> Option<usize> {
                         match encoding.key() {
                             #(#keys => Some(#idx),)*
@@ -920,12 +933,17 @@ impl<'a> Model<'a> {
                 format!("as_{}", snake(prefix).trim_start_matches('_'))
             })
             .collect();
-        let mut out = self.one_value_type(ty, owner, layout, None, &names.main, &view_methods);
-        for ((view, (view_ty, enums)), method) in
-            prefixed.iter().zip(&names.views).zip(&view_methods)
+        let main = (ty, names.markers[0].as_str());
+        let mut out = self.one_value_type(main, owner, layout, None, &names.main, &view_methods);
+        for (((view, (view_ty, enums)), method), marker) in prefixed
+            .iter()
+            .zip(&names.views)
+            .zip(&view_methods)
+            .zip(&names.markers[1..])
         {
             let prefix = view.prefix.as_ref().map_or("", |p| p.name.as_str());
-            out.extend(self.one_value_type(view_ty, owner, view, Some(prefix), enums, &[]));
+            let types = (view_ty.as_str(), marker.as_str());
+            out.extend(self.one_value_type(types, owner, view, Some(prefix), enums, &[]));
             let method = format_ident!("{}", method);
             let ident = format_ident!("{}", ty);
             let view_ident = format_ident!("{}", view_ty);
@@ -933,6 +951,7 @@ impl<'a> Model<'a> {
             out.extend(quote! {
                 impl #ident {
                     #[doc = #doc]
+                    #[inline(always)]
                     pub const fn #method(self) -> #view_ident {
                         #view_ident::from_bits(self.to_bits())
                     }
@@ -942,11 +961,12 @@ impl<'a> Model<'a> {
         out
     }
 
-    /// `enums`: the enum type of each field (`TypeNames`); `methods`: method names taken
-    /// besides the value type's own (its views' `as_*`).
+    /// A value type (`ty`: it and its layout marker): an alias of `crate::Value` with the field
+    /// accessors. `enums`: the enum type of each field (`TypeNames`); `methods`: method names
+    /// taken besides the value type's own (its views' `as_*`).
     fn one_value_type(
         &self,
-        ty: &str,
+        (ty, marker): (&str, &str),
         owner: &str,
         layout: &Layout,
         prefix: Option<&str>,
@@ -954,8 +974,12 @@ impl<'a> Model<'a> {
         methods: &[String],
     ) -> TokenStream {
         let ident = format_ident!("{}", ty);
+        let marker_ident = format_ident!("{}", marker);
         let view = prefix.map_or(String::new(), |p| format!(" (the `{p}` layout)"));
         let doc = format!(" A value of `{owner}`{view}: its bits, with typed field accessors.");
+        let marker_doc = format!(
+            " The layout of [`{ty}`], the type parameter of its [`crate::Value`]: its name and masks."
+        );
         let (res0, res1, unkn) = (hex(layout.res0()), hex(layout.res1()), hex(layout.unkn()));
         let res0_doc = format!(
             " RES0 bits: {}.",
@@ -1005,67 +1029,26 @@ impl<'a> Model<'a> {
             allow.push(quote!(clippy::should_implement_trait));
         }
         let allow = (!allow.is_empty()).then(|| quote!(#[allow(#(#allow),*)]));
-        let debug_name = ty;
         quote! {
             #[doc = #doc]
-            #[derive(Clone, Copy, PartialEq, Eq)]
-            #[repr(transparent)]
-            pub struct #ident(u64);
+            pub type #ident = crate::Value<#marker_ident>;
+
+            #[doc = #marker_doc]
+            pub struct #marker_ident;
+
+            impl crate::Layout for #marker_ident {
+                const NAME: &'static str = #ty;
+                #[doc = #res0_doc]
+                const RES0: u64 = #res0;
+                #[doc = #res1_doc]
+                const RES1: u64 = #res1;
+                #[doc = #unkn_doc]
+                const UNKN: u64 = #unkn;
+            }
 
             #allow
             impl #ident {
-                #[doc = #res0_doc]
-                pub const RES0: u64 = #res0;
-                #[doc = #res1_doc]
-                pub const RES1: u64 = #res1;
-                #[doc = #unkn_doc]
-                pub const UNKN: u64 = #unkn;
-
-                /// A value with its RES1 bits set and every other bit clear.
-                #[inline(always)]
-                pub const fn new() -> Self {
-                    Self(Self::RES1)
-                }
-
-                /// The value with exactly these bits.
-                #[inline(always)]
-                pub const fn from_bits(bits: u64) -> Self {
-                    Self(bits)
-                }
-
-                /// The raw bits.
-                #[inline(always)]
-                pub const fn to_bits(self) -> u64 {
-                    self.0
-                }
-
                 #(#methods)*
-            }
-
-            impl Default for #ident {
-                fn default() -> Self {
-                    Self::new()
-                }
-            }
-
-            #[cfg(feature = "debug")]
-            impl core::fmt::Debug for #ident {
-                fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                    crate::debug_bits(f, #debug_name, self.0)
-                }
-            }
-
-            impl crate::RegisterValue for #ident {
-                const RES0: u64 = Self::RES0;
-                const RES1: u64 = Self::RES1;
-                #[inline(always)]
-                fn from_bits(bits: u64) -> Self {
-                    Self(bits)
-                }
-                #[inline(always)]
-                fn to_bits(self) -> u64 {
-                    self.0
-                }
             }
 
             #(#enum_types)*
@@ -1092,63 +1075,42 @@ impl<'a> Model<'a> {
             format!("bits {}:{}", bits.msb, bits.lsb)
         };
         let at = self.at(entry.loc);
-        let shift = bits.lsb;
-        let low_mask = if width == 64 {
+        let lsb = Literal::u8_unsuffixed(bits.lsb);
+        let low = hex_min(if width == 64 {
             u64::MAX
         } else {
             (1u64 << width) - 1
-        };
-        let low = hex_min(low_mask);
-        let in_place = hex_min(bits.mask());
-        // `x >> 0` and `x << 0` upset clippy; leave the shift out for fields at bit 0.
+        });
+        // The runtime's `get_bits`/`set_bits` do the shifting and masking; a 64-bit field is
+        // the whole value.
         let get_bits = if width == 64 {
             quote!(self.0)
-        } else if shift == 0 {
-            quote!(self.0 & #low)
         } else {
-            let s = Literal::u8_unsuffixed(shift);
-            quote!((self.0 >> #s) & #low)
+            narrow(quote!(crate::get_bits(self.0, #lsb, #low)), width)
         };
-        let place = |v: TokenStream| {
+        let set = |value: TokenStream| {
             if width == 64 {
-                v
-            } else if shift == 0 {
-                quote!((#v) & #low)
+                quote!(Self::from_bits(#value))
             } else {
-                let s = Literal::u8_unsuffixed(shift);
-                quote!(((#v) & #low) << #s)
-            }
-        };
-        // The new bits: the field's replaced, the rest kept (a 64-bit field is the whole value).
-        let set = |put: TokenStream| {
-            if width == 64 {
-                quote!(Self(#put))
-            } else {
-                quote!(Self(self.0 & !#in_place | #put))
+                let value = widen(value, width);
+                quote!(Self::from_bits(crate::set_bits(self.0, #lsb, #low, #value)))
             }
         };
         match &field.enumeration {
             None if width == 1 => {
                 let doc = format!(" `{}`, {range} ({at}).", field.name);
                 let set_doc = format!(" This value with `{}` set to `value`.", field.name);
-                let put = if shift == 0 {
-                    quote!(value as u64)
-                } else {
-                    let s = Literal::u8_unsuffixed(shift);
-                    quote!((value as u64) << #s)
-                };
-                let put_bits = set(put);
                 (
                     quote! {
                         #[doc = #doc]
                         #[inline(always)]
                         pub const fn #getter(self) -> bool {
-                            self.0 & #in_place != 0
+                            crate::get_bit(self.0, #lsb)
                         }
                         #[doc = #set_doc]
                         #[inline(always)]
                         pub const fn #setter(self, value: bool) -> Self {
-                            #put_bits
+                            Self::from_bits(crate::set_bit(self.0, #lsb, value))
                         }
                     },
                     None,
@@ -1161,14 +1123,13 @@ impl<'a> Model<'a> {
                     " This value with `{}` set to `value` (bits above its {width} are dropped).",
                     field.name
                 );
-                let put_bits = set(place(widen(quote!(value), width)));
-                let cast = narrow(get_bits.clone(), width);
+                let put_bits = set(quote!(value));
                 (
                     quote! {
                         #[doc = #doc]
                         #[inline(always)]
                         pub const fn #getter(self) -> #int {
-                            #cast
+                            #get_bits
                         }
                         #[doc = #set_doc]
                         #[inline(always)]
@@ -1191,14 +1152,13 @@ impl<'a> Model<'a> {
                 };
                 let doc = format!(" `{}`, {range} ({at}): {kind}.", field.name);
                 let set_doc = format!(" This value with `{}` set to `value`.", field.name);
-                let put_bits = set(place(widen(quote!(value.to_bits()), width)));
-                let cast = narrow(get_bits.clone(), width);
+                let put_bits = set(quote!(value.to_bits()));
                 (
                     quote! {
                         #[doc = #doc]
                         #[inline(always)]
                         pub const fn #getter(self) -> #enum_ident {
-                            #enum_ident::from_bits(#cast)
+                            #enum_ident::from_bits(#get_bits)
                         }
                         #[doc = #set_doc]
                         #[inline(always)]
@@ -1351,9 +1311,11 @@ impl<'a> Model<'a> {
         };
         quote! {
             #[doc = #doc]
-            #[derive(Clone, Copy, PartialEq, Eq)]
+            #[derive(Clone, Copy, PartialEq)]
             #[repr(transparent)]
             pub struct #ident(#int);
+
+            impl Eq for #ident {}
 
             impl #ident {
                 #(#consts)*
@@ -1371,6 +1333,7 @@ impl<'a> Model<'a> {
                 }
 
                 /// The database's name for this value, if it has one.
+                #[inline]
                 pub const fn name(self) -> Option<&'static str> {
                     match self.0 {
                         #(#arms)*
@@ -1557,13 +1520,13 @@ fn widen(v: TokenStream, width: u32) -> TokenStream {
     }
 }
 
-/// `(v) as uN` for the field's integer type, or `v` when that is `u64`.
+/// `v as uN` for the field's integer type (`v` a call or a path), or `v` when that is `u64`.
 fn narrow(v: TokenStream, width: u32) -> TokenStream {
     if int_bits(width) == 64 {
         v
     } else {
         let int = int_type(width);
-        quote!((#v) as #int)
+        quote!(#v as #int)
     }
 }
 

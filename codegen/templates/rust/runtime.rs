@@ -2,6 +2,7 @@
 //! through which all accesses go (the hardware, or a simulated register file on the host).
 
 use core::fmt;
+use core::marker::PhantomData;
 
 /// The system-instruction encoding of a register: the operands of `MRS`/`MSR`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,6 +108,105 @@ impl RegisterValue for u64 {
     }
 }
 
+/// What a register value's type is made of: its name, and which bits are RES0, RES1 and
+/// UNKNOWN. Each generated value type is [`Value`] of a marker type implementing this
+/// (`PmcrEl0` is `Value<PmcrEl0Layout>`).
+pub trait Layout {
+    /// The value type's name, e.g. `PmcrEl0` (for `Debug`).
+    const NAME: &'static str;
+    /// Bits that are RES0: [`Value::new`] and writes through a [`Backend`] clear them.
+    const RES0: u64;
+    /// Bits that are RES1: [`Value::new`] and writes through a [`Backend`] set them.
+    const RES1: u64;
+    /// Bits whose value is UNKNOWN.
+    const UNKN: u64;
+}
+
+/// A register value: the bits of a register laid out as `L` says, with (in `L`'s module) typed
+/// accessors per field. A `u64` in memory and in registers.
+///
+/// One generic type rather than a struct per register: the traits and raw-bits methods every
+/// value type has are then compiled once, not once per register, which is most of what a
+/// crate of hundreds of registers costs to build besides the field accessors.
+#[repr(transparent)]
+pub struct Value<L>(pub(crate) u64, PhantomData<L>);
+
+impl<L> Value<L> {
+    /// The value with exactly these bits.
+    #[inline(always)]
+    pub const fn from_bits(bits: u64) -> Self {
+        Value(bits, PhantomData)
+    }
+
+    /// The raw bits.
+    #[inline(always)]
+    pub const fn to_bits(self) -> u64 {
+        self.0
+    }
+}
+
+impl<L: Layout> Value<L> {
+    /// The RES0 bits (listed in the docs of `L`'s [`Layout`] impl).
+    pub const RES0: u64 = L::RES0;
+    /// The RES1 bits.
+    pub const RES1: u64 = L::RES1;
+    /// The UNKNOWN bits.
+    pub const UNKN: u64 = L::UNKN;
+
+    /// A value with its RES1 bits set and every other bit clear.
+    #[inline(always)]
+    pub const fn new() -> Self {
+        Value(L::RES1, PhantomData)
+    }
+}
+
+impl<L: Layout> Default for Value<L> {
+    /// [`Value::new`]: RES1 bits set, the others clear.
+    #[inline(always)]
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// Written out rather than derived: a derive would require `L: Clone` (and so on) of the marker.
+impl<L> Clone for Value<L> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<L> Copy for Value<L> {}
+
+impl<L> PartialEq for Value<L> {
+    #[inline(always)]
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<L> Eq for Value<L> {}
+
+impl<L: Layout> RegisterValue for Value<L> {
+    const RES0: u64 = L::RES0;
+    const RES1: u64 = L::RES1;
+    #[inline(always)]
+    fn from_bits(bits: u64) -> Self {
+        Value(bits, PhantomData)
+    }
+    #[inline(always)]
+    fn to_bits(self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(feature = "debug")]
+impl<L: Layout> fmt::Debug for Value<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_bits(f, L::NAME, self.0)
+    }
+}
+
 /// A system register: its name, encoding and value type.
 pub trait SysReg {
     /// The architectural name, e.g. `PMCR_EL0`.
@@ -166,6 +266,38 @@ pub trait Backend {
 #[inline(always)]
 pub const fn write_bits(bits: u64, res0: u64, res1: u64) -> u64 {
     (bits | res1) & !res0
+}
+
+// The field accessors' bit arithmetic, written once: each generated getter and setter is one
+// call of these, which costs the compiler less than the same arithmetic spelt out in thousands
+// of bodies (and inlines to the same instructions).
+
+/// The field `mask << lsb` of `bits`, shifted down.
+#[doc(hidden)]
+#[inline(always)]
+pub const fn get_bits(bits: u64, lsb: u32, mask: u64) -> u64 {
+    (bits >> lsb) & mask
+}
+
+/// `bits` with the field `mask << lsb` replaced by `value` (cut to `mask`).
+#[doc(hidden)]
+#[inline(always)]
+pub const fn set_bits(bits: u64, lsb: u32, mask: u64, value: u64) -> u64 {
+    bits & !(mask << lsb) | (value & mask) << lsb
+}
+
+/// Bit `lsb` of `bits`.
+#[doc(hidden)]
+#[inline(always)]
+pub const fn get_bit(bits: u64, lsb: u32) -> bool {
+    bits >> lsb & 1 != 0
+}
+
+/// `bits` with bit `lsb` replaced by `value`.
+#[doc(hidden)]
+#[inline(always)]
+pub const fn set_bit(bits: u64, lsb: u32, value: bool) -> u64 {
+    bits & !(1 << lsb) | (value as u64) << lsb
 }
 
 /// The CPU's own system registers, through `MRS`/`MSR`.
