@@ -66,16 +66,23 @@ impl std::fmt::Display for Tok {
                     Delimiter::None => ("", ""),
                 };
                 f.write_str(open)?;
-                for (k, tok) in inner.iter().enumerate() {
-                    if k > 0 {
-                        f.write_str(" ")?;
-                    }
-                    write!(f, "{tok}")?;
-                }
+                plain(f, inner)?;
                 f.write_str(close)
             }
         }
     }
+}
+
+/// `tokens` separated by spaces, except after a punctuation joined to the next (`::`, `->`):
+/// valid Rust, if not laid out.
+fn plain(out: &mut impl std::fmt::Write, tokens: &[Tok]) -> std::fmt::Result {
+    for (k, tok) in tokens.iter().enumerate() {
+        if k > 0 && !matches!(tokens[k - 1], Tok::Punct(_, Spacing::Joint)) {
+            out.write_str(" ")?;
+        }
+        write!(out, "{tok}")?;
+    }
+    Ok(())
 }
 
 /// What the last token printed was, for the spacing before the next one.
@@ -320,8 +327,13 @@ impl Printer {
     /// width of what the caller prints after these tokens on the same line (`,`, `;`).
     fn line(&mut self, tokens: &[Tok], tail: usize) {
         // Most lines fit as they are: print flat, and only if that fails, again with breaks.
-        // (Tokens with a block at their top level cannot be flat: no need to try.)
-        if !tokens.iter().any(is_block) || self.unsafe_one_liner(tokens) {
+        // (Tokens with a block at their top level, not a `use` list, cannot be flat: no need to
+        // try.)
+        let has_block = tokens
+            .iter()
+            .enumerate()
+            .any(|(i, t)| is_block(t) && !(i > 0 && is_punct(&tokens[i - 1], ':')));
+        if !has_block || self.unsafe_one_liner(tokens) {
             let mark = self.out.len();
             let prev = self.prev;
             if self.try_flat(tokens) && self.column() + tail <= WIDTH {
@@ -336,7 +348,10 @@ impl Printer {
         while i < tokens.len() {
             let tt = &tokens[i];
             match tt {
-                Tok::Group(Delimiter::Brace, inner) if is_use => self.use_list(inner, tail),
+                Tok::Group(Delimiter::Brace, inner) if is_use => {
+                    let rest = self.flat_width(&tokens[i + 1..]).unwrap_or(0) + tail;
+                    self.use_list(inner, rest);
+                }
                 Tok::Group(Delimiter::Brace, inner) => {
                     self.block(inner, in_match);
                     in_match = false;
@@ -448,12 +463,7 @@ impl Printer {
         if !self.try_flat(tokens) {
             // A block where none belongs: valid Rust all the same, spaced plainly.
             self.out.truncate(mark);
-            for (k, tok) in tokens.iter().enumerate() {
-                if k > 0 {
-                    self.out.push(' ');
-                }
-                let _ = write!(self.out, "{tok}");
-            }
+            let _ = plain(&mut self.out, tokens);
         }
     }
 
@@ -756,6 +766,28 @@ pub unsafe fn write<B: crate::Backend>(
 ) -> bool {
     true
 }
+"
+        );
+    }
+
+    #[test]
+    fn long_use_lists_fill_lines() {
+        let names: Vec<proc_macro2::Ident> = (0..24)
+            .map(|n| quote::format_ident!("Name{n:02}"))
+            .collect();
+        let text = file(quote! {
+            pub use module::{#(#names),*};
+            pub use id_aa64pfr2_el1::{ID_AA64PFR2_EL1, IdAa64pfr2El1, Uinj, Gcie, Mtefar, Mtestoreonly, Mteperm};
+        });
+        assert_eq!(
+            text,
+            "pub use module::{
+    Name00, Name01, Name02, Name03, Name04, Name05, Name06, Name07, Name08, Name09, Name10, Name11,
+    Name12, Name13, Name14, Name15, Name16, Name17, Name18, Name19, Name20, Name21, Name22, Name23,
+};
+pub use id_aa64pfr2_el1::{
+    ID_AA64PFR2_EL1, IdAa64pfr2El1, Uinj, Gcie, Mtefar, Mtestoreonly, Mteperm,
+};
 "
         );
     }
