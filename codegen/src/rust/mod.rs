@@ -182,13 +182,26 @@ fn lib_rs(model: &Model, modules: &[String], stamp: &Stamp) -> String {
 fn docs(text: &str) -> TokenStream {
     let lines = text.split('\n').map(|line| {
         let line = if line.is_empty() || line.starts_with(' ') {
-            line.to_string()
+            doc_lit(line)
         } else {
-            format!(" {line}")
+            doc_lit(&format!(" {line}"))
         };
         quote!(#[doc = #line])
     });
     quote!(#(#lines)*)
+}
+
+/// A doc comment's text as the string literal of its `#[doc]` attribute: a raw string, as a
+/// `///` comment becomes, which is far cheaper to make than an escaped one (regeneration makes
+/// thousands).
+fn doc_lit(text: &str) -> Literal {
+    let mut hashes = String::new();
+    while text.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    format!("r{hashes}\"{text}\"{hashes}")
+        .parse()
+        .unwrap_or_else(|_| Literal::string(text))
 }
 
 fn format_tokens(tokens: TokenStream) -> String {
@@ -568,7 +581,7 @@ impl<'a> Model<'a> {
                     if let Some(family) = self.families.get(&i) {
                         if !self.db.field_sets.iter().any(|s| s.name == family.name) {
                             let m = format_ident!("{}", family.module);
-                            let doc = self.family_doc(family);
+                            let doc = doc_lit(&self.family_doc(family));
                             let items = self.family_items(family);
                             let ident = format_ident!("{}", family.name);
                             out.extend(quote! {
@@ -616,6 +629,7 @@ impl<'a> Model<'a> {
             }
             None => (TokenStream::new(), None),
         };
+        let doc = doc_lit(&doc);
         quote! {
             #[doc = #doc]
             pub mod #m {
@@ -692,6 +706,7 @@ impl<'a> Model<'a> {
             all => Some(quote!(pub use #m::{#(#all),*};)),
         };
         let register = self.register_type(i);
+        let doc = doc_lit(&doc);
         quote! {
             #[doc = #doc]
             pub mod #m {
@@ -723,10 +738,10 @@ impl<'a> Model<'a> {
             Literal::u8_unsuffixed(e.crm),
             Literal::u8_unsuffixed(e.op2),
         );
-        let doc = format!(" The register `{name}` ({e}).");
+        let doc = doc_lit(&format!(" The register `{name}` ({e})."));
         let mrs = format!("mrs {{}}, {e}");
         let msr = format!("msr {e}, {{}}");
-        let read_doc = format!(" Reads `{name}` (`MRS`).");
+        let read_doc = doc_lit(&format!(" Reads `{name}` (`MRS`)."));
         let write_doc = docs(&format!(
             "Writes `{name}` (`MSR`), with its RES1 bits set and its RES0 bits clear.\n\n# Safety\nWriting a system register changes what the CPU does: the caller must know this\nwrite keeps memory safety and what the rest of the program relies on."
         ));
@@ -824,7 +839,7 @@ impl<'a> Model<'a> {
         let ident = format_ident!("{}", name);
         let count = family.members.len();
         let count_lit = Literal::usize_unsuffixed(count);
-        let doc = self.family_doc(family);
+        let doc = doc_lit(&self.family_doc(family));
         let idx: Vec<Literal> = (0..count).map(Literal::usize_unsuffixed).collect();
         let keys: Vec<Literal> = family
             .members
@@ -842,9 +857,9 @@ impl<'a> Model<'a> {
             .collect();
         let access = self.regs[lead].reg.access;
         let read = access.readable().then(|| {
-            let doc = format!(
+            let doc = doc_lit(&format!(
                 " Reads `{name}` for a runtime `n` (a jump table); `None` if `n >= {count}`."
-            );
+            ));
             quote! {
                 #[doc = #doc]
                 #[inline]
@@ -947,7 +962,9 @@ impl<'a> Model<'a> {
             let method = format_ident!("{}", method);
             let ident = format_ident!("{}", ty);
             let view_ident = format_ident!("{}", view_ty);
-            let doc = format!(" The same bits seen through the `{prefix}` layout.");
+            let doc = doc_lit(&format!(
+                " The same bits seen through the `{prefix}` layout."
+            ));
             out.extend(quote! {
                 impl #ident {
                     #[doc = #doc]
@@ -976,23 +993,25 @@ impl<'a> Model<'a> {
         let ident = format_ident!("{}", ty);
         let marker_ident = format_ident!("{}", marker);
         let view = prefix.map_or(String::new(), |p| format!(" (the `{p}` layout)"));
-        let doc = format!(" A value of `{owner}`{view}: its bits, with typed field accessors.");
-        let marker_doc = format!(
+        let doc = doc_lit(&format!(
+            " A value of `{owner}`{view}: its bits, with typed field accessors."
+        ));
+        let marker_doc = doc_lit(&format!(
             " The layout of [`{ty}`], the type parameter of its [`crate::Value`]: its name and masks."
-        );
+        ));
         let (res0, res1, unkn) = (hex(layout.res0()), hex(layout.res1()), hex(layout.unkn()));
-        let res0_doc = format!(
+        let res0_doc = doc_lit(&format!(
             " RES0 bits: {}.",
             ranges(layout, |k| matches!(k, EntryKind::Res0))
-        );
-        let res1_doc = format!(
+        ));
+        let res1_doc = doc_lit(&format!(
             " RES1 bits: {}.",
             ranges(layout, |k| matches!(k, EntryKind::Res1))
-        );
-        let unkn_doc = format!(
+        ));
+        let unkn_doc = doc_lit(&format!(
             " UNKNOWN bits: {}.",
             ranges(layout, |k| matches!(k, EntryKind::Unkn))
-        );
+        ));
         let mut used: BTreeSet<String> = ["new", "from_bits", "to_bits"]
             .iter()
             .map(|s| s.to_string())
@@ -1098,8 +1117,11 @@ impl<'a> Model<'a> {
         };
         match &field.enumeration {
             None if width == 1 => {
-                let doc = format!(" `{}`, {range} ({at}).", field.name);
-                let set_doc = format!(" This value with `{}` set to `value`.", field.name);
+                let doc = doc_lit(&format!(" `{}`, {range} ({at}).", field.name));
+                let set_doc = doc_lit(&format!(
+                    " This value with `{}` set to `value`.",
+                    field.name
+                ));
                 (
                     quote! {
                         #[doc = #doc]
@@ -1118,11 +1140,11 @@ impl<'a> Model<'a> {
             }
             None => {
                 let int = int_type(width);
-                let doc = format!(" `{}`, {range} ({at}).", field.name);
-                let set_doc = format!(
+                let doc = doc_lit(&format!(" `{}`, {range} ({at}).", field.name));
+                let set_doc = doc_lit(&format!(
                     " This value with `{}` set to `value` (bits above its {width} are dropped).",
                     field.name
-                );
+                ));
                 let put_bits = set(quote!(value));
                 (
                     quote! {
@@ -1150,8 +1172,11 @@ impl<'a> Model<'a> {
                     }
                     EnumKind::Unsigned => "an `UnsignedEnum` (ordered: higher means more)",
                 };
-                let doc = format!(" `{}`, {range} ({at}): {kind}.", field.name);
-                let set_doc = format!(" This value with `{}` set to `value`.", field.name);
+                let doc = doc_lit(&format!(" `{}`, {range} ({at}): {kind}.", field.name));
+                let set_doc = doc_lit(&format!(
+                    " This value with `{}` set to `value`.",
+                    field.name
+                ));
                 let put_bits = set(quote!(value.to_bits()));
                 (
                     quote! {
@@ -1191,12 +1216,12 @@ impl<'a> Model<'a> {
         let here = format!("{}::{ty}", self.current_module.borrow());
         if let Some(first) = self.shared_enums.borrow().get(&key) {
             let path = path_tokens(first);
-            let doc = format!(
+            let doc = doc_lit(&format!(
                 " The values of `{owner}.{}` ({}): the same as [`{}`].",
                 field.name,
                 self.at(entry.loc),
                 first.rsplit("::").next().unwrap_or(first)
-            );
+            ));
             return quote! {
                 #[doc = #doc]
                 pub type #ident = #path;
@@ -1208,11 +1233,11 @@ impl<'a> Model<'a> {
             EnumKind::Signed => "Ordered as a signed number (`0b1111` is -1, usually \"not implemented\"): use [`Self::value`] and [`Self::at_least`].",
             EnumKind::Unsigned => "Ordered as an unsigned number (a higher value implements more): use [`Self::at_least`].",
         };
-        let doc = format!(
+        let doc = doc_lit(&format!(
             " The values of `{owner}.{}` ({}). Values the database does not name are kept as they are. {kind}",
             field.name,
             self.at(entry.loc)
-        );
+        ));
         // Named values: one constant each. Lenient mode lets through values wider than the
         // field (left out) and names used twice; a name that, as a constant, is already taken
         // by another value gets the value as a suffix (`a` = 0b10 beside `A` = 0b00 is `A_2`),
@@ -1238,7 +1263,12 @@ impl<'a> Model<'a> {
             names.insert(cname.clone(), (value, &v.name));
             let c = format_ident!("{}", cname);
             let lit = binary(value, width);
-            let doc = format!(" `{}` = {} ({}).", v.name, v.spelling, self.at(v.loc));
+            let doc = doc_lit(&format!(
+                " `{}` = {} ({}).",
+                v.name,
+                v.spelling,
+                self.at(v.loc)
+            ));
             consts.push(quote! {
                 #[doc = #doc]
                 pub const #c: Self = Self(#lit);
