@@ -19,7 +19,7 @@ use askama::Template;
 use std::fmt;
 use std::io;
 use sysreg_db::{
-    BitRange, Database, Encoding, EntryKind, EnumKind, EnumValue, Item, Layout, RegisterBody,
+    BitRange, Database, Encoding, EntryKind, EnumKind, EnumValue, Field, Item, Layout, RegisterBody,
 };
 
 #[derive(Template)]
@@ -80,63 +80,45 @@ impl<'a> ItemView<'a> {
         self.prefixed
             .iter()
             .chain(self.own)
-            .map(move |layout| LayoutView { owner, layout })
+            .map(move |layout| LayoutView::new(owner, layout))
     }
 }
 
 struct LayoutView<'a> {
-    owner: &'a str,
     layout: &'a Layout,
+    /// `PREFIX`, `_`, `REG` (the first two empty outside a Prefix layout).
+    head: [&'a str; 3],
+    /// `[PREFIX_]REG_`, the start of every field macro's name, made once per layout; `None`
+    /// when not ASCII or too long for a line (then the slow path writes the pieces).
+    stem: Option<Line>,
 }
 
 impl<'a> LayoutView<'a> {
-    /// `PREFIX` in a Prefix layout, else empty.
-    fn prefix(&self) -> &'a str {
-        self.layout.prefix.as_ref().map_or("", |p| p.name.as_str())
-    }
-
-    /// The pieces of `[PREFIX_]REG`.
-    fn head(&self) -> [&'a str; 3] {
-        let prefix = self.prefix();
-        [prefix, if prefix.is_empty() { "" } else { "_" }, self.owner]
+    fn new(owner: &'a str, layout: &'a Layout) -> LayoutView<'a> {
+        let prefix = layout.prefix.as_ref().map_or("", |p| p.name.as_str());
+        let head = [prefix, if prefix.is_empty() { "" } else { "_" }, owner];
+        let mut stem = Line::BLANK;
+        let fits = head.iter().chain(&["_"]).all(|p| stem.push(p));
+        LayoutView {
+            layout,
+            head,
+            stem: fits.then_some(stem),
+        }
     }
 
     /// `[PREFIX_]REG<suffix>`.
     fn define(&self, suffix: &'a str) -> Name<'a> {
-        let [p, sep, owner] = self.head();
+        let [p, sep, owner] = self.head;
         Name([p, sep, owner, suffix, ""])
     }
 
     /// The named fields, from bit 63 down.
-    fn fields(&self) -> impl Iterator<Item = FieldView<'a>> + 'a {
-        let head = self.head();
-        // `[PREFIX_]REG_` once for the layout; each field's stem starts as a copy of it.
-        let mut start = Line::BLANK;
-        let start = head
-            .iter()
-            .chain(["_"].iter())
-            .all(|p| start.push(p))
-            .then_some(start);
-        self.layout.fields().map(move |(entry, field)| {
-            let mut line = start;
-            let fast = match &mut line {
-                Some(l) => l.push(&field.name),
-                None => false,
-            };
-            FieldView {
-                stem: Stem {
-                    line: line.filter(|_| fast),
-                    parts: [head[0], head[1], head[2], &field.name],
-                },
-                genmask: Genmask::new(entry.bits),
-                bits: entry.bits,
-                signed: field.enumeration.as_ref().and_then(|e| match e.kind {
-                    EnumKind::Plain => None,
-                    EnumKind::Signed => Some(true),
-                    EnumKind::Unsigned => Some(false),
-                }),
-                values: field.enumeration.as_ref().map_or(&[], |e| &e.values[..]),
-            }
+    fn fields<'s>(&'s self) -> impl Iterator<Item = FieldView<'s, 'a>> + 's {
+        self.layout.fields().map(move |(entry, field)| FieldView {
+            layout: self,
+            field,
+            bits: entry.bits,
+            genmask: Genmask::new(entry.bits),
         })
     }
 
@@ -153,43 +135,55 @@ impl<'a> LayoutView<'a> {
     }
 }
 
-struct FieldView<'a> {
-    /// `[PREFIX_]REG_FIELD`: every macro of the field starts with it.
-    stem: Stem<'a>,
+/// A field of a layout. Kept small: the template loop moves it several times.
+struct FieldView<'s, 'a> {
+    layout: &'s LayoutView<'a>,
+    field: &'a Field,
+    bits: BitRange,
     /// `GENMASK(msb, lsb)`, the value of two of its macros.
     genmask: Genmask,
-    bits: BitRange,
-    signed: Option<bool>,
-    values: &'a [EnumValue],
 }
 
-impl<'a> FieldView<'a> {
+impl<'s, 'a> FieldView<'s, 'a> {
     /// `[PREFIX_]REG_FIELD<suffix>`.
-    #[inline]
-    fn define<'s>(&'s self, suffix: &'s str) -> FieldName<'s, 'a> {
+    fn define(&self, suffix: &'static str) -> FieldName<'_, 's, 'a> {
         FieldName {
-            stem: &self.stem,
+            field: self,
             tail: [suffix, ""],
-            ascii: suffix.is_ascii(),
         }
     }
 
     /// `[PREFIX_]REG_FIELD_VALUE`.
-    #[inline]
-    fn define_value<'s>(&'s self, v: &'s EnumValue) -> FieldName<'s, 'a> {
+    fn define_value<'v>(&'v self, v: &'v EnumValue) -> FieldName<'v, 's, 'a> {
         FieldName {
-            stem: &self.stem,
+            field: self,
             tail: ["_", &v.name],
-            ascii: v.name.is_ascii(),
         }
+    }
+
+    /// `Some(true)` for `SignedEnum`, `Some(false)` for `UnsignedEnum`, `None` otherwise.
+    fn signed(&self) -> Option<bool> {
+        match self.field.enumeration.as_ref()?.kind {
+            EnumKind::Plain => None,
+            EnumKind::Signed => Some(true),
+            EnumKind::Unsigned => Some(false),
+        }
+    }
+
+    fn values(&self) -> &'a [EnumValue] {
+        self.field
+            .enumeration
+            .as_ref()
+            .map_or(&[], |e| &e.values[..])
     }
 }
 
 /// Width of `NAME` in `#define NAME` padded to 56.
 const NAME_WIDTH: usize = 56 - "#define ".len();
 
-/// Room for a name and its padding in the stack lines below; a longer name takes the slow
-/// path (never in the kernel's databases, whose longest is 43 characters).
+/// Bytes of a stack line, the longest name assembled in one; a longer name takes the slow path
+/// (never in the kernel's databases, whose longest is 43 characters). Small enough that a line
+/// is copied with a few vector moves rather than a call to `memcpy`.
 const LINE: usize = 96;
 
 /// A macro name being assembled: ASCII bytes at the start of a line of blanks, so that the
@@ -210,12 +204,14 @@ impl Line {
     /// then the line must not be used.
     #[inline(always)]
     fn push(&mut self, s: &str) -> bool {
-        let end = self.len + s.len();
-        if end > LINE || !s.is_ascii() {
+        let len = self.len;
+        let Some(dest) = self.bytes.get_mut(len..len + s.len()) else {
+            return false;
+        };
+        if copy_short(dest, s.as_bytes()) & 0x80 != 0 {
             return false;
         }
-        copy_small(&mut self.bytes[self.len..end], s.as_bytes());
-        self.len = end;
+        self.len = len + s.len();
         true
     }
 
@@ -226,42 +222,47 @@ impl Line {
     }
 }
 
-/// Copies `src` into `dst` (of the same length) with a few overlapping fixed-size moves: the
-/// pieces here are short, and a call to `memcpy` costs more than such a copy.
+/// Copies `src` to `dst` (of the same length) with a few overlapping fixed-size moves: the
+/// pieces here are short, and a call to `memcpy` costs more than such a copy. Returns the
+/// bitwise OR of the bytes (its top bit says whether any is not ASCII).
 #[inline(always)]
-fn copy_small(dst: &mut [u8], src: &[u8]) {
+fn copy_short(dst: &mut [u8], src: &[u8]) -> u8 {
+    /// Moves `N` (4, 8 or 16) bytes at `at`; returns them ORed into a word.
     #[inline(always)]
-    fn chunk<const N: usize>(dst: &mut [u8], src: &[u8], at: usize) {
-        let bytes: [u8; N] = src[at..at + N].try_into().expect("N bytes");
-        dst[at..at + N].copy_from_slice(&bytes);
+    fn chunk<const N: usize>(dst: &mut [u8], src: &[u8], at: usize) -> u64 {
+        let mut bytes = [0; 16];
+        bytes[..N].copy_from_slice(&src[at..at + N]);
+        dst[at..at + N].copy_from_slice(&bytes[..N]);
+        let [lo, hi] = [&bytes[..8], &bytes[8..]]
+            .map(|half| u64::from_le_bytes(half.try_into().unwrap_or_default()));
+        lo | hi
     }
     let n = src.len();
-    match n {
-        0 => {}
+    let high = match n {
+        0 => 0,
         1..=3 => {
             dst[0] = src[0];
             dst[n / 2] = src[n / 2];
             dst[n - 1] = src[n - 1];
+            u64::from(src[0] | src[n / 2] | src[n - 1])
         }
-        4..=7 => {
-            chunk::<4>(dst, src, 0);
-            chunk::<4>(dst, src, n - 4);
+        4..=7 => chunk::<4>(dst, src, 0) | chunk::<4>(dst, src, n - 4),
+        8..=16 => chunk::<8>(dst, src, 0) | chunk::<8>(dst, src, n - 8),
+        _ => {
+            // 16 bytes at a time, the last move overlapping the one before.
+            let mut high = 0;
+            let mut at = 0;
+            while at + 16 < n {
+                high |= chunk::<16>(dst, src, at);
+                at += 16;
+            }
+            high | chunk::<16>(dst, src, n - 16)
         }
-        8..=16 => {
-            chunk::<8>(dst, src, 0);
-            chunk::<8>(dst, src, n - 8);
-        }
-        17..=32 => {
-            chunk::<16>(dst, src, 0);
-            chunk::<16>(dst, src, n - 16);
-        }
-        33..=64 => {
-            chunk::<16>(dst, src, 0);
-            chunk::<16>(dst, src, 16);
-            chunk::<16>(dst, src, n - 32);
-            chunk::<16>(dst, src, n - 16);
-        }
-        _ => dst.copy_from_slice(src),
+    };
+    if high & 0x8080_8080_8080_8080 == 0 {
+        0
+    } else {
+        0x80
     }
 }
 
@@ -291,39 +292,25 @@ impl Name<'_> {
     }
 }
 
-/// `[PREFIX_]REG_FIELD`, assembled once per field.
-struct Stem<'a> {
-    /// `None` when the stem is not ASCII or too long for a line.
-    line: Option<Line>,
-    /// `PREFIX`, `_`, `REG`, `FIELD`: for the slow path.
-    parts: [&'a str; 4],
+/// A field's macro name: the layout's stem, the field's name and up to two more pieces.
+struct FieldName<'v, 's, 'a> {
+    field: &'v FieldView<'s, 'a>,
+    tail: [&'v str; 2],
 }
 
-/// A field's macro name: its stem and up to two more pieces.
-struct FieldName<'s, 'a> {
-    stem: &'s Stem<'a>,
-    tail: [&'s str; 2],
-    /// Whether the tail is ASCII (checked where it is made: for the template's literal
-    /// suffixes the check is folded away).
-    ascii: bool,
-}
-
-impl FieldName<'_, '_> {
+impl FieldName<'_, '_, '_> {
     #[inline]
     fn write(&self, out: &mut dyn fmt::Write) -> fmt::Result {
         let [a, b] = self.tail;
-        if let (Some(stem), true) = (&self.stem.line, self.ascii) {
-            let end = stem.len + a.len() + b.len();
-            if end <= LINE {
-                let mut line = *stem;
-                copy_small(&mut line.bytes[stem.len..stem.len + a.len()], a.as_bytes());
-                copy_small(&mut line.bytes[stem.len + a.len()..end], b.as_bytes());
-                line.len = end;
+        let name = self.field.field.name.as_str();
+        if let Some(stem) = &self.field.layout.stem {
+            let mut line = *stem;
+            if line.push(name) && line.push(a) && line.push(b) {
                 return out.write_str(line.padded());
             }
         }
-        let [p, sep, owner, field] = self.stem.parts;
-        write_padded(&[p, sep, owner, "_", field, a, b], out)
+        let [p, sep, owner] = self.field.layout.head;
+        write_padded(&[p, sep, owner, "_", name, a, b], out)
     }
 }
 
@@ -416,7 +403,7 @@ macro_rules! writable {
 
 writable! {
     Name<'_> => |this, out| this.write(out);
-    FieldName<'_, '_> => |this, out| this.write(out);
+    FieldName<'_, '_, '_> => |this, out| this.write(out);
     Genmask => |this, out| out.write_str(this.as_str());
     Masks<'_> => |this, out| this.write(out);
 }
@@ -470,6 +457,7 @@ impl Chunks<'_> {
         result
     }
 
+    /// `write_str` when the buffer is full.
     #[cold]
     fn flush_for(&mut self, s: &str) -> fmt::Result {
         let flushed = self.flush().and_then(|()| {
@@ -492,11 +480,11 @@ impl Chunks<'_> {
 impl fmt::Write for Chunks<'_> {
     #[inline]
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        match self.buf.get_mut(self.len..end) {
+        let len = self.len;
+        match self.buf.get_mut(len..len + s.len()) {
             Some(dest) => {
-                copy_small(dest, s.as_bytes());
-                self.len = end;
+                copy_short(dest, s.as_bytes());
+                self.len = len + s.len();
                 Ok(())
             }
             None => self.flush_for(s),

@@ -20,10 +20,10 @@
 #define {{ f.define("_MASK")|safe }}{{ f.genmask|safe }}
 #define {{ f.define("_SHIFT")|safe }}{{ f.bits.lsb }}
 #define {{ f.define("_WIDTH")|safe }}{{ f.bits.width() }}
-{% if let Some(signed) = f.signed -%}
+{% if let Some(signed) = f.signed() -%}
 #define {{ f.define("_SIGNED")|safe }}{{ signed }}
 {% endif -%}
-{% for v in f.values -%}
+{% for v in f.values() -%}
 #define {{ f.define_value(v)|safe }}UL({{ v.spelling|safe }})
 {% endfor %}
 {% endfor -%}

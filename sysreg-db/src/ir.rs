@@ -15,6 +15,7 @@
 
 use crate::source::Loc;
 use std::fmt;
+use std::sync::OnceLock;
 
 /// The whole database: every input file read as one.
 #[derive(Clone, Debug, Default)]
@@ -24,9 +25,10 @@ pub struct Database {
     /// Registers and field sets in input order.
     pub order: Vec<ItemRef>,
     /// Indices into `registers` and `field_sets`, sorted by name (names are unique in each):
-    /// lookups are binary searches, and no name is copied for them.
-    pub(crate) register_index: Vec<usize>,
-    pub(crate) field_set_index: Vec<usize>,
+    /// lookups are binary searches, and no name is copied for them. Sorted on first use
+    /// (`sysreg-gen c-header` never needs them).
+    pub(crate) register_index: OnceLock<Vec<usize>>,
+    pub(crate) field_set_index: OnceLock<Vec<usize>>,
 }
 
 /// A position in [`Database::registers`] or [`Database::field_sets`].
@@ -61,40 +63,37 @@ impl Database {
     }
 
     /// The index in `registers` of the register called `name`.
-    pub(crate) fn register_position(&self, name: &str) -> Option<usize> {
-        let found = self
-            .register_index
-            .binary_search_by(|&i| self.registers[i].name.as_str().cmp(name));
-        found.ok().map(|at| self.register_index[at])
+    fn register_position(&self, name: &str) -> Option<usize> {
+        let index = self.register_index();
+        let found = index.binary_search_by(|&i| self.registers[i].name.as_str().cmp(name));
+        found.ok().map(|at| index[at])
     }
 
     /// The index in `field_sets` of the field set called `name`.
-    pub(crate) fn field_set_position(&self, name: &str) -> Option<usize> {
-        let found = self
-            .field_set_index
-            .binary_search_by(|&i| self.field_sets[i].name.as_str().cmp(name));
-        found.ok().map(|at| self.field_set_index[at])
+    fn field_set_position(&self, name: &str) -> Option<usize> {
+        let index = self.field_set_index();
+        let found = index.binary_search_by(|&i| self.field_sets[i].name.as_str().cmp(name));
+        found.ok().map(|at| index[at])
     }
 
-    /// Sorts the name indices; called once every item is in.
-    pub(crate) fn build_indexes(&mut self) {
-        let (registers, field_sets) = (&self.registers, &self.field_sets);
-        self.register_index = (0..registers.len()).collect();
+    fn register_index(&self) -> &[usize] {
         self.register_index
-            .sort_unstable_by(|&a, &b| registers[a].name.cmp(&registers[b].name));
-        self.field_set_index = (0..field_sets.len()).collect();
+            .get_or_init(|| sorted_by_name(&self.registers, |r| &r.name))
+    }
+
+    fn field_set_index(&self) -> &[usize] {
         self.field_set_index
-            .sort_unstable_by(|&a, &b| field_sets[a].name.cmp(&field_sets[b].name));
+            .get_or_init(|| sorted_by_name(&self.field_sets, |s| &s.name))
     }
 
     /// Registers sorted by name.
     pub fn registers_by_name(&self) -> impl Iterator<Item = &Register> + '_ {
-        self.register_index.iter().map(|&i| &self.registers[i])
+        self.register_index().iter().map(|&i| &self.registers[i])
     }
 
     /// Field sets sorted by name.
     pub fn field_sets_by_name(&self) -> impl Iterator<Item = &FieldSet> + '_ {
-        self.field_set_index.iter().map(|&i| &self.field_sets[i])
+        self.field_set_index().iter().map(|&i| &self.field_sets[i])
     }
 
     /// The layout a register's fields are described by: its own, or that of the field set it
@@ -113,6 +112,13 @@ impl Database {
         }
         None
     }
+}
+
+/// The indices of `items` in the order of their names.
+fn sorted_by_name<T>(items: &[T], name: fn(&T) -> &String) -> Vec<usize> {
+    let mut index: Vec<usize> = (0..items.len()).collect();
+    index.sort_unstable_by(|&a, &b| name(&items[a]).cmp(name(&items[b])));
+    index
 }
 
 /// `Sysreg <name> <op0> <op1> <CRn> <CRm> <op2>` ... `EndSysreg`.

@@ -4,9 +4,10 @@
 //! runs of spaces and tabs. Each word keeps its column so diagnostics can point at it.
 
 use nom::{
-    bytes::complete::{tag, take_while1},
+    bytes::complete::tag,
     character::complete::char,
     combinator::{all_consuming, opt},
+    error::{Error, ErrorKind},
     sequence::{pair, preceded},
     IResult, Parser,
 };
@@ -55,13 +56,17 @@ pub(crate) fn words_into<'a>(
     // Splitting on blanks is a byte search: blanks are ASCII, so cutting there never splits a
     // UTF-8 sequence. (The words' grammars below are nom parsers.)
     let bytes = text.as_bytes();
+    let line = &bytes[..end.min(bytes.len())];
     let mut i = start;
     loop {
         // Blank runs are short (usually one tab).
-        while i < end && is_blank(bytes[i]) {
+        while let Some(&b) = line.get(i) {
+            if !is_blank(b) {
+                break;
+            }
             i += 1;
         }
-        if i >= end {
+        if i >= line.len() {
             break;
         }
         let first = i;
@@ -78,6 +83,35 @@ pub(crate) fn words_into<'a>(
             len,
         });
     }
+}
+
+/// The byte ranges (from the start of the line) of the words of the line `text[start..end]`
+/// if it has exactly `N` words. Like [`words_into`], it reads past `end` to find where words
+/// end.
+#[inline]
+pub(crate) fn exact_words<const N: usize>(
+    text: &str,
+    start: usize,
+    end: usize,
+) -> Option<[std::ops::Range<usize>; N]> {
+    let bytes = text.as_bytes();
+    let line = &bytes[..end.min(bytes.len())];
+    let mut words = [const { 0..0 }; N];
+    let mut n = 0;
+    let mut i = start;
+    loop {
+        while line.get(i).is_some_and(|&b| is_blank(b)) {
+            i += 1;
+        }
+        if i >= line.len() {
+            break;
+        }
+        let first = i;
+        i = word_end(bytes, i, line.len());
+        *words.get_mut(n)? = first - start..i - start;
+        n += 1;
+    }
+    (n == N).then_some(words)
 }
 
 /// Where the word at `i` ends: the first blank at or after `i`, or `end`. Eight bytes at a
@@ -130,15 +164,26 @@ pub(crate) fn line_end(bytes: &[u8], start: usize) -> usize {
 }
 
 /// The eight bytes at `i` as a little-endian word, if there are eight.
-fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
+pub(crate) fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
     let chunk = bytes.get(i..i.checked_add(8)?)?;
     Some(u64::from_le_bytes(chunk.try_into().ok()?))
 }
 
-/// A decimal number; `None` if it does not fit in a u64. (`take_while1` and a fold rather than
-/// `digit1` and `str::parse`: this runs for every bit range, and the fold is one pass.)
+/// Like nom's `take_while1`, over bytes: the words here are ASCII in practice, and decoding
+/// characters (as `take_while1` on `&str` does) costs several times more. `pred` only accepts
+/// ASCII bytes, so the split is at a character boundary.
+fn ascii_while1(input: &str, pred: fn(u8) -> bool, kind: ErrorKind) -> IResult<&str, &str> {
+    let n = input.bytes().take_while(|&b| pred(b)).count();
+    if n == 0 {
+        return Err(nom::Err::Error(Error::new(input, kind)));
+    }
+    Ok((&input[n..], &input[..n]))
+}
+
+/// A decimal number; `None` if it does not fit in a u64. (A fold rather than `str::parse`:
+/// this runs for every bit range, and the fold is one pass.)
 fn number(input: &str) -> IResult<&str, Option<u64>> {
-    let (rest, digits) = take_while1(|c: char| c.is_ascii_digit()).parse(input)?;
+    let (rest, digits) = ascii_while1(input, |b| b.is_ascii_digit(), ErrorKind::Digit)?;
     let value = digits.bytes().try_fold(0u64, |n, d| {
         n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
     });
@@ -183,13 +228,15 @@ pub(crate) enum Binary {
 
 fn binary_digits(input: &str) -> IResult<&str, &str> {
     // The format (and the kernel script) only knows lower-case `0b`.
-    preceded(tag("0b"), take_while1(|c| c == '0' || c == '1')).parse(input)
+    let bits = |input| ascii_while1(input, |b| b == b'0' || b == b'1', ErrorKind::TakeWhile1);
+    preceded(tag("0b"), bits).parse(input)
 }
 
 pub(crate) fn binary(word: &str) -> Binary {
     match all_consuming(binary_digits).parse(word) {
         Ok((_, digits)) => {
-            let significant = digits.trim_start_matches('0');
+            let zeros = digits.bytes().take_while(|&d| d == b'0').count();
+            let significant = &digits[zeros..];
             if significant.len() > 64 {
                 Binary::TooWide
             } else {
@@ -213,8 +260,21 @@ pub(crate) fn contains_binary_literal(line: &str) -> bool {
         .any(|w| w[0] == b'0' && w[1] == b'b' && (w[2] == b'0' || w[2] == b'1'))
 }
 
+/// Which bytes may appear in a C identifier: a table, one load a byte (this runs for every
+/// name).
+static IDENTIFIER_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    table
+};
+
 fn is_identifier_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+    IDENTIFIER_BYTES[usize::from(b)]
 }
 
 /// Whether `name` is a C identifier (what the kernel pastes it into).

@@ -5,28 +5,27 @@
 use crate::diagnostic::{Code, Diagnostics, Note};
 use crate::ir::{Database, RegisterBody};
 use crate::source::Span;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
-/// Resolves `Fields` and `Mapping` references to indices, reporting those that name nothing.
-pub(crate) fn resolve_references(db: &mut Database, diags: &mut Diagnostics) {
-    for i in 0..db.registers.len() {
-        let (target, code, kind) = match &db.registers[i].body {
+/// Resolves `Fields` and `Mapping` references to indices (`register` and `field_set` find the
+/// index of a name), reporting those that name nothing.
+pub(crate) fn resolve_references(
+    db: &mut Database,
+    diags: &mut Diagnostics,
+    register: impl Fn(&str) -> Option<usize>,
+    field_set: impl Fn(&str) -> Option<usize>,
+) {
+    for reg in &mut db.registers {
+        let (reference, target, code, kind) = match &mut reg.body {
             RegisterBody::Layout(_) => continue,
-            RegisterBody::Fields(r) => (
-                db.field_set_position(&r.name),
-                Code::UnknownFieldSet,
-                "SysregFields",
-            ),
-            RegisterBody::Mapping(r) => (
-                db.register_position(&r.name),
-                Code::UnknownMappingTarget,
-                "Sysreg",
-            ),
-        };
-        let reg = &mut db.registers[i];
-        let (RegisterBody::Fields(reference) | RegisterBody::Mapping(reference)) = &mut reg.body
-        else {
-            continue;
+            RegisterBody::Fields(r) => {
+                let target = field_set(&r.name);
+                (r, target, Code::UnknownFieldSet, "SysregFields")
+            }
+            RegisterBody::Mapping(r) => {
+                let target = register(&r.name);
+                (r, target, Code::UnknownMappingTarget, "Sysreg")
+            }
         };
         reference.target = target;
         if reference.target.is_none() {
@@ -55,7 +54,7 @@ pub(crate) fn resolve_references(db: &mut Database, diags: &mut Diagnostics) {
 
 /// Warns about registers that share an encoding: an MRS/MSR can only reach one of them.
 pub(crate) fn check_encodings(db: &Database, diags: &mut Diagnostics) {
-    let mut first = BTreeMap::new();
+    let mut first = HashMap::with_capacity(db.registers.len());
     for reg in &db.registers {
         if let Some(prev) = first.insert(reg.encoding, reg) {
             first.insert(reg.encoding, prev);

@@ -75,9 +75,12 @@ struct Input {
     #[arg(long)]
     deny_warnings: bool,
     /// Show at most this many errors and this many warnings (0: all); the summary counts every one
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = MAX_DIAGNOSTICS, value_name = "N")]
     max_diagnostics: usize,
 }
+
+/// The default of `--max-diagnostics`.
+const MAX_DIAGNOSTICS: usize = 1000;
 
 #[derive(Args)]
 struct Output {
@@ -124,7 +127,7 @@ fn ignore_sigpipe() {}
 
 /// The program; returns the exit status.
 fn run() -> u8 {
-    let cli = Cli::parse();
+    let cli = plain_c_header().unwrap_or_else(Cli::parse);
     let (input, output) = match &cli.command {
         Command::CHeader(o) | Command::Dump(o) => (&o.input, o.output.as_ref()),
         Command::Check(i) => (i, None),
@@ -198,6 +201,50 @@ fn exit_status(written: Result<(), String>) -> u8 {
             2
         }
     }
+}
+
+/// The command line of the kernel's build, `c-header [--lenient] [-o OUT] FILE...`, read
+/// without clap; `None` for anything else, which clap then reads.
+///
+/// Setting up clap's parser costs more than a tenth of a `c-header` run on the kernel's
+/// database (its code is large and cold in a fresh process). This accepts only the plain
+/// forms, each option at most once and no word starting with `-` other than the two options,
+/// which clap reads the same way; everything else (`--help`, `--output=X`, `-oX`, `--`,
+/// errors) goes to clap.
+fn plain_c_header() -> Option<Cli> {
+    let mut args = std::env::args_os().skip(1);
+    if args.next()? != "c-header" {
+        return None;
+    }
+    let (mut lenient, mut output, mut files) = (false, None, Vec::new());
+    while let Some(arg) = args.next() {
+        if arg == "--lenient" && !lenient {
+            lenient = true;
+        } else if arg == "-o" && output.is_none() {
+            let path = args
+                .next()
+                .filter(|p| !p.as_encoded_bytes().starts_with(b"-"))?;
+            output = Some(PathBuf::from(path));
+        } else if arg.as_encoded_bytes().starts_with(b"-") {
+            return None;
+        } else {
+            files.push(PathBuf::from(arg));
+        }
+    }
+    if files.is_empty() {
+        return None;
+    }
+    Some(Cli {
+        command: Command::CHeader(Output {
+            input: Input {
+                files,
+                lenient,
+                deny_warnings: false,
+                max_diagnostics: MAX_DIAGNOSTICS,
+            },
+            output,
+        }),
+    })
 }
 
 /// Writes the generated crate's files under `dir`.
