@@ -1,8 +1,11 @@
 //! The Rust backend: a `no_std`, dependency-free register crate from the IR.
 //!
 //! For every register the crate has a module (`pmcr_el0`) holding:
-//! - a value type (`PmcrEl0`): a `#[repr(transparent)]` `u64` with `const fn` getters and
-//!   by-value `with_*` setters per field, RES0/RES1/UNKN masks, raw bits in and out;
+//! - a value type (`PmcrEl0`): `Value<PmcrEl0Layout>`, the runtime's `#[repr(transparent)]`
+//!   `u64`, whose marker type gives its name and RES0/RES1/UNKN masks, with `const fn` getters
+//!   and by-value `with_*` setters per field (through the runtime's `get_bits`/`set_bits`). The
+//!   traits and raw-bits methods of `Value` are generic, so they are compiled once rather than
+//!   per register: what a crate of hundreds of registers costs to build is mostly functions;
 //! - a newtype per enumerated field (`PmuVer`) whose named values are constants, so values the
 //!   database does not list still round-trip, with ordered comparisons only where the database
 //!   says the field is ordered (`SignedEnum`, `UnsignedEnum`);
