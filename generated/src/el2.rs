@@ -91,7 +91,7 @@ pub mod mdcr_el2 {
         /// This value with `EnSTEPOP` set to `value`.
         #[inline(always)]
         pub const fn with_en_stepop(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 50, value))
+            crate::set_bit(self, 50, value)
         }
         /// `EBWE`, bit 43 (sysreg-db/data/el2.sysreg:26).
         #[inline(always)]
@@ -101,7 +101,7 @@ pub mod mdcr_el2 {
         /// This value with `EBWE` set to `value`.
         #[inline(always)]
         pub const fn with_ebwe(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 43, value))
+            crate::set_bit(self, 43, value)
         }
         /// `PMEE`, bits 41:40 (sysreg-db/data/el2.sysreg:28).
         #[inline(always)]
@@ -111,7 +111,7 @@ pub mod mdcr_el2 {
         /// This value with `PMEE` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_pmee(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 40, 0x3, value as u64))
+            crate::set_bits(self, 40, 0x3, value as u64)
         }
         /// `HPMFZS`, bit 36 (sysreg-db/data/el2.sysreg:30).
         #[inline(always)]
@@ -121,7 +121,7 @@ pub mod mdcr_el2 {
         /// This value with `HPMFZS` set to `value`.
         #[inline(always)]
         pub const fn with_hpmfzs(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 36, value))
+            crate::set_bit(self, 36, value)
         }
         /// `PMSSE`, bits 31:30 (sysreg-db/data/el2.sysreg:32).
         #[inline(always)]
@@ -131,7 +131,7 @@ pub mod mdcr_el2 {
         /// This value with `PMSSE` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_pmsse(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 30, 0x3, value as u64))
+            crate::set_bits(self, 30, 0x3, value as u64)
         }
         /// `HPMFZO`, bit 29 (sysreg-db/data/el2.sysreg:33).
         #[inline(always)]
@@ -141,7 +141,7 @@ pub mod mdcr_el2 {
         /// This value with `HPMFZO` set to `value`.
         #[inline(always)]
         pub const fn with_hpmfzo(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 29, value))
+            crate::set_bit(self, 29, value)
         }
         /// `MTPME`, bit 28 (sysreg-db/data/el2.sysreg:34).
         #[inline(always)]
@@ -151,7 +151,7 @@ pub mod mdcr_el2 {
         /// This value with `MTPME` set to `value`.
         #[inline(always)]
         pub const fn with_mtpme(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 28, value))
+            crate::set_bit(self, 28, value)
         }
         /// `TDCC`, bit 27 (sysreg-db/data/el2.sysreg:35).
         #[inline(always)]
@@ -161,7 +161,7 @@ pub mod mdcr_el2 {
         /// This value with `TDCC` set to `value`.
         #[inline(always)]
         pub const fn with_tdcc(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 27, value))
+            crate::set_bit(self, 27, value)
         }
         /// `HLP`, bit 26 (sysreg-db/data/el2.sysreg:36).
         #[inline(always)]
@@ -171,7 +171,7 @@ pub mod mdcr_el2 {
         /// This value with `HLP` set to `value`.
         #[inline(always)]
         pub const fn with_hlp(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 26, value))
+            crate::set_bit(self, 26, value)
         }
         /// `E2TB`, bits 25:24 (sysreg-db/data/el2.sysreg:37).
         #[inline(always)]
@@ -181,7 +181,7 @@ pub mod mdcr_el2 {
         /// This value with `E2TB` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_e2tb(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 24, 0x3, value as u64))
+            crate::set_bits(self, 24, 0x3, value as u64)
         }
         /// `HCCD`, bit 23 (sysreg-db/data/el2.sysreg:38).
         #[inline(always)]
@@ -191,7 +191,7 @@ pub mod mdcr_el2 {
         /// This value with `HCCD` set to `value`.
         #[inline(always)]
         pub const fn with_hccd(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 23, value))
+            crate::set_bit(self, 23, value)
         }
         /// `TTRF`, bit 19 (sysreg-db/data/el2.sysreg:40).
         #[inline(always)]
@@ -201,7 +201,7 @@ pub mod mdcr_el2 {
         /// This value with `TTRF` set to `value`.
         #[inline(always)]
         pub const fn with_ttrf(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 19, value))
+            crate::set_bit(self, 19, value)
         }
         /// `HPMD`, bit 17 (sysreg-db/data/el2.sysreg:42).
         #[inline(always)]
@@ -211,7 +211,7 @@ pub mod mdcr_el2 {
         /// This value with `HPMD` set to `value`.
         #[inline(always)]
         pub const fn with_hpmd(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 17, value))
+            crate::set_bit(self, 17, value)
         }
         /// `EnSPM`, bit 15 (sysreg-db/data/el2.sysreg:44).
         #[inline(always)]
@@ -221,7 +221,7 @@ pub mod mdcr_el2 {
         /// This value with `EnSPM` set to `value`.
         #[inline(always)]
         pub const fn with_en_spm(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 15, value))
+            crate::set_bit(self, 15, value)
         }
         /// `TPMS`, bit 14 (sysreg-db/data/el2.sysreg:45).
         #[inline(always)]
@@ -231,7 +231,7 @@ pub mod mdcr_el2 {
         /// This value with `TPMS` set to `value`.
         #[inline(always)]
         pub const fn with_tpms(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 14, value))
+            crate::set_bit(self, 14, value)
         }
         /// `E2PB`, bits 13:12 (sysreg-db/data/el2.sysreg:46).
         #[inline(always)]
@@ -241,7 +241,7 @@ pub mod mdcr_el2 {
         /// This value with `E2PB` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_e2pb(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 12, 0x3, value as u64))
+            crate::set_bits(self, 12, 0x3, value as u64)
         }
         /// `TDRA`, bit 11 (sysreg-db/data/el2.sysreg:47).
         #[inline(always)]
@@ -251,7 +251,7 @@ pub mod mdcr_el2 {
         /// This value with `TDRA` set to `value`.
         #[inline(always)]
         pub const fn with_tdra(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 11, value))
+            crate::set_bit(self, 11, value)
         }
         /// `TDOSA`, bit 10 (sysreg-db/data/el2.sysreg:48).
         #[inline(always)]
@@ -261,7 +261,7 @@ pub mod mdcr_el2 {
         /// This value with `TDOSA` set to `value`.
         #[inline(always)]
         pub const fn with_tdosa(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 10, value))
+            crate::set_bit(self, 10, value)
         }
         /// `TDA`, bit 9 (sysreg-db/data/el2.sysreg:49).
         #[inline(always)]
@@ -271,7 +271,7 @@ pub mod mdcr_el2 {
         /// This value with `TDA` set to `value`.
         #[inline(always)]
         pub const fn with_tda(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 9, value))
+            crate::set_bit(self, 9, value)
         }
         /// `TDE`, bit 8 (sysreg-db/data/el2.sysreg:50).
         #[inline(always)]
@@ -281,7 +281,7 @@ pub mod mdcr_el2 {
         /// This value with `TDE` set to `value`.
         #[inline(always)]
         pub const fn with_tde(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 8, value))
+            crate::set_bit(self, 8, value)
         }
         /// `HPME`, bit 7 (sysreg-db/data/el2.sysreg:51).
         #[inline(always)]
@@ -291,7 +291,7 @@ pub mod mdcr_el2 {
         /// This value with `HPME` set to `value`.
         #[inline(always)]
         pub const fn with_hpme(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 7, value))
+            crate::set_bit(self, 7, value)
         }
         /// `TPM`, bit 6 (sysreg-db/data/el2.sysreg:52).
         #[inline(always)]
@@ -301,7 +301,7 @@ pub mod mdcr_el2 {
         /// This value with `TPM` set to `value`.
         #[inline(always)]
         pub const fn with_tpm(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 6, value))
+            crate::set_bit(self, 6, value)
         }
         /// `TPMCR`, bit 5 (sysreg-db/data/el2.sysreg:53).
         #[inline(always)]
@@ -311,7 +311,7 @@ pub mod mdcr_el2 {
         /// This value with `TPMCR` set to `value`.
         #[inline(always)]
         pub const fn with_tpmcr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 5, value))
+            crate::set_bit(self, 5, value)
         }
         /// `HPMN`, bits 4:0 (sysreg-db/data/el2.sysreg:54).
         #[inline(always)]
@@ -321,7 +321,7 @@ pub mod mdcr_el2 {
         /// This value with `HPMN` set to `value` (bits above its 5 are dropped).
         #[inline(always)]
         pub const fn with_hpmn(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0x1f, value as u64))
+            crate::set_bits(self, 0, 0x1f, value as u64)
         }
     }
 }
@@ -413,7 +413,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMBIDR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmbidr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 63, value))
+            crate::set_bit(self, 63, value)
         }
         /// `nPMSNEVFR_EL1`, bit 62 (sysreg-db/data/el2.sysreg:64).
         #[inline(always)]
@@ -423,7 +423,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `nPMSNEVFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmsnevfr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 62, value))
+            crate::set_bit(self, 62, value)
         }
         /// `nBRBDATA`, bit 61 (sysreg-db/data/el2.sysreg:65).
         #[inline(always)]
@@ -433,7 +433,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `nBRBDATA` set to `value`.
         #[inline(always)]
         pub const fn with_n_brbdata(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 61, value))
+            crate::set_bit(self, 61, value)
         }
         /// `nBRBCTL`, bit 60 (sysreg-db/data/el2.sysreg:66).
         #[inline(always)]
@@ -443,7 +443,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `nBRBCTL` set to `value`.
         #[inline(always)]
         pub const fn with_n_brbctl(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 60, value))
+            crate::set_bit(self, 60, value)
         }
         /// `nBRBIDR`, bit 59 (sysreg-db/data/el2.sysreg:67).
         #[inline(always)]
@@ -453,7 +453,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `nBRBIDR` set to `value`.
         #[inline(always)]
         pub const fn with_n_brbidr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 59, value))
+            crate::set_bit(self, 59, value)
         }
         /// `PMCEIDn_EL0`, bit 58 (sysreg-db/data/el2.sysreg:68).
         #[inline(always)]
@@ -463,7 +463,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMCEIDn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmceidn_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 58, value))
+            crate::set_bit(self, 58, value)
         }
         /// `PMUSERENR_EL0`, bit 57 (sysreg-db/data/el2.sysreg:69).
         #[inline(always)]
@@ -473,7 +473,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMUSERENR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmuserenr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 57, value))
+            crate::set_bit(self, 57, value)
         }
         /// `TRBTRG_EL1`, bit 56 (sysreg-db/data/el2.sysreg:70).
         #[inline(always)]
@@ -483,7 +483,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRBTRG_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbtrg_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 56, value))
+            crate::set_bit(self, 56, value)
         }
         /// `TRBSR_EL1`, bit 55 (sysreg-db/data/el2.sysreg:71).
         #[inline(always)]
@@ -493,7 +493,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRBSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbsr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 55, value))
+            crate::set_bit(self, 55, value)
         }
         /// `TRBPTR_EL1`, bit 54 (sysreg-db/data/el2.sysreg:72).
         #[inline(always)]
@@ -503,7 +503,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRBPTR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbptr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 54, value))
+            crate::set_bit(self, 54, value)
         }
         /// `TRBMAR_EL1`, bit 53 (sysreg-db/data/el2.sysreg:73).
         #[inline(always)]
@@ -513,7 +513,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRBMAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbmar_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 53, value))
+            crate::set_bit(self, 53, value)
         }
         /// `TRBLIMITR_EL1`, bit 52 (sysreg-db/data/el2.sysreg:74).
         #[inline(always)]
@@ -523,7 +523,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRBLIMITR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trblimitr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 52, value))
+            crate::set_bit(self, 52, value)
         }
         /// `TRBIDR_EL1`, bit 51 (sysreg-db/data/el2.sysreg:75).
         #[inline(always)]
@@ -533,7 +533,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRBIDR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbidr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 51, value))
+            crate::set_bit(self, 51, value)
         }
         /// `TRBBASER_EL1`, bit 50 (sysreg-db/data/el2.sysreg:76).
         #[inline(always)]
@@ -543,7 +543,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRBBASER_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbbaser_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 50, value))
+            crate::set_bit(self, 50, value)
         }
         /// `TRCVICTLR`, bit 48 (sysreg-db/data/el2.sysreg:78).
         #[inline(always)]
@@ -553,7 +553,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRCVICTLR` set to `value`.
         #[inline(always)]
         pub const fn with_trcvictlr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 48, value))
+            crate::set_bit(self, 48, value)
         }
         /// `TRCSTATR`, bit 47 (sysreg-db/data/el2.sysreg:79).
         #[inline(always)]
@@ -563,7 +563,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRCSTATR` set to `value`.
         #[inline(always)]
         pub const fn with_trcstatr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 47, value))
+            crate::set_bit(self, 47, value)
         }
         /// `TRCSSCSRn`, bit 46 (sysreg-db/data/el2.sysreg:80).
         #[inline(always)]
@@ -573,7 +573,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRCSSCSRn` set to `value`.
         #[inline(always)]
         pub const fn with_trcsscsrn(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 46, value))
+            crate::set_bit(self, 46, value)
         }
         /// `TRCSEQSTR`, bit 45 (sysreg-db/data/el2.sysreg:81).
         #[inline(always)]
@@ -583,7 +583,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRCSEQSTR` set to `value`.
         #[inline(always)]
         pub const fn with_trcseqstr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 45, value))
+            crate::set_bit(self, 45, value)
         }
         /// `TRCPRGCTLR`, bit 44 (sysreg-db/data/el2.sysreg:82).
         #[inline(always)]
@@ -593,7 +593,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRCPRGCTLR` set to `value`.
         #[inline(always)]
         pub const fn with_trcprgctlr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 44, value))
+            crate::set_bit(self, 44, value)
         }
         /// `TRCOSLSR`, bit 43 (sysreg-db/data/el2.sysreg:83).
         #[inline(always)]
@@ -603,7 +603,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRCOSLSR` set to `value`.
         #[inline(always)]
         pub const fn with_trcoslsr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 43, value))
+            crate::set_bit(self, 43, value)
         }
         /// `TRCIMSPECn`, bit 41 (sysreg-db/data/el2.sysreg:85).
         #[inline(always)]
@@ -613,7 +613,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRCIMSPECn` set to `value`.
         #[inline(always)]
         pub const fn with_trcimspecn(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 41, value))
+            crate::set_bit(self, 41, value)
         }
         /// `TRCID`, bit 40 (sysreg-db/data/el2.sysreg:86).
         #[inline(always)]
@@ -623,7 +623,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRCID` set to `value`.
         #[inline(always)]
         pub const fn with_trcid(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 40, value))
+            crate::set_bit(self, 40, value)
         }
         /// `TRCCNTVRn`, bit 37 (sysreg-db/data/el2.sysreg:88).
         #[inline(always)]
@@ -633,7 +633,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRCCNTVRn` set to `value`.
         #[inline(always)]
         pub const fn with_trccntvrn(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 37, value))
+            crate::set_bit(self, 37, value)
         }
         /// `TRCCLAIM`, bit 36 (sysreg-db/data/el2.sysreg:89).
         #[inline(always)]
@@ -643,7 +643,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRCCLAIM` set to `value`.
         #[inline(always)]
         pub const fn with_trcclaim(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 36, value))
+            crate::set_bit(self, 36, value)
         }
         /// `TRCAUXCTLR`, bit 35 (sysreg-db/data/el2.sysreg:90).
         #[inline(always)]
@@ -653,7 +653,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRCAUXCTLR` set to `value`.
         #[inline(always)]
         pub const fn with_trcauxctlr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 35, value))
+            crate::set_bit(self, 35, value)
         }
         /// `TRCAUTHSTATUS`, bit 34 (sysreg-db/data/el2.sysreg:91).
         #[inline(always)]
@@ -663,7 +663,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRCAUTHSTATUS` set to `value`.
         #[inline(always)]
         pub const fn with_trcauthstatus(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 34, value))
+            crate::set_bit(self, 34, value)
         }
         /// `TRC`, bit 33 (sysreg-db/data/el2.sysreg:92).
         #[inline(always)]
@@ -673,7 +673,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `TRC` set to `value`.
         #[inline(always)]
         pub const fn with_trc(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 33, value))
+            crate::set_bit(self, 33, value)
         }
         /// `PMSLATFR_EL1`, bit 32 (sysreg-db/data/el2.sysreg:93).
         #[inline(always)]
@@ -683,7 +683,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMSLATFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmslatfr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 32, value))
+            crate::set_bit(self, 32, value)
         }
         /// `PMSIRR_EL1`, bit 31 (sysreg-db/data/el2.sysreg:94).
         #[inline(always)]
@@ -693,7 +693,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMSIRR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsirr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 31, value))
+            crate::set_bit(self, 31, value)
         }
         /// `PMSIDR_EL1`, bit 30 (sysreg-db/data/el2.sysreg:95).
         #[inline(always)]
@@ -703,7 +703,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMSIDR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsidr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 30, value))
+            crate::set_bit(self, 30, value)
         }
         /// `PMSICR_EL1`, bit 29 (sysreg-db/data/el2.sysreg:96).
         #[inline(always)]
@@ -713,7 +713,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMSICR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsicr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 29, value))
+            crate::set_bit(self, 29, value)
         }
         /// `PMSFCR_EL1`, bit 28 (sysreg-db/data/el2.sysreg:97).
         #[inline(always)]
@@ -723,7 +723,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMSFCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsfcr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 28, value))
+            crate::set_bit(self, 28, value)
         }
         /// `PMSEVFR_EL1`, bit 27 (sysreg-db/data/el2.sysreg:98).
         #[inline(always)]
@@ -733,7 +733,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMSEVFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsevfr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 27, value))
+            crate::set_bit(self, 27, value)
         }
         /// `PMSCR_EL1`, bit 26 (sysreg-db/data/el2.sysreg:99).
         #[inline(always)]
@@ -743,7 +743,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmscr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 26, value))
+            crate::set_bit(self, 26, value)
         }
         /// `PMBSR_EL1`, bit 25 (sysreg-db/data/el2.sysreg:100).
         #[inline(always)]
@@ -753,7 +753,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMBSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmbsr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 25, value))
+            crate::set_bit(self, 25, value)
         }
         /// `PMBPTR_EL1`, bit 24 (sysreg-db/data/el2.sysreg:101).
         #[inline(always)]
@@ -763,7 +763,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMBPTR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmbptr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 24, value))
+            crate::set_bit(self, 24, value)
         }
         /// `PMBLIMITR_EL1`, bit 23 (sysreg-db/data/el2.sysreg:102).
         #[inline(always)]
@@ -773,7 +773,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMBLIMITR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmblimitr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 23, value))
+            crate::set_bit(self, 23, value)
         }
         /// `PMMIR_EL1`, bit 22 (sysreg-db/data/el2.sysreg:103).
         #[inline(always)]
@@ -783,7 +783,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMMIR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmmir_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 22, value))
+            crate::set_bit(self, 22, value)
         }
         /// `PMSELR_EL0`, bit 19 (sysreg-db/data/el2.sysreg:105).
         #[inline(always)]
@@ -793,7 +793,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMSELR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmselr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 19, value))
+            crate::set_bit(self, 19, value)
         }
         /// `PMOVS`, bit 18 (sysreg-db/data/el2.sysreg:106).
         #[inline(always)]
@@ -803,7 +803,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMOVS` set to `value`.
         #[inline(always)]
         pub const fn with_pmovs(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 18, value))
+            crate::set_bit(self, 18, value)
         }
         /// `PMINTEN`, bit 17 (sysreg-db/data/el2.sysreg:107).
         #[inline(always)]
@@ -813,7 +813,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMINTEN` set to `value`.
         #[inline(always)]
         pub const fn with_pminten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 17, value))
+            crate::set_bit(self, 17, value)
         }
         /// `PMCNTEN`, bit 16 (sysreg-db/data/el2.sysreg:108).
         #[inline(always)]
@@ -823,7 +823,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMCNTEN` set to `value`.
         #[inline(always)]
         pub const fn with_pmcnten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 16, value))
+            crate::set_bit(self, 16, value)
         }
         /// `PMCCNTR_EL0`, bit 15 (sysreg-db/data/el2.sysreg:109).
         #[inline(always)]
@@ -833,7 +833,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMCCNTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmccntr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 15, value))
+            crate::set_bit(self, 15, value)
         }
         /// `PMCCFILTR_EL0`, bit 14 (sysreg-db/data/el2.sysreg:110).
         #[inline(always)]
@@ -843,7 +843,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMCCFILTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmccfiltr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 14, value))
+            crate::set_bit(self, 14, value)
         }
         /// `PMEVTYPERn_EL0`, bit 13 (sysreg-db/data/el2.sysreg:111).
         #[inline(always)]
@@ -853,7 +853,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMEVTYPERn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmevtypern_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 13, value))
+            crate::set_bit(self, 13, value)
         }
         /// `PMEVCNTRn_EL0`, bit 12 (sysreg-db/data/el2.sysreg:112).
         #[inline(always)]
@@ -863,7 +863,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `PMEVCNTRn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmevcntrn_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 12, value))
+            crate::set_bit(self, 12, value)
         }
         /// `OSDLR_EL1`, bit 11 (sysreg-db/data/el2.sysreg:113).
         #[inline(always)]
@@ -873,7 +873,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `OSDLR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_osdlr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 11, value))
+            crate::set_bit(self, 11, value)
         }
         /// `OSECCR_EL1`, bit 10 (sysreg-db/data/el2.sysreg:114).
         #[inline(always)]
@@ -883,7 +883,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `OSECCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_oseccr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 10, value))
+            crate::set_bit(self, 10, value)
         }
         /// `OSLSR_EL1`, bit 9 (sysreg-db/data/el2.sysreg:115).
         #[inline(always)]
@@ -893,7 +893,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `OSLSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_oslsr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 9, value))
+            crate::set_bit(self, 9, value)
         }
         /// `DBGPRCR_EL1`, bit 7 (sysreg-db/data/el2.sysreg:117).
         #[inline(always)]
@@ -903,7 +903,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `DBGPRCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgprcr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 7, value))
+            crate::set_bit(self, 7, value)
         }
         /// `DBGAUTHSTATUS_EL1`, bit 6 (sysreg-db/data/el2.sysreg:118).
         #[inline(always)]
@@ -913,7 +913,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `DBGAUTHSTATUS_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgauthstatus_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 6, value))
+            crate::set_bit(self, 6, value)
         }
         /// `DBGCLAIM`, bit 5 (sysreg-db/data/el2.sysreg:119).
         #[inline(always)]
@@ -923,7 +923,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `DBGCLAIM` set to `value`.
         #[inline(always)]
         pub const fn with_dbgclaim(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 5, value))
+            crate::set_bit(self, 5, value)
         }
         /// `MDSCR_EL1`, bit 4 (sysreg-db/data/el2.sysreg:120).
         #[inline(always)]
@@ -933,7 +933,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `MDSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_mdscr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 4, value))
+            crate::set_bit(self, 4, value)
         }
         /// `DBGWVRn_EL1`, bit 3 (sysreg-db/data/el2.sysreg:121).
         #[inline(always)]
@@ -943,7 +943,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `DBGWVRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgwvrn_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `DBGWCRn_EL1`, bit 2 (sysreg-db/data/el2.sysreg:122).
         #[inline(always)]
@@ -953,7 +953,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `DBGWCRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgwcrn_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `DBGBVRn_EL1`, bit 1 (sysreg-db/data/el2.sysreg:123).
         #[inline(always)]
@@ -963,7 +963,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `DBGBVRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgbvrn_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `DBGBCRn_EL1`, bit 0 (sysreg-db/data/el2.sysreg:124).
         #[inline(always)]
@@ -973,7 +973,7 @@ pub mod hdfgrtr_el2 {
         /// This value with `DBGBCRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgbcrn_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -1065,7 +1065,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `nPMSNEVFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmsnevfr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 62, value))
+            crate::set_bit(self, 62, value)
         }
         /// `nBRBDATA`, bit 61 (sysreg-db/data/el2.sysreg:133).
         #[inline(always)]
@@ -1075,7 +1075,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `nBRBDATA` set to `value`.
         #[inline(always)]
         pub const fn with_n_brbdata(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 61, value))
+            crate::set_bit(self, 61, value)
         }
         /// `nBRBCTL`, bit 60 (sysreg-db/data/el2.sysreg:134).
         #[inline(always)]
@@ -1085,7 +1085,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `nBRBCTL` set to `value`.
         #[inline(always)]
         pub const fn with_n_brbctl(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 60, value))
+            crate::set_bit(self, 60, value)
         }
         /// `PMUSERENR_EL0`, bit 57 (sysreg-db/data/el2.sysreg:136).
         #[inline(always)]
@@ -1095,7 +1095,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMUSERENR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmuserenr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 57, value))
+            crate::set_bit(self, 57, value)
         }
         /// `TRBTRG_EL1`, bit 56 (sysreg-db/data/el2.sysreg:137).
         #[inline(always)]
@@ -1105,7 +1105,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRBTRG_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbtrg_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 56, value))
+            crate::set_bit(self, 56, value)
         }
         /// `TRBSR_EL1`, bit 55 (sysreg-db/data/el2.sysreg:138).
         #[inline(always)]
@@ -1115,7 +1115,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRBSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbsr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 55, value))
+            crate::set_bit(self, 55, value)
         }
         /// `TRBPTR_EL1`, bit 54 (sysreg-db/data/el2.sysreg:139).
         #[inline(always)]
@@ -1125,7 +1125,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRBPTR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbptr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 54, value))
+            crate::set_bit(self, 54, value)
         }
         /// `TRBMAR_EL1`, bit 53 (sysreg-db/data/el2.sysreg:140).
         #[inline(always)]
@@ -1135,7 +1135,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRBMAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbmar_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 53, value))
+            crate::set_bit(self, 53, value)
         }
         /// `TRBLIMITR_EL1`, bit 52 (sysreg-db/data/el2.sysreg:141).
         #[inline(always)]
@@ -1145,7 +1145,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRBLIMITR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trblimitr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 52, value))
+            crate::set_bit(self, 52, value)
         }
         /// `TRBBASER_EL1`, bit 50 (sysreg-db/data/el2.sysreg:143).
         #[inline(always)]
@@ -1155,7 +1155,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRBBASER_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trbbaser_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 50, value))
+            crate::set_bit(self, 50, value)
         }
         /// `TRFCR_EL1`, bit 49 (sysreg-db/data/el2.sysreg:144).
         #[inline(always)]
@@ -1165,7 +1165,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRFCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_trfcr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 49, value))
+            crate::set_bit(self, 49, value)
         }
         /// `TRCVICTLR`, bit 48 (sysreg-db/data/el2.sysreg:145).
         #[inline(always)]
@@ -1175,7 +1175,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRCVICTLR` set to `value`.
         #[inline(always)]
         pub const fn with_trcvictlr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 48, value))
+            crate::set_bit(self, 48, value)
         }
         /// `TRCSSCSRn`, bit 46 (sysreg-db/data/el2.sysreg:147).
         #[inline(always)]
@@ -1185,7 +1185,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRCSSCSRn` set to `value`.
         #[inline(always)]
         pub const fn with_trcsscsrn(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 46, value))
+            crate::set_bit(self, 46, value)
         }
         /// `TRCSEQSTR`, bit 45 (sysreg-db/data/el2.sysreg:148).
         #[inline(always)]
@@ -1195,7 +1195,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRCSEQSTR` set to `value`.
         #[inline(always)]
         pub const fn with_trcseqstr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 45, value))
+            crate::set_bit(self, 45, value)
         }
         /// `TRCPRGCTLR`, bit 44 (sysreg-db/data/el2.sysreg:149).
         #[inline(always)]
@@ -1205,7 +1205,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRCPRGCTLR` set to `value`.
         #[inline(always)]
         pub const fn with_trcprgctlr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 44, value))
+            crate::set_bit(self, 44, value)
         }
         /// `TRCOSLAR`, bit 42 (sysreg-db/data/el2.sysreg:151).
         #[inline(always)]
@@ -1215,7 +1215,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRCOSLAR` set to `value`.
         #[inline(always)]
         pub const fn with_trcoslar(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 42, value))
+            crate::set_bit(self, 42, value)
         }
         /// `TRCIMSPECn`, bit 41 (sysreg-db/data/el2.sysreg:152).
         #[inline(always)]
@@ -1225,7 +1225,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRCIMSPECn` set to `value`.
         #[inline(always)]
         pub const fn with_trcimspecn(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 41, value))
+            crate::set_bit(self, 41, value)
         }
         /// `TRCCNTVRn`, bit 37 (sysreg-db/data/el2.sysreg:154).
         #[inline(always)]
@@ -1235,7 +1235,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRCCNTVRn` set to `value`.
         #[inline(always)]
         pub const fn with_trccntvrn(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 37, value))
+            crate::set_bit(self, 37, value)
         }
         /// `TRCCLAIM`, bit 36 (sysreg-db/data/el2.sysreg:155).
         #[inline(always)]
@@ -1245,7 +1245,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRCCLAIM` set to `value`.
         #[inline(always)]
         pub const fn with_trcclaim(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 36, value))
+            crate::set_bit(self, 36, value)
         }
         /// `TRCAUXCTLR`, bit 35 (sysreg-db/data/el2.sysreg:156).
         #[inline(always)]
@@ -1255,7 +1255,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRCAUXCTLR` set to `value`.
         #[inline(always)]
         pub const fn with_trcauxctlr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 35, value))
+            crate::set_bit(self, 35, value)
         }
         /// `TRC`, bit 33 (sysreg-db/data/el2.sysreg:158).
         #[inline(always)]
@@ -1265,7 +1265,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `TRC` set to `value`.
         #[inline(always)]
         pub const fn with_trc(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 33, value))
+            crate::set_bit(self, 33, value)
         }
         /// `PMSLATFR_EL1`, bit 32 (sysreg-db/data/el2.sysreg:159).
         #[inline(always)]
@@ -1275,7 +1275,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMSLATFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmslatfr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 32, value))
+            crate::set_bit(self, 32, value)
         }
         /// `PMSIRR_EL1`, bit 31 (sysreg-db/data/el2.sysreg:160).
         #[inline(always)]
@@ -1285,7 +1285,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMSIRR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsirr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 31, value))
+            crate::set_bit(self, 31, value)
         }
         /// `PMSICR_EL1`, bit 29 (sysreg-db/data/el2.sysreg:162).
         #[inline(always)]
@@ -1295,7 +1295,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMSICR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsicr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 29, value))
+            crate::set_bit(self, 29, value)
         }
         /// `PMSFCR_EL1`, bit 28 (sysreg-db/data/el2.sysreg:163).
         #[inline(always)]
@@ -1305,7 +1305,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMSFCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsfcr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 28, value))
+            crate::set_bit(self, 28, value)
         }
         /// `PMSEVFR_EL1`, bit 27 (sysreg-db/data/el2.sysreg:164).
         #[inline(always)]
@@ -1315,7 +1315,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMSEVFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmsevfr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 27, value))
+            crate::set_bit(self, 27, value)
         }
         /// `PMSCR_EL1`, bit 26 (sysreg-db/data/el2.sysreg:165).
         #[inline(always)]
@@ -1325,7 +1325,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmscr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 26, value))
+            crate::set_bit(self, 26, value)
         }
         /// `PMBSR_EL1`, bit 25 (sysreg-db/data/el2.sysreg:166).
         #[inline(always)]
@@ -1335,7 +1335,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMBSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmbsr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 25, value))
+            crate::set_bit(self, 25, value)
         }
         /// `PMBPTR_EL1`, bit 24 (sysreg-db/data/el2.sysreg:167).
         #[inline(always)]
@@ -1345,7 +1345,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMBPTR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmbptr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 24, value))
+            crate::set_bit(self, 24, value)
         }
         /// `PMBLIMITR_EL1`, bit 23 (sysreg-db/data/el2.sysreg:168).
         #[inline(always)]
@@ -1355,7 +1355,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMBLIMITR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_pmblimitr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 23, value))
+            crate::set_bit(self, 23, value)
         }
         /// `PMCR_EL0`, bit 21 (sysreg-db/data/el2.sysreg:170).
         #[inline(always)]
@@ -1365,7 +1365,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMCR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmcr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 21, value))
+            crate::set_bit(self, 21, value)
         }
         /// `PMSWINC_EL0`, bit 20 (sysreg-db/data/el2.sysreg:171).
         #[inline(always)]
@@ -1375,7 +1375,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMSWINC_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmswinc_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 20, value))
+            crate::set_bit(self, 20, value)
         }
         /// `PMSELR_EL0`, bit 19 (sysreg-db/data/el2.sysreg:172).
         #[inline(always)]
@@ -1385,7 +1385,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMSELR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmselr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 19, value))
+            crate::set_bit(self, 19, value)
         }
         /// `PMOVS`, bit 18 (sysreg-db/data/el2.sysreg:173).
         #[inline(always)]
@@ -1395,7 +1395,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMOVS` set to `value`.
         #[inline(always)]
         pub const fn with_pmovs(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 18, value))
+            crate::set_bit(self, 18, value)
         }
         /// `PMINTEN`, bit 17 (sysreg-db/data/el2.sysreg:174).
         #[inline(always)]
@@ -1405,7 +1405,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMINTEN` set to `value`.
         #[inline(always)]
         pub const fn with_pminten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 17, value))
+            crate::set_bit(self, 17, value)
         }
         /// `PMCNTEN`, bit 16 (sysreg-db/data/el2.sysreg:175).
         #[inline(always)]
@@ -1415,7 +1415,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMCNTEN` set to `value`.
         #[inline(always)]
         pub const fn with_pmcnten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 16, value))
+            crate::set_bit(self, 16, value)
         }
         /// `PMCCNTR_EL0`, bit 15 (sysreg-db/data/el2.sysreg:176).
         #[inline(always)]
@@ -1425,7 +1425,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMCCNTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmccntr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 15, value))
+            crate::set_bit(self, 15, value)
         }
         /// `PMCCFILTR_EL0`, bit 14 (sysreg-db/data/el2.sysreg:177).
         #[inline(always)]
@@ -1435,7 +1435,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMCCFILTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmccfiltr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 14, value))
+            crate::set_bit(self, 14, value)
         }
         /// `PMEVTYPERn_EL0`, bit 13 (sysreg-db/data/el2.sysreg:178).
         #[inline(always)]
@@ -1445,7 +1445,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMEVTYPERn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmevtypern_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 13, value))
+            crate::set_bit(self, 13, value)
         }
         /// `PMEVCNTRn_EL0`, bit 12 (sysreg-db/data/el2.sysreg:179).
         #[inline(always)]
@@ -1455,7 +1455,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `PMEVCNTRn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_pmevcntrn_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 12, value))
+            crate::set_bit(self, 12, value)
         }
         /// `OSDLR_EL1`, bit 11 (sysreg-db/data/el2.sysreg:180).
         #[inline(always)]
@@ -1465,7 +1465,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `OSDLR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_osdlr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 11, value))
+            crate::set_bit(self, 11, value)
         }
         /// `OSECCR_EL1`, bit 10 (sysreg-db/data/el2.sysreg:181).
         #[inline(always)]
@@ -1475,7 +1475,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `OSECCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_oseccr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 10, value))
+            crate::set_bit(self, 10, value)
         }
         /// `OSLAR_EL1`, bit 8 (sysreg-db/data/el2.sysreg:183).
         #[inline(always)]
@@ -1485,7 +1485,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `OSLAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_oslar_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 8, value))
+            crate::set_bit(self, 8, value)
         }
         /// `DBGPRCR_EL1`, bit 7 (sysreg-db/data/el2.sysreg:184).
         #[inline(always)]
@@ -1495,7 +1495,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `DBGPRCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgprcr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 7, value))
+            crate::set_bit(self, 7, value)
         }
         /// `DBGCLAIM`, bit 5 (sysreg-db/data/el2.sysreg:186).
         #[inline(always)]
@@ -1505,7 +1505,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `DBGCLAIM` set to `value`.
         #[inline(always)]
         pub const fn with_dbgclaim(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 5, value))
+            crate::set_bit(self, 5, value)
         }
         /// `MDSCR_EL1`, bit 4 (sysreg-db/data/el2.sysreg:187).
         #[inline(always)]
@@ -1515,7 +1515,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `MDSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_mdscr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 4, value))
+            crate::set_bit(self, 4, value)
         }
         /// `DBGWVRn_EL1`, bit 3 (sysreg-db/data/el2.sysreg:188).
         #[inline(always)]
@@ -1525,7 +1525,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `DBGWVRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgwvrn_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `DBGWCRn_EL1`, bit 2 (sysreg-db/data/el2.sysreg:189).
         #[inline(always)]
@@ -1535,7 +1535,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `DBGWCRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgwcrn_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `DBGBVRn_EL1`, bit 1 (sysreg-db/data/el2.sysreg:190).
         #[inline(always)]
@@ -1545,7 +1545,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `DBGBVRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgbvrn_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `DBGBCRn_EL1`, bit 0 (sysreg-db/data/el2.sysreg:191).
         #[inline(always)]
@@ -1555,7 +1555,7 @@ pub mod hdfgwtr_el2 {
         /// This value with `DBGBCRn_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_dbgbcrn_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -1647,7 +1647,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nPMBMAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmbmar_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 24, value))
+            crate::set_bit(self, 24, value)
         }
         /// `nMDSTEPOP_EL1`, bit 23 (sysreg-db/data/el2.sysreg:201).
         #[inline(always)]
@@ -1657,7 +1657,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nMDSTEPOP_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_mdstepop_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 23, value))
+            crate::set_bit(self, 23, value)
         }
         /// `nTRBMPAM_EL1`, bit 22 (sysreg-db/data/el2.sysreg:202).
         #[inline(always)]
@@ -1667,7 +1667,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nTRBMPAM_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_trbmpam_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 22, value))
+            crate::set_bit(self, 22, value)
         }
         /// `nTRCITECR_EL1`, bit 20 (sysreg-db/data/el2.sysreg:204).
         #[inline(always)]
@@ -1677,7 +1677,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nTRCITECR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_trcitecr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 20, value))
+            crate::set_bit(self, 20, value)
         }
         /// `nPMSDSFR_EL1`, bit 19 (sysreg-db/data/el2.sysreg:205).
         #[inline(always)]
@@ -1687,7 +1687,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nPMSDSFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmsdsfr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 19, value))
+            crate::set_bit(self, 19, value)
         }
         /// `nSPMDEVAFF_EL1`, bit 18 (sysreg-db/data/el2.sysreg:206).
         #[inline(always)]
@@ -1697,7 +1697,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nSPMDEVAFF_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmdevaff_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 18, value))
+            crate::set_bit(self, 18, value)
         }
         /// `nSPMID`, bit 17 (sysreg-db/data/el2.sysreg:207).
         #[inline(always)]
@@ -1707,7 +1707,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nSPMID` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmid(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 17, value))
+            crate::set_bit(self, 17, value)
         }
         /// `nSPMSCR_EL1`, bit 16 (sysreg-db/data/el2.sysreg:208).
         #[inline(always)]
@@ -1717,7 +1717,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nSPMSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmscr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 16, value))
+            crate::set_bit(self, 16, value)
         }
         /// `nSPMACCESSR_EL1`, bit 15 (sysreg-db/data/el2.sysreg:209).
         #[inline(always)]
@@ -1727,7 +1727,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nSPMACCESSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmaccessr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 15, value))
+            crate::set_bit(self, 15, value)
         }
         /// `nSPMCR_EL0`, bit 14 (sysreg-db/data/el2.sysreg:210).
         #[inline(always)]
@@ -1737,7 +1737,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nSPMCR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmcr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 14, value))
+            crate::set_bit(self, 14, value)
         }
         /// `nSPMOVS`, bit 13 (sysreg-db/data/el2.sysreg:211).
         #[inline(always)]
@@ -1747,7 +1747,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nSPMOVS` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmovs(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 13, value))
+            crate::set_bit(self, 13, value)
         }
         /// `nSPMINTEN`, bit 12 (sysreg-db/data/el2.sysreg:212).
         #[inline(always)]
@@ -1757,7 +1757,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nSPMINTEN` set to `value`.
         #[inline(always)]
         pub const fn with_n_spminten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 12, value))
+            crate::set_bit(self, 12, value)
         }
         /// `nSPMCNTEN`, bit 11 (sysreg-db/data/el2.sysreg:213).
         #[inline(always)]
@@ -1767,7 +1767,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nSPMCNTEN` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmcnten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 11, value))
+            crate::set_bit(self, 11, value)
         }
         /// `nSPMSELR_EL0`, bit 10 (sysreg-db/data/el2.sysreg:214).
         #[inline(always)]
@@ -1777,7 +1777,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nSPMSELR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmselr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 10, value))
+            crate::set_bit(self, 10, value)
         }
         /// `nSPMEVTYPERn_EL0`, bit 9 (sysreg-db/data/el2.sysreg:215).
         #[inline(always)]
@@ -1787,7 +1787,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nSPMEVTYPERn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmevtypern_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 9, value))
+            crate::set_bit(self, 9, value)
         }
         /// `nSPMEVCNTRn_EL0`, bit 8 (sysreg-db/data/el2.sysreg:216).
         #[inline(always)]
@@ -1797,7 +1797,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nSPMEVCNTRn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmevcntrn_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 8, value))
+            crate::set_bit(self, 8, value)
         }
         /// `nPMSSCR_EL1`, bit 7 (sysreg-db/data/el2.sysreg:217).
         #[inline(always)]
@@ -1807,7 +1807,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nPMSSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmsscr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 7, value))
+            crate::set_bit(self, 7, value)
         }
         /// `nPMSSDATA`, bit 6 (sysreg-db/data/el2.sysreg:218).
         #[inline(always)]
@@ -1817,7 +1817,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nPMSSDATA` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmssdata(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 6, value))
+            crate::set_bit(self, 6, value)
         }
         /// `nMDSELR_EL1`, bit 5 (sysreg-db/data/el2.sysreg:219).
         #[inline(always)]
@@ -1827,7 +1827,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nMDSELR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_mdselr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 5, value))
+            crate::set_bit(self, 5, value)
         }
         /// `nPMUACR_EL1`, bit 4 (sysreg-db/data/el2.sysreg:220).
         #[inline(always)]
@@ -1837,7 +1837,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nPMUACR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmuacr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 4, value))
+            crate::set_bit(self, 4, value)
         }
         /// `nPMICFILTR_EL0`, bit 3 (sysreg-db/data/el2.sysreg:221).
         #[inline(always)]
@@ -1847,7 +1847,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nPMICFILTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmicfiltr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `nPMICNTR_EL0`, bit 2 (sysreg-db/data/el2.sysreg:222).
         #[inline(always)]
@@ -1857,7 +1857,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nPMICNTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmicntr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `nPMIAR_EL1`, bit 1 (sysreg-db/data/el2.sysreg:223).
         #[inline(always)]
@@ -1867,7 +1867,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nPMIAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmiar_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `nPMECR_EL1`, bit 0 (sysreg-db/data/el2.sysreg:224).
         #[inline(always)]
@@ -1877,7 +1877,7 @@ pub mod hdfgrtr2_el2 {
         /// This value with `nPMECR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmecr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -1969,7 +1969,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nPMBMAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmbmar_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 24, value))
+            crate::set_bit(self, 24, value)
         }
         /// `nMDSTEPOP_EL1`, bit 23 (sysreg-db/data/el2.sysreg:232).
         #[inline(always)]
@@ -1979,7 +1979,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nMDSTEPOP_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_mdstepop_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 23, value))
+            crate::set_bit(self, 23, value)
         }
         /// `nTRBMPAM_EL1`, bit 22 (sysreg-db/data/el2.sysreg:233).
         #[inline(always)]
@@ -1989,7 +1989,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nTRBMPAM_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_trbmpam_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 22, value))
+            crate::set_bit(self, 22, value)
         }
         /// `nPMZR_EL0`, bit 21 (sysreg-db/data/el2.sysreg:234).
         #[inline(always)]
@@ -1999,7 +1999,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nPMZR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmzr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 21, value))
+            crate::set_bit(self, 21, value)
         }
         /// `nTRCITECR_EL1`, bit 20 (sysreg-db/data/el2.sysreg:235).
         #[inline(always)]
@@ -2009,7 +2009,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nTRCITECR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_trcitecr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 20, value))
+            crate::set_bit(self, 20, value)
         }
         /// `nPMSDSFR_EL1`, bit 19 (sysreg-db/data/el2.sysreg:236).
         #[inline(always)]
@@ -2019,7 +2019,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nPMSDSFR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmsdsfr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 19, value))
+            crate::set_bit(self, 19, value)
         }
         /// `nSPMSCR_EL1`, bit 16 (sysreg-db/data/el2.sysreg:238).
         #[inline(always)]
@@ -2029,7 +2029,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nSPMSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmscr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 16, value))
+            crate::set_bit(self, 16, value)
         }
         /// `nSPMACCESSR_EL1`, bit 15 (sysreg-db/data/el2.sysreg:239).
         #[inline(always)]
@@ -2039,7 +2039,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nSPMACCESSR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmaccessr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 15, value))
+            crate::set_bit(self, 15, value)
         }
         /// `nSPMCR_EL0`, bit 14 (sysreg-db/data/el2.sysreg:240).
         #[inline(always)]
@@ -2049,7 +2049,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nSPMCR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmcr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 14, value))
+            crate::set_bit(self, 14, value)
         }
         /// `nSPMOVS`, bit 13 (sysreg-db/data/el2.sysreg:241).
         #[inline(always)]
@@ -2059,7 +2059,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nSPMOVS` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmovs(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 13, value))
+            crate::set_bit(self, 13, value)
         }
         /// `nSPMINTEN`, bit 12 (sysreg-db/data/el2.sysreg:242).
         #[inline(always)]
@@ -2069,7 +2069,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nSPMINTEN` set to `value`.
         #[inline(always)]
         pub const fn with_n_spminten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 12, value))
+            crate::set_bit(self, 12, value)
         }
         /// `nSPMCNTEN`, bit 11 (sysreg-db/data/el2.sysreg:243).
         #[inline(always)]
@@ -2079,7 +2079,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nSPMCNTEN` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmcnten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 11, value))
+            crate::set_bit(self, 11, value)
         }
         /// `nSPMSELR_EL0`, bit 10 (sysreg-db/data/el2.sysreg:244).
         #[inline(always)]
@@ -2089,7 +2089,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nSPMSELR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmselr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 10, value))
+            crate::set_bit(self, 10, value)
         }
         /// `nSPMEVTYPERn_EL0`, bit 9 (sysreg-db/data/el2.sysreg:245).
         #[inline(always)]
@@ -2099,7 +2099,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nSPMEVTYPERn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmevtypern_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 9, value))
+            crate::set_bit(self, 9, value)
         }
         /// `nSPMEVCNTRn_EL0`, bit 8 (sysreg-db/data/el2.sysreg:246).
         #[inline(always)]
@@ -2109,7 +2109,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nSPMEVCNTRn_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_spmevcntrn_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 8, value))
+            crate::set_bit(self, 8, value)
         }
         /// `nPMSSCR_EL1`, bit 7 (sysreg-db/data/el2.sysreg:247).
         #[inline(always)]
@@ -2119,7 +2119,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nPMSSCR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmsscr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 7, value))
+            crate::set_bit(self, 7, value)
         }
         /// `nMDSELR_EL1`, bit 5 (sysreg-db/data/el2.sysreg:249).
         #[inline(always)]
@@ -2129,7 +2129,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nMDSELR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_mdselr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 5, value))
+            crate::set_bit(self, 5, value)
         }
         /// `nPMUACR_EL1`, bit 4 (sysreg-db/data/el2.sysreg:250).
         #[inline(always)]
@@ -2139,7 +2139,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nPMUACR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmuacr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 4, value))
+            crate::set_bit(self, 4, value)
         }
         /// `nPMICFILTR_EL0`, bit 3 (sysreg-db/data/el2.sysreg:251).
         #[inline(always)]
@@ -2149,7 +2149,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nPMICFILTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmicfiltr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `nPMICNTR_EL0`, bit 2 (sysreg-db/data/el2.sysreg:252).
         #[inline(always)]
@@ -2159,7 +2159,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nPMICNTR_EL0` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmicntr_el0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `nPMIAR_EL1`, bit 1 (sysreg-db/data/el2.sysreg:253).
         #[inline(always)]
@@ -2169,7 +2169,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nPMIAR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmiar_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `nPMECR_EL1`, bit 0 (sysreg-db/data/el2.sysreg:254).
         #[inline(always)]
@@ -2179,7 +2179,7 @@ pub mod hdfgwtr2_el2 {
         /// This value with `nPMECR_EL1` set to `value`.
         #[inline(always)]
         pub const fn with_n_pmecr_el1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -2270,7 +2270,7 @@ pub mod hcr_el2 {
         /// This value with `TWEDEL` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_twedel(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 60, 0xf, value as u64))
+            crate::set_bits(self, 60, 0xf, value as u64)
         }
         /// `TWEDEn`, bit 59 (sysreg-db/data/el2.sysreg:259).
         #[inline(always)]
@@ -2280,7 +2280,7 @@ pub mod hcr_el2 {
         /// This value with `TWEDEn` set to `value`.
         #[inline(always)]
         pub const fn with_tweden(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 59, value))
+            crate::set_bit(self, 59, value)
         }
         /// `TID5`, bit 58 (sysreg-db/data/el2.sysreg:260).
         #[inline(always)]
@@ -2290,7 +2290,7 @@ pub mod hcr_el2 {
         /// This value with `TID5` set to `value`.
         #[inline(always)]
         pub const fn with_tid5(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 58, value))
+            crate::set_bit(self, 58, value)
         }
         /// `DCT`, bit 57 (sysreg-db/data/el2.sysreg:261).
         #[inline(always)]
@@ -2300,7 +2300,7 @@ pub mod hcr_el2 {
         /// This value with `DCT` set to `value`.
         #[inline(always)]
         pub const fn with_dct(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 57, value))
+            crate::set_bit(self, 57, value)
         }
         /// `ATA`, bit 56 (sysreg-db/data/el2.sysreg:262).
         #[inline(always)]
@@ -2310,7 +2310,7 @@ pub mod hcr_el2 {
         /// This value with `ATA` set to `value`.
         #[inline(always)]
         pub const fn with_ata(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 56, value))
+            crate::set_bit(self, 56, value)
         }
         /// `TTLBOS`, bit 55 (sysreg-db/data/el2.sysreg:263).
         #[inline(always)]
@@ -2320,7 +2320,7 @@ pub mod hcr_el2 {
         /// This value with `TTLBOS` set to `value`.
         #[inline(always)]
         pub const fn with_ttlbos(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 55, value))
+            crate::set_bit(self, 55, value)
         }
         /// `TTLBIS`, bit 54 (sysreg-db/data/el2.sysreg:264).
         #[inline(always)]
@@ -2330,7 +2330,7 @@ pub mod hcr_el2 {
         /// This value with `TTLBIS` set to `value`.
         #[inline(always)]
         pub const fn with_ttlbis(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 54, value))
+            crate::set_bit(self, 54, value)
         }
         /// `EnSCXT`, bit 53 (sysreg-db/data/el2.sysreg:265).
         #[inline(always)]
@@ -2340,7 +2340,7 @@ pub mod hcr_el2 {
         /// This value with `EnSCXT` set to `value`.
         #[inline(always)]
         pub const fn with_en_scxt(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 53, value))
+            crate::set_bit(self, 53, value)
         }
         /// `TOCU`, bit 52 (sysreg-db/data/el2.sysreg:266).
         #[inline(always)]
@@ -2350,7 +2350,7 @@ pub mod hcr_el2 {
         /// This value with `TOCU` set to `value`.
         #[inline(always)]
         pub const fn with_tocu(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 52, value))
+            crate::set_bit(self, 52, value)
         }
         /// `AMVOFFEN`, bit 51 (sysreg-db/data/el2.sysreg:267).
         #[inline(always)]
@@ -2360,7 +2360,7 @@ pub mod hcr_el2 {
         /// This value with `AMVOFFEN` set to `value`.
         #[inline(always)]
         pub const fn with_amvoffen(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 51, value))
+            crate::set_bit(self, 51, value)
         }
         /// `TICAB`, bit 50 (sysreg-db/data/el2.sysreg:268).
         #[inline(always)]
@@ -2370,7 +2370,7 @@ pub mod hcr_el2 {
         /// This value with `TICAB` set to `value`.
         #[inline(always)]
         pub const fn with_ticab(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 50, value))
+            crate::set_bit(self, 50, value)
         }
         /// `TID4`, bit 49 (sysreg-db/data/el2.sysreg:269).
         #[inline(always)]
@@ -2380,7 +2380,7 @@ pub mod hcr_el2 {
         /// This value with `TID4` set to `value`.
         #[inline(always)]
         pub const fn with_tid4(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 49, value))
+            crate::set_bit(self, 49, value)
         }
         /// `GPF`, bit 48 (sysreg-db/data/el2.sysreg:270).
         #[inline(always)]
@@ -2390,7 +2390,7 @@ pub mod hcr_el2 {
         /// This value with `GPF` set to `value`.
         #[inline(always)]
         pub const fn with_gpf(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 48, value))
+            crate::set_bit(self, 48, value)
         }
         /// `FIEN`, bit 47 (sysreg-db/data/el2.sysreg:271).
         #[inline(always)]
@@ -2400,7 +2400,7 @@ pub mod hcr_el2 {
         /// This value with `FIEN` set to `value`.
         #[inline(always)]
         pub const fn with_fien(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 47, value))
+            crate::set_bit(self, 47, value)
         }
         /// `FWB`, bit 46 (sysreg-db/data/el2.sysreg:272).
         #[inline(always)]
@@ -2410,7 +2410,7 @@ pub mod hcr_el2 {
         /// This value with `FWB` set to `value`.
         #[inline(always)]
         pub const fn with_fwb(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 46, value))
+            crate::set_bit(self, 46, value)
         }
         /// `NV2`, bit 45 (sysreg-db/data/el2.sysreg:273).
         #[inline(always)]
@@ -2420,7 +2420,7 @@ pub mod hcr_el2 {
         /// This value with `NV2` set to `value`.
         #[inline(always)]
         pub const fn with_nv2(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 45, value))
+            crate::set_bit(self, 45, value)
         }
         /// `AT`, bit 44 (sysreg-db/data/el2.sysreg:274).
         #[inline(always)]
@@ -2430,7 +2430,7 @@ pub mod hcr_el2 {
         /// This value with `AT` set to `value`.
         #[inline(always)]
         pub const fn with_at(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 44, value))
+            crate::set_bit(self, 44, value)
         }
         /// `NV1`, bit 43 (sysreg-db/data/el2.sysreg:275).
         #[inline(always)]
@@ -2440,7 +2440,7 @@ pub mod hcr_el2 {
         /// This value with `NV1` set to `value`.
         #[inline(always)]
         pub const fn with_nv1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 43, value))
+            crate::set_bit(self, 43, value)
         }
         /// `NV`, bit 42 (sysreg-db/data/el2.sysreg:276).
         #[inline(always)]
@@ -2450,7 +2450,7 @@ pub mod hcr_el2 {
         /// This value with `NV` set to `value`.
         #[inline(always)]
         pub const fn with_nv(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 42, value))
+            crate::set_bit(self, 42, value)
         }
         /// `API`, bit 41 (sysreg-db/data/el2.sysreg:277).
         #[inline(always)]
@@ -2460,7 +2460,7 @@ pub mod hcr_el2 {
         /// This value with `API` set to `value`.
         #[inline(always)]
         pub const fn with_api(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 41, value))
+            crate::set_bit(self, 41, value)
         }
         /// `APK`, bit 40 (sysreg-db/data/el2.sysreg:278).
         #[inline(always)]
@@ -2470,7 +2470,7 @@ pub mod hcr_el2 {
         /// This value with `APK` set to `value`.
         #[inline(always)]
         pub const fn with_apk(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 40, value))
+            crate::set_bit(self, 40, value)
         }
         /// `TEA`, bit 37 (sysreg-db/data/el2.sysreg:280).
         #[inline(always)]
@@ -2480,7 +2480,7 @@ pub mod hcr_el2 {
         /// This value with `TEA` set to `value`.
         #[inline(always)]
         pub const fn with_tea(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 37, value))
+            crate::set_bit(self, 37, value)
         }
         /// `TERR`, bit 36 (sysreg-db/data/el2.sysreg:281).
         #[inline(always)]
@@ -2490,7 +2490,7 @@ pub mod hcr_el2 {
         /// This value with `TERR` set to `value`.
         #[inline(always)]
         pub const fn with_terr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 36, value))
+            crate::set_bit(self, 36, value)
         }
         /// `TLOR`, bit 35 (sysreg-db/data/el2.sysreg:282).
         #[inline(always)]
@@ -2500,7 +2500,7 @@ pub mod hcr_el2 {
         /// This value with `TLOR` set to `value`.
         #[inline(always)]
         pub const fn with_tlor(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 35, value))
+            crate::set_bit(self, 35, value)
         }
         /// `E2H`, bit 34 (sysreg-db/data/el2.sysreg:283).
         #[inline(always)]
@@ -2510,7 +2510,7 @@ pub mod hcr_el2 {
         /// This value with `E2H` set to `value`.
         #[inline(always)]
         pub const fn with_e2h(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 34, value))
+            crate::set_bit(self, 34, value)
         }
         /// `ID`, bit 33 (sysreg-db/data/el2.sysreg:284).
         #[inline(always)]
@@ -2520,7 +2520,7 @@ pub mod hcr_el2 {
         /// This value with `ID` set to `value`.
         #[inline(always)]
         pub const fn with_id(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 33, value))
+            crate::set_bit(self, 33, value)
         }
         /// `CD`, bit 32 (sysreg-db/data/el2.sysreg:285).
         #[inline(always)]
@@ -2530,7 +2530,7 @@ pub mod hcr_el2 {
         /// This value with `CD` set to `value`.
         #[inline(always)]
         pub const fn with_cd(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 32, value))
+            crate::set_bit(self, 32, value)
         }
         /// `RW`, bit 31 (sysreg-db/data/el2.sysreg:286).
         #[inline(always)]
@@ -2540,7 +2540,7 @@ pub mod hcr_el2 {
         /// This value with `RW` set to `value`.
         #[inline(always)]
         pub const fn with_rw(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 31, value))
+            crate::set_bit(self, 31, value)
         }
         /// `TRVM`, bit 30 (sysreg-db/data/el2.sysreg:287).
         #[inline(always)]
@@ -2550,7 +2550,7 @@ pub mod hcr_el2 {
         /// This value with `TRVM` set to `value`.
         #[inline(always)]
         pub const fn with_trvm(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 30, value))
+            crate::set_bit(self, 30, value)
         }
         /// `HCD`, bit 29 (sysreg-db/data/el2.sysreg:288).
         #[inline(always)]
@@ -2560,7 +2560,7 @@ pub mod hcr_el2 {
         /// This value with `HCD` set to `value`.
         #[inline(always)]
         pub const fn with_hcd(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 29, value))
+            crate::set_bit(self, 29, value)
         }
         /// `TDZ`, bit 28 (sysreg-db/data/el2.sysreg:289).
         #[inline(always)]
@@ -2570,7 +2570,7 @@ pub mod hcr_el2 {
         /// This value with `TDZ` set to `value`.
         #[inline(always)]
         pub const fn with_tdz(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 28, value))
+            crate::set_bit(self, 28, value)
         }
         /// `TGE`, bit 27 (sysreg-db/data/el2.sysreg:290).
         #[inline(always)]
@@ -2580,7 +2580,7 @@ pub mod hcr_el2 {
         /// This value with `TGE` set to `value`.
         #[inline(always)]
         pub const fn with_tge(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 27, value))
+            crate::set_bit(self, 27, value)
         }
         /// `TVM`, bit 26 (sysreg-db/data/el2.sysreg:291).
         #[inline(always)]
@@ -2590,7 +2590,7 @@ pub mod hcr_el2 {
         /// This value with `TVM` set to `value`.
         #[inline(always)]
         pub const fn with_tvm(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 26, value))
+            crate::set_bit(self, 26, value)
         }
         /// `TTLB`, bit 25 (sysreg-db/data/el2.sysreg:292).
         #[inline(always)]
@@ -2600,7 +2600,7 @@ pub mod hcr_el2 {
         /// This value with `TTLB` set to `value`.
         #[inline(always)]
         pub const fn with_ttlb(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 25, value))
+            crate::set_bit(self, 25, value)
         }
         /// `TPU`, bit 24 (sysreg-db/data/el2.sysreg:293).
         #[inline(always)]
@@ -2610,7 +2610,7 @@ pub mod hcr_el2 {
         /// This value with `TPU` set to `value`.
         #[inline(always)]
         pub const fn with_tpu(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 24, value))
+            crate::set_bit(self, 24, value)
         }
         /// `TPCP`, bit 23 (sysreg-db/data/el2.sysreg:294).
         #[inline(always)]
@@ -2620,7 +2620,7 @@ pub mod hcr_el2 {
         /// This value with `TPCP` set to `value`.
         #[inline(always)]
         pub const fn with_tpcp(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 23, value))
+            crate::set_bit(self, 23, value)
         }
         /// `TSW`, bit 22 (sysreg-db/data/el2.sysreg:295).
         #[inline(always)]
@@ -2630,7 +2630,7 @@ pub mod hcr_el2 {
         /// This value with `TSW` set to `value`.
         #[inline(always)]
         pub const fn with_tsw(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 22, value))
+            crate::set_bit(self, 22, value)
         }
         /// `TACR`, bit 21 (sysreg-db/data/el2.sysreg:296).
         #[inline(always)]
@@ -2640,7 +2640,7 @@ pub mod hcr_el2 {
         /// This value with `TACR` set to `value`.
         #[inline(always)]
         pub const fn with_tacr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 21, value))
+            crate::set_bit(self, 21, value)
         }
         /// `TIDCP`, bit 20 (sysreg-db/data/el2.sysreg:297).
         #[inline(always)]
@@ -2650,7 +2650,7 @@ pub mod hcr_el2 {
         /// This value with `TIDCP` set to `value`.
         #[inline(always)]
         pub const fn with_tidcp(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 20, value))
+            crate::set_bit(self, 20, value)
         }
         /// `TSC`, bit 19 (sysreg-db/data/el2.sysreg:298).
         #[inline(always)]
@@ -2660,7 +2660,7 @@ pub mod hcr_el2 {
         /// This value with `TSC` set to `value`.
         #[inline(always)]
         pub const fn with_tsc(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 19, value))
+            crate::set_bit(self, 19, value)
         }
         /// `TID3`, bit 18 (sysreg-db/data/el2.sysreg:299).
         #[inline(always)]
@@ -2670,7 +2670,7 @@ pub mod hcr_el2 {
         /// This value with `TID3` set to `value`.
         #[inline(always)]
         pub const fn with_tid3(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 18, value))
+            crate::set_bit(self, 18, value)
         }
         /// `TID2`, bit 17 (sysreg-db/data/el2.sysreg:300).
         #[inline(always)]
@@ -2680,7 +2680,7 @@ pub mod hcr_el2 {
         /// This value with `TID2` set to `value`.
         #[inline(always)]
         pub const fn with_tid2(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 17, value))
+            crate::set_bit(self, 17, value)
         }
         /// `TID1`, bit 16 (sysreg-db/data/el2.sysreg:301).
         #[inline(always)]
@@ -2690,7 +2690,7 @@ pub mod hcr_el2 {
         /// This value with `TID1` set to `value`.
         #[inline(always)]
         pub const fn with_tid1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 16, value))
+            crate::set_bit(self, 16, value)
         }
         /// `TID0`, bit 15 (sysreg-db/data/el2.sysreg:302).
         #[inline(always)]
@@ -2700,7 +2700,7 @@ pub mod hcr_el2 {
         /// This value with `TID0` set to `value`.
         #[inline(always)]
         pub const fn with_tid0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 15, value))
+            crate::set_bit(self, 15, value)
         }
         /// `TWE`, bit 14 (sysreg-db/data/el2.sysreg:303).
         #[inline(always)]
@@ -2710,7 +2710,7 @@ pub mod hcr_el2 {
         /// This value with `TWE` set to `value`.
         #[inline(always)]
         pub const fn with_twe(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 14, value))
+            crate::set_bit(self, 14, value)
         }
         /// `TWI`, bit 13 (sysreg-db/data/el2.sysreg:304).
         #[inline(always)]
@@ -2720,7 +2720,7 @@ pub mod hcr_el2 {
         /// This value with `TWI` set to `value`.
         #[inline(always)]
         pub const fn with_twi(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 13, value))
+            crate::set_bit(self, 13, value)
         }
         /// `DC`, bit 12 (sysreg-db/data/el2.sysreg:305).
         #[inline(always)]
@@ -2730,7 +2730,7 @@ pub mod hcr_el2 {
         /// This value with `DC` set to `value`.
         #[inline(always)]
         pub const fn with_dc(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 12, value))
+            crate::set_bit(self, 12, value)
         }
         /// `BSU`, bits 11:10 (sysreg-db/data/el2.sysreg:307): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -2741,7 +2741,7 @@ pub mod hcr_el2 {
         /// This value with `BSU` set to `value`.
         #[inline(always)]
         pub const fn with_bsu(self, value: Bsu) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 10, 0x3, value.to_bits() as u64))
+            crate::set_bits(self, 10, 0x3, value.to_bits() as u64)
         }
         /// `FB`, bit 9 (sysreg-db/data/el2.sysreg:313).
         #[inline(always)]
@@ -2751,7 +2751,7 @@ pub mod hcr_el2 {
         /// This value with `FB` set to `value`.
         #[inline(always)]
         pub const fn with_fb(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 9, value))
+            crate::set_bit(self, 9, value)
         }
         /// `VSE`, bit 8 (sysreg-db/data/el2.sysreg:314).
         #[inline(always)]
@@ -2761,7 +2761,7 @@ pub mod hcr_el2 {
         /// This value with `VSE` set to `value`.
         #[inline(always)]
         pub const fn with_vse(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 8, value))
+            crate::set_bit(self, 8, value)
         }
         /// `VI`, bit 7 (sysreg-db/data/el2.sysreg:317).
         #[inline(always)]
@@ -2771,7 +2771,7 @@ pub mod hcr_el2 {
         /// This value with `VI` set to `value`.
         #[inline(always)]
         pub const fn with_vi(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 7, value))
+            crate::set_bit(self, 7, value)
         }
         /// `VF`, bit 6 (sysreg-db/data/el2.sysreg:318).
         #[inline(always)]
@@ -2781,7 +2781,7 @@ pub mod hcr_el2 {
         /// This value with `VF` set to `value`.
         #[inline(always)]
         pub const fn with_vf(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 6, value))
+            crate::set_bit(self, 6, value)
         }
         /// `AMO`, bit 5 (sysreg-db/data/el2.sysreg:319).
         #[inline(always)]
@@ -2791,7 +2791,7 @@ pub mod hcr_el2 {
         /// This value with `AMO` set to `value`.
         #[inline(always)]
         pub const fn with_amo(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 5, value))
+            crate::set_bit(self, 5, value)
         }
         /// `IMO`, bit 4 (sysreg-db/data/el2.sysreg:320).
         #[inline(always)]
@@ -2801,7 +2801,7 @@ pub mod hcr_el2 {
         /// This value with `IMO` set to `value`.
         #[inline(always)]
         pub const fn with_imo(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 4, value))
+            crate::set_bit(self, 4, value)
         }
         /// `FMO`, bit 3 (sysreg-db/data/el2.sysreg:321).
         #[inline(always)]
@@ -2811,7 +2811,7 @@ pub mod hcr_el2 {
         /// This value with `FMO` set to `value`.
         #[inline(always)]
         pub const fn with_fmo(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `PTW`, bit 2 (sysreg-db/data/el2.sysreg:322).
         #[inline(always)]
@@ -2821,7 +2821,7 @@ pub mod hcr_el2 {
         /// This value with `PTW` set to `value`.
         #[inline(always)]
         pub const fn with_ptw(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `SWIO`, bit 1 (sysreg-db/data/el2.sysreg:323).
         #[inline(always)]
@@ -2831,7 +2831,7 @@ pub mod hcr_el2 {
         /// This value with `SWIO` set to `value`.
         #[inline(always)]
         pub const fn with_swio(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `VM`, bit 0 (sysreg-db/data/el2.sysreg:324).
         #[inline(always)]
@@ -2841,7 +2841,7 @@ pub mod hcr_el2 {
         /// This value with `VM` set to `value`.
         #[inline(always)]
         pub const fn with_vm(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
     /// The values of `HCR_EL2.BSU` (sysreg-db/data/el2.sysreg:307). Values the database does not
@@ -2984,7 +2984,7 @@ pub mod sctlr_el2 {
         /// This value with `TIDCP` set to `value`.
         #[inline(always)]
         pub const fn with_tidcp(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 63, value))
+            crate::set_bit(self, 63, value)
         }
         /// `SPINTMASK`, bit 62 (sysreg-db/data/el2.sysreg:333).
         #[inline(always)]
@@ -2994,7 +2994,7 @@ pub mod sctlr_el2 {
         /// This value with `SPINTMASK` set to `value`.
         #[inline(always)]
         pub const fn with_spintmask(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 62, value))
+            crate::set_bit(self, 62, value)
         }
         /// `NMI`, bit 61 (sysreg-db/data/el2.sysreg:334).
         #[inline(always)]
@@ -3004,7 +3004,7 @@ pub mod sctlr_el2 {
         /// This value with `NMI` set to `value`.
         #[inline(always)]
         pub const fn with_nmi(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 61, value))
+            crate::set_bit(self, 61, value)
         }
         /// `EnTP2`, bit 60 (sysreg-db/data/el2.sysreg:335).
         #[inline(always)]
@@ -3014,7 +3014,7 @@ pub mod sctlr_el2 {
         /// This value with `EnTP2` set to `value`.
         #[inline(always)]
         pub const fn with_en_tp2(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 60, value))
+            crate::set_bit(self, 60, value)
         }
         /// `TCSO`, bit 59 (sysreg-db/data/el2.sysreg:336).
         #[inline(always)]
@@ -3024,7 +3024,7 @@ pub mod sctlr_el2 {
         /// This value with `TCSO` set to `value`.
         #[inline(always)]
         pub const fn with_tcso(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 59, value))
+            crate::set_bit(self, 59, value)
         }
         /// `TCSO0`, bit 58 (sysreg-db/data/el2.sysreg:337).
         #[inline(always)]
@@ -3034,7 +3034,7 @@ pub mod sctlr_el2 {
         /// This value with `TCSO0` set to `value`.
         #[inline(always)]
         pub const fn with_tcso0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 58, value))
+            crate::set_bit(self, 58, value)
         }
         /// `EPAN`, bit 57 (sysreg-db/data/el2.sysreg:338).
         #[inline(always)]
@@ -3044,7 +3044,7 @@ pub mod sctlr_el2 {
         /// This value with `EPAN` set to `value`.
         #[inline(always)]
         pub const fn with_epan(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 57, value))
+            crate::set_bit(self, 57, value)
         }
         /// `EnALS`, bit 56 (sysreg-db/data/el2.sysreg:339).
         #[inline(always)]
@@ -3054,7 +3054,7 @@ pub mod sctlr_el2 {
         /// This value with `EnALS` set to `value`.
         #[inline(always)]
         pub const fn with_en_als(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 56, value))
+            crate::set_bit(self, 56, value)
         }
         /// `EnAS0`, bit 55 (sysreg-db/data/el2.sysreg:340).
         #[inline(always)]
@@ -3064,7 +3064,7 @@ pub mod sctlr_el2 {
         /// This value with `EnAS0` set to `value`.
         #[inline(always)]
         pub const fn with_en_as0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 55, value))
+            crate::set_bit(self, 55, value)
         }
         /// `EnASR`, bit 54 (sysreg-db/data/el2.sysreg:341).
         #[inline(always)]
@@ -3074,7 +3074,7 @@ pub mod sctlr_el2 {
         /// This value with `EnASR` set to `value`.
         #[inline(always)]
         pub const fn with_en_asr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 54, value))
+            crate::set_bit(self, 54, value)
         }
         /// `TWEDEL`, bits 49:46 (sysreg-db/data/el2.sysreg:343).
         #[inline(always)]
@@ -3084,7 +3084,7 @@ pub mod sctlr_el2 {
         /// This value with `TWEDEL` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_twedel(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 46, 0xf, value as u64))
+            crate::set_bits(self, 46, 0xf, value as u64)
         }
         /// `TWEDEn`, bit 45 (sysreg-db/data/el2.sysreg:344).
         #[inline(always)]
@@ -3094,7 +3094,7 @@ pub mod sctlr_el2 {
         /// This value with `TWEDEn` set to `value`.
         #[inline(always)]
         pub const fn with_tweden(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 45, value))
+            crate::set_bit(self, 45, value)
         }
         /// `DSSBS`, bit 44 (sysreg-db/data/el2.sysreg:345).
         #[inline(always)]
@@ -3104,7 +3104,7 @@ pub mod sctlr_el2 {
         /// This value with `DSSBS` set to `value`.
         #[inline(always)]
         pub const fn with_dssbs(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 44, value))
+            crate::set_bit(self, 44, value)
         }
         /// `ATA`, bit 43 (sysreg-db/data/el2.sysreg:346).
         #[inline(always)]
@@ -3114,7 +3114,7 @@ pub mod sctlr_el2 {
         /// This value with `ATA` set to `value`.
         #[inline(always)]
         pub const fn with_ata(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 43, value))
+            crate::set_bit(self, 43, value)
         }
         /// `ATA0`, bit 42 (sysreg-db/data/el2.sysreg:347).
         #[inline(always)]
@@ -3124,7 +3124,7 @@ pub mod sctlr_el2 {
         /// This value with `ATA0` set to `value`.
         #[inline(always)]
         pub const fn with_ata0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 42, value))
+            crate::set_bit(self, 42, value)
         }
         /// `TCF`, bits 41:40 (sysreg-db/data/el2.sysreg:348): an `Enum` (values compare only for
         /// equality).
@@ -3135,7 +3135,7 @@ pub mod sctlr_el2 {
         /// This value with `TCF` set to `value`.
         #[inline(always)]
         pub const fn with_tcf(self, value: Tcf) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 40, 0x3, value.to_bits() as u64))
+            crate::set_bits(self, 40, 0x3, value.to_bits() as u64)
         }
         /// `TCF0`, bits 39:38 (sysreg-db/data/el2.sysreg:354): an `Enum` (values compare only for
         /// equality).
@@ -3146,7 +3146,7 @@ pub mod sctlr_el2 {
         /// This value with `TCF0` set to `value`.
         #[inline(always)]
         pub const fn with_tcf0(self, value: Tcf0) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 38, 0x3, value.to_bits() as u64))
+            crate::set_bits(self, 38, 0x3, value.to_bits() as u64)
         }
         /// `ITFSB`, bit 37 (sysreg-db/data/el2.sysreg:360).
         #[inline(always)]
@@ -3156,7 +3156,7 @@ pub mod sctlr_el2 {
         /// This value with `ITFSB` set to `value`.
         #[inline(always)]
         pub const fn with_itfsb(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 37, value))
+            crate::set_bit(self, 37, value)
         }
         /// `BT`, bit 36 (sysreg-db/data/el2.sysreg:361).
         #[inline(always)]
@@ -3166,7 +3166,7 @@ pub mod sctlr_el2 {
         /// This value with `BT` set to `value`.
         #[inline(always)]
         pub const fn with_bt(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 36, value))
+            crate::set_bit(self, 36, value)
         }
         /// `BT0`, bit 35 (sysreg-db/data/el2.sysreg:362).
         #[inline(always)]
@@ -3176,7 +3176,7 @@ pub mod sctlr_el2 {
         /// This value with `BT0` set to `value`.
         #[inline(always)]
         pub const fn with_bt0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 35, value))
+            crate::set_bit(self, 35, value)
         }
         /// `EnFPM`, bit 34 (sysreg-db/data/el2.sysreg:363).
         #[inline(always)]
@@ -3186,7 +3186,7 @@ pub mod sctlr_el2 {
         /// This value with `EnFPM` set to `value`.
         #[inline(always)]
         pub const fn with_en_fpm(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 34, value))
+            crate::set_bit(self, 34, value)
         }
         /// `MSCEn`, bit 33 (sysreg-db/data/el2.sysreg:364).
         #[inline(always)]
@@ -3196,7 +3196,7 @@ pub mod sctlr_el2 {
         /// This value with `MSCEn` set to `value`.
         #[inline(always)]
         pub const fn with_mscen(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 33, value))
+            crate::set_bit(self, 33, value)
         }
         /// `CMOW`, bit 32 (sysreg-db/data/el2.sysreg:365).
         #[inline(always)]
@@ -3206,7 +3206,7 @@ pub mod sctlr_el2 {
         /// This value with `CMOW` set to `value`.
         #[inline(always)]
         pub const fn with_cmow(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 32, value))
+            crate::set_bit(self, 32, value)
         }
         /// `EnIA`, bit 31 (sysreg-db/data/el2.sysreg:366).
         #[inline(always)]
@@ -3216,7 +3216,7 @@ pub mod sctlr_el2 {
         /// This value with `EnIA` set to `value`.
         #[inline(always)]
         pub const fn with_en_ia(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 31, value))
+            crate::set_bit(self, 31, value)
         }
         /// `EnIB`, bit 30 (sysreg-db/data/el2.sysreg:367).
         #[inline(always)]
@@ -3226,7 +3226,7 @@ pub mod sctlr_el2 {
         /// This value with `EnIB` set to `value`.
         #[inline(always)]
         pub const fn with_en_ib(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 30, value))
+            crate::set_bit(self, 30, value)
         }
         /// `LSMAOE`, bit 29 (sysreg-db/data/el2.sysreg:368).
         #[inline(always)]
@@ -3236,7 +3236,7 @@ pub mod sctlr_el2 {
         /// This value with `LSMAOE` set to `value`.
         #[inline(always)]
         pub const fn with_lsmaoe(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 29, value))
+            crate::set_bit(self, 29, value)
         }
         /// `nTLSMD`, bit 28 (sysreg-db/data/el2.sysreg:369).
         #[inline(always)]
@@ -3246,7 +3246,7 @@ pub mod sctlr_el2 {
         /// This value with `nTLSMD` set to `value`.
         #[inline(always)]
         pub const fn with_n_tlsmd(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 28, value))
+            crate::set_bit(self, 28, value)
         }
         /// `EnDA`, bit 27 (sysreg-db/data/el2.sysreg:370).
         #[inline(always)]
@@ -3256,7 +3256,7 @@ pub mod sctlr_el2 {
         /// This value with `EnDA` set to `value`.
         #[inline(always)]
         pub const fn with_en_da(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 27, value))
+            crate::set_bit(self, 27, value)
         }
         /// `UCI`, bit 26 (sysreg-db/data/el2.sysreg:371).
         #[inline(always)]
@@ -3266,7 +3266,7 @@ pub mod sctlr_el2 {
         /// This value with `UCI` set to `value`.
         #[inline(always)]
         pub const fn with_uci(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 26, value))
+            crate::set_bit(self, 26, value)
         }
         /// `EE`, bit 25 (sysreg-db/data/el2.sysreg:372).
         #[inline(always)]
@@ -3276,7 +3276,7 @@ pub mod sctlr_el2 {
         /// This value with `EE` set to `value`.
         #[inline(always)]
         pub const fn with_ee(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 25, value))
+            crate::set_bit(self, 25, value)
         }
         /// `E0E`, bit 24 (sysreg-db/data/el2.sysreg:373).
         #[inline(always)]
@@ -3286,7 +3286,7 @@ pub mod sctlr_el2 {
         /// This value with `E0E` set to `value`.
         #[inline(always)]
         pub const fn with_e0e(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 24, value))
+            crate::set_bit(self, 24, value)
         }
         /// `SPAN`, bit 23 (sysreg-db/data/el2.sysreg:374).
         #[inline(always)]
@@ -3296,7 +3296,7 @@ pub mod sctlr_el2 {
         /// This value with `SPAN` set to `value`.
         #[inline(always)]
         pub const fn with_span(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 23, value))
+            crate::set_bit(self, 23, value)
         }
         /// `EIS`, bit 22 (sysreg-db/data/el2.sysreg:375).
         #[inline(always)]
@@ -3306,7 +3306,7 @@ pub mod sctlr_el2 {
         /// This value with `EIS` set to `value`.
         #[inline(always)]
         pub const fn with_eis(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 22, value))
+            crate::set_bit(self, 22, value)
         }
         /// `IESB`, bit 21 (sysreg-db/data/el2.sysreg:376).
         #[inline(always)]
@@ -3316,7 +3316,7 @@ pub mod sctlr_el2 {
         /// This value with `IESB` set to `value`.
         #[inline(always)]
         pub const fn with_iesb(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 21, value))
+            crate::set_bit(self, 21, value)
         }
         /// `TSCXT`, bit 20 (sysreg-db/data/el2.sysreg:377).
         #[inline(always)]
@@ -3326,7 +3326,7 @@ pub mod sctlr_el2 {
         /// This value with `TSCXT` set to `value`.
         #[inline(always)]
         pub const fn with_tscxt(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 20, value))
+            crate::set_bit(self, 20, value)
         }
         /// `WXN`, bit 19 (sysreg-db/data/el2.sysreg:378).
         #[inline(always)]
@@ -3336,7 +3336,7 @@ pub mod sctlr_el2 {
         /// This value with `WXN` set to `value`.
         #[inline(always)]
         pub const fn with_wxn(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 19, value))
+            crate::set_bit(self, 19, value)
         }
         /// `nTWE`, bit 18 (sysreg-db/data/el2.sysreg:379).
         #[inline(always)]
@@ -3346,7 +3346,7 @@ pub mod sctlr_el2 {
         /// This value with `nTWE` set to `value`.
         #[inline(always)]
         pub const fn with_n_twe(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 18, value))
+            crate::set_bit(self, 18, value)
         }
         /// `nTWI`, bit 16 (sysreg-db/data/el2.sysreg:381).
         #[inline(always)]
@@ -3356,7 +3356,7 @@ pub mod sctlr_el2 {
         /// This value with `nTWI` set to `value`.
         #[inline(always)]
         pub const fn with_n_twi(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 16, value))
+            crate::set_bit(self, 16, value)
         }
         /// `UCT`, bit 15 (sysreg-db/data/el2.sysreg:382).
         #[inline(always)]
@@ -3366,7 +3366,7 @@ pub mod sctlr_el2 {
         /// This value with `UCT` set to `value`.
         #[inline(always)]
         pub const fn with_uct(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 15, value))
+            crate::set_bit(self, 15, value)
         }
         /// `DZE`, bit 14 (sysreg-db/data/el2.sysreg:383).
         #[inline(always)]
@@ -3376,7 +3376,7 @@ pub mod sctlr_el2 {
         /// This value with `DZE` set to `value`.
         #[inline(always)]
         pub const fn with_dze(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 14, value))
+            crate::set_bit(self, 14, value)
         }
         /// `EnDB`, bit 13 (sysreg-db/data/el2.sysreg:384).
         #[inline(always)]
@@ -3386,7 +3386,7 @@ pub mod sctlr_el2 {
         /// This value with `EnDB` set to `value`.
         #[inline(always)]
         pub const fn with_en_db(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 13, value))
+            crate::set_bit(self, 13, value)
         }
         /// `I`, bit 12 (sysreg-db/data/el2.sysreg:385).
         #[inline(always)]
@@ -3396,7 +3396,7 @@ pub mod sctlr_el2 {
         /// This value with `I` set to `value`.
         #[inline(always)]
         pub const fn with_i(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 12, value))
+            crate::set_bit(self, 12, value)
         }
         /// `EOS`, bit 11 (sysreg-db/data/el2.sysreg:386).
         #[inline(always)]
@@ -3406,7 +3406,7 @@ pub mod sctlr_el2 {
         /// This value with `EOS` set to `value`.
         #[inline(always)]
         pub const fn with_eos(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 11, value))
+            crate::set_bit(self, 11, value)
         }
         /// `EnRCTX`, bit 10 (sysreg-db/data/el2.sysreg:387).
         #[inline(always)]
@@ -3416,7 +3416,7 @@ pub mod sctlr_el2 {
         /// This value with `EnRCTX` set to `value`.
         #[inline(always)]
         pub const fn with_en_rctx(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 10, value))
+            crate::set_bit(self, 10, value)
         }
         /// `SED`, bit 8 (sysreg-db/data/el2.sysreg:389).
         #[inline(always)]
@@ -3426,7 +3426,7 @@ pub mod sctlr_el2 {
         /// This value with `SED` set to `value`.
         #[inline(always)]
         pub const fn with_sed(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 8, value))
+            crate::set_bit(self, 8, value)
         }
         /// `ITD`, bit 7 (sysreg-db/data/el2.sysreg:390).
         #[inline(always)]
@@ -3436,7 +3436,7 @@ pub mod sctlr_el2 {
         /// This value with `ITD` set to `value`.
         #[inline(always)]
         pub const fn with_itd(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 7, value))
+            crate::set_bit(self, 7, value)
         }
         /// `nAA`, bit 6 (sysreg-db/data/el2.sysreg:391).
         #[inline(always)]
@@ -3446,7 +3446,7 @@ pub mod sctlr_el2 {
         /// This value with `nAA` set to `value`.
         #[inline(always)]
         pub const fn with_n_aa(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 6, value))
+            crate::set_bit(self, 6, value)
         }
         /// `CP15BEN`, bit 5 (sysreg-db/data/el2.sysreg:392).
         #[inline(always)]
@@ -3456,7 +3456,7 @@ pub mod sctlr_el2 {
         /// This value with `CP15BEN` set to `value`.
         #[inline(always)]
         pub const fn with_cp15ben(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 5, value))
+            crate::set_bit(self, 5, value)
         }
         /// `SA0`, bit 4 (sysreg-db/data/el2.sysreg:393).
         #[inline(always)]
@@ -3466,7 +3466,7 @@ pub mod sctlr_el2 {
         /// This value with `SA0` set to `value`.
         #[inline(always)]
         pub const fn with_sa0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 4, value))
+            crate::set_bit(self, 4, value)
         }
         /// `SA`, bit 3 (sysreg-db/data/el2.sysreg:394).
         #[inline(always)]
@@ -3476,7 +3476,7 @@ pub mod sctlr_el2 {
         /// This value with `SA` set to `value`.
         #[inline(always)]
         pub const fn with_sa(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `C`, bit 2 (sysreg-db/data/el2.sysreg:395).
         #[inline(always)]
@@ -3486,7 +3486,7 @@ pub mod sctlr_el2 {
         /// This value with `C` set to `value`.
         #[inline(always)]
         pub const fn with_c(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `A`, bit 1 (sysreg-db/data/el2.sysreg:396).
         #[inline(always)]
@@ -3496,7 +3496,7 @@ pub mod sctlr_el2 {
         /// This value with `A` set to `value`.
         #[inline(always)]
         pub const fn with_a(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `M`, bit 0 (sysreg-db/data/el2.sysreg:397).
         #[inline(always)]
@@ -3506,7 +3506,7 @@ pub mod sctlr_el2 {
         /// This value with `M` set to `value`.
         #[inline(always)]
         pub const fn with_m(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
     /// The values of `SCTLR_EL2.TCF` (sysreg-db/data/el2.sysreg:348). Values the database does not
@@ -3584,7 +3584,7 @@ pub mod spsr_elx {
         /// This value with `UINJ` set to `value`.
         #[inline(always)]
         pub const fn with_uinj(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 36, value))
+            crate::set_bit(self, 36, value)
         }
         /// `PACM`, bit 35 (sysreg-db/data/el2.sysreg:404).
         #[inline(always)]
@@ -3594,7 +3594,7 @@ pub mod spsr_elx {
         /// This value with `PACM` set to `value`.
         #[inline(always)]
         pub const fn with_pacm(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 35, value))
+            crate::set_bit(self, 35, value)
         }
         /// `EXLOCK`, bit 34 (sysreg-db/data/el2.sysreg:405).
         #[inline(always)]
@@ -3604,7 +3604,7 @@ pub mod spsr_elx {
         /// This value with `EXLOCK` set to `value`.
         #[inline(always)]
         pub const fn with_exlock(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 34, value))
+            crate::set_bit(self, 34, value)
         }
         /// `PM`, bit 32 (sysreg-db/data/el2.sysreg:407).
         #[inline(always)]
@@ -3614,7 +3614,7 @@ pub mod spsr_elx {
         /// This value with `PM` set to `value`.
         #[inline(always)]
         pub const fn with_pm(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 32, value))
+            crate::set_bit(self, 32, value)
         }
         /// `N`, bit 31 (sysreg-db/data/el2.sysreg:408).
         #[inline(always)]
@@ -3624,7 +3624,7 @@ pub mod spsr_elx {
         /// This value with `N` set to `value`.
         #[inline(always)]
         pub const fn with_n(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 31, value))
+            crate::set_bit(self, 31, value)
         }
         /// `Z`, bit 30 (sysreg-db/data/el2.sysreg:409).
         #[inline(always)]
@@ -3634,7 +3634,7 @@ pub mod spsr_elx {
         /// This value with `Z` set to `value`.
         #[inline(always)]
         pub const fn with_z(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 30, value))
+            crate::set_bit(self, 30, value)
         }
         /// `C`, bit 29 (sysreg-db/data/el2.sysreg:410).
         #[inline(always)]
@@ -3644,7 +3644,7 @@ pub mod spsr_elx {
         /// This value with `C` set to `value`.
         #[inline(always)]
         pub const fn with_c(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 29, value))
+            crate::set_bit(self, 29, value)
         }
         /// `V`, bit 28 (sysreg-db/data/el2.sysreg:411).
         #[inline(always)]
@@ -3654,7 +3654,7 @@ pub mod spsr_elx {
         /// This value with `V` set to `value`.
         #[inline(always)]
         pub const fn with_v(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 28, value))
+            crate::set_bit(self, 28, value)
         }
         /// `TCO`, bit 25 (sysreg-db/data/el2.sysreg:413).
         #[inline(always)]
@@ -3664,7 +3664,7 @@ pub mod spsr_elx {
         /// This value with `TCO` set to `value`.
         #[inline(always)]
         pub const fn with_tco(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 25, value))
+            crate::set_bit(self, 25, value)
         }
         /// `DIT`, bit 24 (sysreg-db/data/el2.sysreg:414).
         #[inline(always)]
@@ -3674,7 +3674,7 @@ pub mod spsr_elx {
         /// This value with `DIT` set to `value`.
         #[inline(always)]
         pub const fn with_dit(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 24, value))
+            crate::set_bit(self, 24, value)
         }
         /// `UAO`, bit 23 (sysreg-db/data/el2.sysreg:415).
         #[inline(always)]
@@ -3684,7 +3684,7 @@ pub mod spsr_elx {
         /// This value with `UAO` set to `value`.
         #[inline(always)]
         pub const fn with_uao(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 23, value))
+            crate::set_bit(self, 23, value)
         }
         /// `PAN`, bit 22 (sysreg-db/data/el2.sysreg:416).
         #[inline(always)]
@@ -3694,7 +3694,7 @@ pub mod spsr_elx {
         /// This value with `PAN` set to `value`.
         #[inline(always)]
         pub const fn with_pan(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 22, value))
+            crate::set_bit(self, 22, value)
         }
         /// `SS`, bit 21 (sysreg-db/data/el2.sysreg:417).
         #[inline(always)]
@@ -3704,7 +3704,7 @@ pub mod spsr_elx {
         /// This value with `SS` set to `value`.
         #[inline(always)]
         pub const fn with_ss(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 21, value))
+            crate::set_bit(self, 21, value)
         }
         /// `IL`, bit 20 (sysreg-db/data/el2.sysreg:418).
         #[inline(always)]
@@ -3714,7 +3714,7 @@ pub mod spsr_elx {
         /// This value with `IL` set to `value`.
         #[inline(always)]
         pub const fn with_il(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 20, value))
+            crate::set_bit(self, 20, value)
         }
         /// `ALLINT`, bit 13 (sysreg-db/data/el2.sysreg:420).
         #[inline(always)]
@@ -3724,7 +3724,7 @@ pub mod spsr_elx {
         /// This value with `ALLINT` set to `value`.
         #[inline(always)]
         pub const fn with_allint(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 13, value))
+            crate::set_bit(self, 13, value)
         }
         /// `SSBS`, bit 12 (sysreg-db/data/el2.sysreg:421).
         #[inline(always)]
@@ -3734,7 +3734,7 @@ pub mod spsr_elx {
         /// This value with `SSBS` set to `value`.
         #[inline(always)]
         pub const fn with_ssbs(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 12, value))
+            crate::set_bit(self, 12, value)
         }
         /// `BTYPE`, bits 11:10 (sysreg-db/data/el2.sysreg:422).
         #[inline(always)]
@@ -3744,7 +3744,7 @@ pub mod spsr_elx {
         /// This value with `BTYPE` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_btype(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 10, 0x3, value as u64))
+            crate::set_bits(self, 10, 0x3, value as u64)
         }
         /// `D`, bit 9 (sysreg-db/data/el2.sysreg:423).
         #[inline(always)]
@@ -3754,7 +3754,7 @@ pub mod spsr_elx {
         /// This value with `D` set to `value`.
         #[inline(always)]
         pub const fn with_d(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 9, value))
+            crate::set_bit(self, 9, value)
         }
         /// `A`, bit 8 (sysreg-db/data/el2.sysreg:424).
         #[inline(always)]
@@ -3764,7 +3764,7 @@ pub mod spsr_elx {
         /// This value with `A` set to `value`.
         #[inline(always)]
         pub const fn with_a(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 8, value))
+            crate::set_bit(self, 8, value)
         }
         /// `I`, bit 7 (sysreg-db/data/el2.sysreg:425).
         #[inline(always)]
@@ -3774,7 +3774,7 @@ pub mod spsr_elx {
         /// This value with `I` set to `value`.
         #[inline(always)]
         pub const fn with_i(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 7, value))
+            crate::set_bit(self, 7, value)
         }
         /// `F`, bit 6 (sysreg-db/data/el2.sysreg:426).
         #[inline(always)]
@@ -3784,7 +3784,7 @@ pub mod spsr_elx {
         /// This value with `F` set to `value`.
         #[inline(always)]
         pub const fn with_f(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 6, value))
+            crate::set_bit(self, 6, value)
         }
         /// `M4`, bit 4 (sysreg-db/data/el2.sysreg:430).
         #[inline(always)]
@@ -3794,7 +3794,7 @@ pub mod spsr_elx {
         /// This value with `M4` set to `value`.
         #[inline(always)]
         pub const fn with_m4(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 4, value))
+            crate::set_bit(self, 4, value)
         }
         /// `M`, bits 3:0 (sysreg-db/data/el2.sysreg:431): an `Enum` (values compare only for
         /// equality).
@@ -3805,7 +3805,7 @@ pub mod spsr_elx {
         /// This value with `M` set to `value`.
         #[inline(always)]
         pub const fn with_m(self, value: M) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 0, 0xf, value.to_bits() as u64)
         }
     }
     /// The values of `SPSR_ELx.M` (sysreg-db/data/el2.sysreg:431). Values the database does not
@@ -3888,7 +3888,7 @@ pub mod esr_elx {
         /// This value with `ISS2` set to `value` (bits above its 24 are dropped).
         #[inline(always)]
         pub const fn with_iss2(self, value: u32) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 32, 0xff_ffff, value as u64))
+            crate::set_bits(self, 32, 0xff_ffff, value as u64)
         }
         /// `EC`, bits 31:26 (sysreg-db/data/el2.sysreg:449): an `Enum` (values compare only for
         /// equality).
@@ -3899,7 +3899,7 @@ pub mod esr_elx {
         /// This value with `EC` set to `value`.
         #[inline(always)]
         pub const fn with_ec(self, value: Ec) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 26, 0x3f, value.to_bits() as u64))
+            crate::set_bits(self, 26, 0x3f, value.to_bits() as u64)
         }
         /// `IL`, bit 25 (sysreg-db/data/el2.sysreg:496).
         #[inline(always)]
@@ -3909,7 +3909,7 @@ pub mod esr_elx {
         /// This value with `IL` set to `value`.
         #[inline(always)]
         pub const fn with_il(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 25, value))
+            crate::set_bit(self, 25, value)
         }
         /// `ISS`, bits 24:0 (sysreg-db/data/el2.sysreg:497).
         #[inline(always)]
@@ -3919,7 +3919,7 @@ pub mod esr_elx {
         /// This value with `ISS` set to `value` (bits above its 25 are dropped).
         #[inline(always)]
         pub const fn with_iss(self, value: u32) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0x1ff_ffff, value as u64))
+            crate::set_bits(self, 0, 0x1ff_ffff, value as u64)
         }
     }
     /// The values of `ESR_ELx.EC` (sysreg-db/data/el2.sysreg:449). Values the database does not
@@ -4114,7 +4114,7 @@ pub mod vbar_elx {
         /// This value with `VBA` set to `value` (bits above its 53 are dropped).
         #[inline(always)]
         pub const fn with_vba(self, value: u64) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 11, 0x1f_ffff_ffff_ffff, value))
+            crate::set_bits(self, 11, 0x1f_ffff_ffff_ffff, value)
         }
     }
 }
@@ -4143,7 +4143,7 @@ pub mod mpidr_elx {
         /// This value with `Aff3` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff3(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 32, 0xff, value as u64))
+            crate::set_bits(self, 32, 0xff, value as u64)
         }
         /// `U`, bit 30 (sysreg-db/data/el2.sysreg:512).
         #[inline(always)]
@@ -4153,7 +4153,7 @@ pub mod mpidr_elx {
         /// This value with `U` set to `value`.
         #[inline(always)]
         pub const fn with_u(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 30, value))
+            crate::set_bit(self, 30, value)
         }
         /// `MT`, bit 24 (sysreg-db/data/el2.sysreg:514).
         #[inline(always)]
@@ -4163,7 +4163,7 @@ pub mod mpidr_elx {
         /// This value with `MT` set to `value`.
         #[inline(always)]
         pub const fn with_mt(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 24, value))
+            crate::set_bit(self, 24, value)
         }
         /// `Aff2`, bits 23:16 (sysreg-db/data/el2.sysreg:515).
         #[inline(always)]
@@ -4173,7 +4173,7 @@ pub mod mpidr_elx {
         /// This value with `Aff2` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff2(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 16, 0xff, value as u64))
+            crate::set_bits(self, 16, 0xff, value as u64)
         }
         /// `Aff1`, bits 15:8 (sysreg-db/data/el2.sysreg:516).
         #[inline(always)]
@@ -4183,7 +4183,7 @@ pub mod mpidr_elx {
         /// This value with `Aff1` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff1(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 8, 0xff, value as u64))
+            crate::set_bits(self, 8, 0xff, value as u64)
         }
         /// `Aff0`, bits 7:0 (sysreg-db/data/el2.sysreg:517).
         #[inline(always)]
@@ -4193,7 +4193,7 @@ pub mod mpidr_elx {
         /// This value with `Aff0` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff0(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xff, value as u64))
+            crate::set_bits(self, 0, 0xff, value as u64)
         }
     }
 }
@@ -4923,7 +4923,7 @@ pub mod current_el {
         /// This value with `EL` set to `value`.
         #[inline(always)]
         pub const fn with_el(self, value: El) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 2, 0x3, value.to_bits() as u64))
+            crate::set_bits(self, 2, 0x3, value.to_bits() as u64)
         }
     }
     /// The values of `CurrentEL.EL` (sysreg-db/data/el2.sysreg:559). Values the database does not
@@ -5164,7 +5164,7 @@ pub mod vpidr_el2 {
         /// This value with `Implementer` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_implementer(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 24, 0xff, value as u64))
+            crate::set_bits(self, 24, 0xff, value as u64)
         }
         /// `Variant`, bits 23:20 (sysreg-db/data/el2.sysreg:581).
         #[inline(always)]
@@ -5174,7 +5174,7 @@ pub mod vpidr_el2 {
         /// This value with `Variant` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_variant(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 20, 0xf, value as u64))
+            crate::set_bits(self, 20, 0xf, value as u64)
         }
         /// `Architecture`, bits 19:16 (sysreg-db/data/el2.sysreg:582).
         #[inline(always)]
@@ -5184,7 +5184,7 @@ pub mod vpidr_el2 {
         /// This value with `Architecture` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_architecture(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 16, 0xf, value as u64))
+            crate::set_bits(self, 16, 0xf, value as u64)
         }
         /// `PartNum`, bits 15:4 (sysreg-db/data/el2.sysreg:583).
         #[inline(always)]
@@ -5194,7 +5194,7 @@ pub mod vpidr_el2 {
         /// This value with `PartNum` set to `value` (bits above its 12 are dropped).
         #[inline(always)]
         pub const fn with_part_num(self, value: u16) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 4, 0xfff, value as u64))
+            crate::set_bits(self, 4, 0xfff, value as u64)
         }
         /// `Revision`, bits 3:0 (sysreg-db/data/el2.sysreg:584).
         #[inline(always)]
@@ -5204,7 +5204,7 @@ pub mod vpidr_el2 {
         /// This value with `Revision` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_revision(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xf, value as u64))
+            crate::set_bits(self, 0, 0xf, value as u64)
         }
     }
 }
@@ -5295,7 +5295,7 @@ pub mod vttbr_el2 {
         /// This value with `VMID` set to `value` (bits above its 16 are dropped).
         #[inline(always)]
         pub const fn with_vmid(self, value: u16) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 48, 0xffff, value as u64))
+            crate::set_bits(self, 48, 0xffff, value as u64)
         }
         /// `BADDR`, bits 47:1 (sysreg-db/data/el2.sysreg:591).
         #[inline(always)]
@@ -5305,7 +5305,7 @@ pub mod vttbr_el2 {
         /// This value with `BADDR` set to `value` (bits above its 47 are dropped).
         #[inline(always)]
         pub const fn with_baddr(self, value: u64) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 1, 0x7fff_ffff_ffff, value))
+            crate::set_bits(self, 1, 0x7fff_ffff_ffff, value)
         }
         /// `CnP`, bit 0 (sysreg-db/data/el2.sysreg:592).
         #[inline(always)]
@@ -5315,7 +5315,7 @@ pub mod vttbr_el2 {
         /// This value with `CnP` set to `value`.
         #[inline(always)]
         pub const fn with_cn_p(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -5499,7 +5499,7 @@ pub mod cnthctl_el2 {
         /// This value with `CNTPMASK` set to `value`.
         #[inline(always)]
         pub const fn with_cntpmask(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 19, value))
+            crate::set_bit(self, 19, value)
         }
         /// `CNTVMASK`, bit 18 (sysreg-db/data/el2.sysreg:624).
         #[inline(always)]
@@ -5509,7 +5509,7 @@ pub mod cnthctl_el2 {
         /// This value with `CNTVMASK` set to `value`.
         #[inline(always)]
         pub const fn with_cntvmask(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 18, value))
+            crate::set_bit(self, 18, value)
         }
         /// `EVNTIS`, bit 17 (sysreg-db/data/el2.sysreg:625).
         #[inline(always)]
@@ -5519,7 +5519,7 @@ pub mod cnthctl_el2 {
         /// This value with `EVNTIS` set to `value`.
         #[inline(always)]
         pub const fn with_evntis(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 17, value))
+            crate::set_bit(self, 17, value)
         }
         /// `EL1NVVCT`, bit 16 (sysreg-db/data/el2.sysreg:626).
         #[inline(always)]
@@ -5529,7 +5529,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL1NVVCT` set to `value`.
         #[inline(always)]
         pub const fn with_el1nvvct(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 16, value))
+            crate::set_bit(self, 16, value)
         }
         /// `EL1NVPCT`, bit 15 (sysreg-db/data/el2.sysreg:627).
         #[inline(always)]
@@ -5539,7 +5539,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL1NVPCT` set to `value`.
         #[inline(always)]
         pub const fn with_el1nvpct(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 15, value))
+            crate::set_bit(self, 15, value)
         }
         /// `EL1TVCT`, bit 14 (sysreg-db/data/el2.sysreg:628).
         #[inline(always)]
@@ -5549,7 +5549,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL1TVCT` set to `value`.
         #[inline(always)]
         pub const fn with_el1tvct(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 14, value))
+            crate::set_bit(self, 14, value)
         }
         /// `EL1TVT`, bit 13 (sysreg-db/data/el2.sysreg:629).
         #[inline(always)]
@@ -5559,7 +5559,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL1TVT` set to `value`.
         #[inline(always)]
         pub const fn with_el1tvt(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 13, value))
+            crate::set_bit(self, 13, value)
         }
         /// `ECV`, bit 12 (sysreg-db/data/el2.sysreg:630).
         #[inline(always)]
@@ -5569,7 +5569,7 @@ pub mod cnthctl_el2 {
         /// This value with `ECV` set to `value`.
         #[inline(always)]
         pub const fn with_ecv(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 12, value))
+            crate::set_bit(self, 12, value)
         }
         /// `EL1PTEN`, bit 11 (sysreg-db/data/el2.sysreg:631).
         #[inline(always)]
@@ -5579,7 +5579,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL1PTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el1pten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 11, value))
+            crate::set_bit(self, 11, value)
         }
         /// `EL1PCTEN`, bit 10 (sysreg-db/data/el2.sysreg:632).
         #[inline(always)]
@@ -5589,7 +5589,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL1PCTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el1pcten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 10, value))
+            crate::set_bit(self, 10, value)
         }
         /// `EL0PTEN`, bit 9 (sysreg-db/data/el2.sysreg:633).
         #[inline(always)]
@@ -5599,7 +5599,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL0PTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el0pten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 9, value))
+            crate::set_bit(self, 9, value)
         }
         /// `EL0VTEN`, bit 8 (sysreg-db/data/el2.sysreg:634).
         #[inline(always)]
@@ -5609,7 +5609,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL0VTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el0vten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 8, value))
+            crate::set_bit(self, 8, value)
         }
         /// `EVNTI`, bits 7:4 (sysreg-db/data/el2.sysreg:635).
         #[inline(always)]
@@ -5619,7 +5619,7 @@ pub mod cnthctl_el2 {
         /// This value with `EVNTI` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_evnti(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 4, 0xf, value as u64))
+            crate::set_bits(self, 4, 0xf, value as u64)
         }
         /// `EVNTDIR`, bit 3 (sysreg-db/data/el2.sysreg:636).
         #[inline(always)]
@@ -5629,7 +5629,7 @@ pub mod cnthctl_el2 {
         /// This value with `EVNTDIR` set to `value`.
         #[inline(always)]
         pub const fn with_evntdir(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `EVNTEN`, bit 2 (sysreg-db/data/el2.sysreg:637).
         #[inline(always)]
@@ -5639,7 +5639,7 @@ pub mod cnthctl_el2 {
         /// This value with `EVNTEN` set to `value`.
         #[inline(always)]
         pub const fn with_evnten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `EL0VCTEN`, bit 1 (sysreg-db/data/el2.sysreg:638).
         #[inline(always)]
@@ -5649,7 +5649,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL0VCTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el0vcten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `EL0PCTEN`, bit 0 (sysreg-db/data/el2.sysreg:639).
         #[inline(always)]
@@ -5659,7 +5659,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL0PCTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el0pcten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
     /// A value of `CNTHCTL_EL2` (the `E2H0` layout): its bits, with typed field accessors.
@@ -5685,7 +5685,7 @@ pub mod cnthctl_el2 {
         /// This value with `CNTPMASK` set to `value`.
         #[inline(always)]
         pub const fn with_cntpmask(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 19, value))
+            crate::set_bit(self, 19, value)
         }
         /// `CNTVMASK`, bit 18 (sysreg-db/data/el2.sysreg:608).
         #[inline(always)]
@@ -5695,7 +5695,7 @@ pub mod cnthctl_el2 {
         /// This value with `CNTVMASK` set to `value`.
         #[inline(always)]
         pub const fn with_cntvmask(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 18, value))
+            crate::set_bit(self, 18, value)
         }
         /// `EVNTIS`, bit 17 (sysreg-db/data/el2.sysreg:609).
         #[inline(always)]
@@ -5705,7 +5705,7 @@ pub mod cnthctl_el2 {
         /// This value with `EVNTIS` set to `value`.
         #[inline(always)]
         pub const fn with_evntis(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 17, value))
+            crate::set_bit(self, 17, value)
         }
         /// `EL1NVVCT`, bit 16 (sysreg-db/data/el2.sysreg:610).
         #[inline(always)]
@@ -5715,7 +5715,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL1NVVCT` set to `value`.
         #[inline(always)]
         pub const fn with_el1nvvct(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 16, value))
+            crate::set_bit(self, 16, value)
         }
         /// `EL1NVPCT`, bit 15 (sysreg-db/data/el2.sysreg:611).
         #[inline(always)]
@@ -5725,7 +5725,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL1NVPCT` set to `value`.
         #[inline(always)]
         pub const fn with_el1nvpct(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 15, value))
+            crate::set_bit(self, 15, value)
         }
         /// `EL1TVCT`, bit 14 (sysreg-db/data/el2.sysreg:612).
         #[inline(always)]
@@ -5735,7 +5735,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL1TVCT` set to `value`.
         #[inline(always)]
         pub const fn with_el1tvct(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 14, value))
+            crate::set_bit(self, 14, value)
         }
         /// `EL1TVT`, bit 13 (sysreg-db/data/el2.sysreg:613).
         #[inline(always)]
@@ -5745,7 +5745,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL1TVT` set to `value`.
         #[inline(always)]
         pub const fn with_el1tvt(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 13, value))
+            crate::set_bit(self, 13, value)
         }
         /// `ECV`, bit 12 (sysreg-db/data/el2.sysreg:614).
         #[inline(always)]
@@ -5755,7 +5755,7 @@ pub mod cnthctl_el2 {
         /// This value with `ECV` set to `value`.
         #[inline(always)]
         pub const fn with_ecv(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 12, value))
+            crate::set_bit(self, 12, value)
         }
         /// `EVNTI`, bits 7:4 (sysreg-db/data/el2.sysreg:616).
         #[inline(always)]
@@ -5765,7 +5765,7 @@ pub mod cnthctl_el2 {
         /// This value with `EVNTI` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_evnti(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 4, 0xf, value as u64))
+            crate::set_bits(self, 4, 0xf, value as u64)
         }
         /// `EVNTDIR`, bit 3 (sysreg-db/data/el2.sysreg:617).
         #[inline(always)]
@@ -5775,7 +5775,7 @@ pub mod cnthctl_el2 {
         /// This value with `EVNTDIR` set to `value`.
         #[inline(always)]
         pub const fn with_evntdir(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `EVNTEN`, bit 2 (sysreg-db/data/el2.sysreg:618).
         #[inline(always)]
@@ -5785,7 +5785,7 @@ pub mod cnthctl_el2 {
         /// This value with `EVNTEN` set to `value`.
         #[inline(always)]
         pub const fn with_evnten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `EL1PCEN`, bit 1 (sysreg-db/data/el2.sysreg:619).
         #[inline(always)]
@@ -5795,7 +5795,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL1PCEN` set to `value`.
         #[inline(always)]
         pub const fn with_el1pcen(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `EL1PCTEN`, bit 0 (sysreg-db/data/el2.sysreg:620).
         #[inline(always)]
@@ -5805,7 +5805,7 @@ pub mod cnthctl_el2 {
         /// This value with `EL1PCTEN` set to `value`.
         #[inline(always)]
         pub const fn with_el1pcten(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
     impl CnthctlEl2 {
@@ -5903,7 +5903,7 @@ pub mod ich_hcr_el2 {
         /// This value with `EOIcount` set to `value` (bits above its 5 are dropped).
         #[inline(always)]
         pub const fn with_eo_icount(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 27, 0x1f, value as u64))
+            crate::set_bits(self, 27, 0x1f, value as u64)
         }
         /// `DVIM`, bit 15 (sysreg-db/data/el2.sysreg:649).
         #[inline(always)]
@@ -5913,7 +5913,7 @@ pub mod ich_hcr_el2 {
         /// This value with `DVIM` set to `value`.
         #[inline(always)]
         pub const fn with_dvim(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 15, value))
+            crate::set_bit(self, 15, value)
         }
         /// `TDIR`, bit 14 (sysreg-db/data/el2.sysreg:650).
         #[inline(always)]
@@ -5923,7 +5923,7 @@ pub mod ich_hcr_el2 {
         /// This value with `TDIR` set to `value`.
         #[inline(always)]
         pub const fn with_tdir(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 14, value))
+            crate::set_bit(self, 14, value)
         }
         /// `TSEI`, bit 13 (sysreg-db/data/el2.sysreg:651).
         #[inline(always)]
@@ -5933,7 +5933,7 @@ pub mod ich_hcr_el2 {
         /// This value with `TSEI` set to `value`.
         #[inline(always)]
         pub const fn with_tsei(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 13, value))
+            crate::set_bit(self, 13, value)
         }
         /// `TALL1`, bit 12 (sysreg-db/data/el2.sysreg:652).
         #[inline(always)]
@@ -5943,7 +5943,7 @@ pub mod ich_hcr_el2 {
         /// This value with `TALL1` set to `value`.
         #[inline(always)]
         pub const fn with_tall1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 12, value))
+            crate::set_bit(self, 12, value)
         }
         /// `TALL0`, bit 11 (sysreg-db/data/el2.sysreg:653).
         #[inline(always)]
@@ -5953,7 +5953,7 @@ pub mod ich_hcr_el2 {
         /// This value with `TALL0` set to `value`.
         #[inline(always)]
         pub const fn with_tall0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 11, value))
+            crate::set_bit(self, 11, value)
         }
         /// `TC`, bit 10 (sysreg-db/data/el2.sysreg:654).
         #[inline(always)]
@@ -5963,7 +5963,7 @@ pub mod ich_hcr_el2 {
         /// This value with `TC` set to `value`.
         #[inline(always)]
         pub const fn with_tc(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 10, value))
+            crate::set_bit(self, 10, value)
         }
         /// `vSGIEOICount`, bit 8 (sysreg-db/data/el2.sysreg:656).
         #[inline(always)]
@@ -5973,7 +5973,7 @@ pub mod ich_hcr_el2 {
         /// This value with `vSGIEOICount` set to `value`.
         #[inline(always)]
         pub const fn with_v_sgieoi_count(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 8, value))
+            crate::set_bit(self, 8, value)
         }
         /// `VGrp1DIE`, bit 7 (sysreg-db/data/el2.sysreg:657).
         #[inline(always)]
@@ -5983,7 +5983,7 @@ pub mod ich_hcr_el2 {
         /// This value with `VGrp1DIE` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp1die(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 7, value))
+            crate::set_bit(self, 7, value)
         }
         /// `VGrp1EIE`, bit 6 (sysreg-db/data/el2.sysreg:658).
         #[inline(always)]
@@ -5993,7 +5993,7 @@ pub mod ich_hcr_el2 {
         /// This value with `VGrp1EIE` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp1eie(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 6, value))
+            crate::set_bit(self, 6, value)
         }
         /// `VGrp0DIE`, bit 5 (sysreg-db/data/el2.sysreg:659).
         #[inline(always)]
@@ -6003,7 +6003,7 @@ pub mod ich_hcr_el2 {
         /// This value with `VGrp0DIE` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp0die(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 5, value))
+            crate::set_bit(self, 5, value)
         }
         /// `VGrp0EIE`, bit 4 (sysreg-db/data/el2.sysreg:660).
         #[inline(always)]
@@ -6013,7 +6013,7 @@ pub mod ich_hcr_el2 {
         /// This value with `VGrp0EIE` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp0eie(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 4, value))
+            crate::set_bit(self, 4, value)
         }
         /// `NPIE`, bit 3 (sysreg-db/data/el2.sysreg:661).
         #[inline(always)]
@@ -6023,7 +6023,7 @@ pub mod ich_hcr_el2 {
         /// This value with `NPIE` set to `value`.
         #[inline(always)]
         pub const fn with_npie(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `LRENPIE`, bit 2 (sysreg-db/data/el2.sysreg:662).
         #[inline(always)]
@@ -6033,7 +6033,7 @@ pub mod ich_hcr_el2 {
         /// This value with `LRENPIE` set to `value`.
         #[inline(always)]
         pub const fn with_lrenpie(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `UIE`, bit 1 (sysreg-db/data/el2.sysreg:663).
         #[inline(always)]
@@ -6043,7 +6043,7 @@ pub mod ich_hcr_el2 {
         /// This value with `UIE` set to `value`.
         #[inline(always)]
         pub const fn with_uie(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `En`, bit 0 (sysreg-db/data/el2.sysreg:664).
         #[inline(always)]
@@ -6053,7 +6053,7 @@ pub mod ich_hcr_el2 {
         /// This value with `En` set to `value`.
         #[inline(always)]
         pub const fn with_en(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -6114,7 +6114,7 @@ pub mod ich_vtr_el2 {
         /// This value with `PRIbits` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_pr_ibits(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 29, 0x7, value as u64))
+            crate::set_bits(self, 29, 0x7, value as u64)
         }
         /// `PREbits`, bits 28:26 (sysreg-db/data/el2.sysreg:672).
         #[inline(always)]
@@ -6124,7 +6124,7 @@ pub mod ich_vtr_el2 {
         /// This value with `PREbits` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_pr_ebits(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 26, 0x7, value as u64))
+            crate::set_bits(self, 26, 0x7, value as u64)
         }
         /// `IDbits`, bits 25:23 (sysreg-db/data/el2.sysreg:673).
         #[inline(always)]
@@ -6134,7 +6134,7 @@ pub mod ich_vtr_el2 {
         /// This value with `IDbits` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_i_dbits(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 23, 0x7, value as u64))
+            crate::set_bits(self, 23, 0x7, value as u64)
         }
         /// `SEIS`, bit 22 (sysreg-db/data/el2.sysreg:674).
         #[inline(always)]
@@ -6144,7 +6144,7 @@ pub mod ich_vtr_el2 {
         /// This value with `SEIS` set to `value`.
         #[inline(always)]
         pub const fn with_seis(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 22, value))
+            crate::set_bit(self, 22, value)
         }
         /// `A3V`, bit 21 (sysreg-db/data/el2.sysreg:675).
         #[inline(always)]
@@ -6154,7 +6154,7 @@ pub mod ich_vtr_el2 {
         /// This value with `A3V` set to `value`.
         #[inline(always)]
         pub const fn with_a3v(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 21, value))
+            crate::set_bit(self, 21, value)
         }
         /// `nV4`, bit 20 (sysreg-db/data/el2.sysreg:676).
         #[inline(always)]
@@ -6164,7 +6164,7 @@ pub mod ich_vtr_el2 {
         /// This value with `nV4` set to `value`.
         #[inline(always)]
         pub const fn with_n_v4(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 20, value))
+            crate::set_bit(self, 20, value)
         }
         /// `TDS`, bit 19 (sysreg-db/data/el2.sysreg:677).
         #[inline(always)]
@@ -6174,7 +6174,7 @@ pub mod ich_vtr_el2 {
         /// This value with `TDS` set to `value`.
         #[inline(always)]
         pub const fn with_tds(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 19, value))
+            crate::set_bit(self, 19, value)
         }
         /// `DVIM`, bit 18 (sysreg-db/data/el2.sysreg:678).
         #[inline(always)]
@@ -6184,7 +6184,7 @@ pub mod ich_vtr_el2 {
         /// This value with `DVIM` set to `value`.
         #[inline(always)]
         pub const fn with_dvim(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 18, value))
+            crate::set_bit(self, 18, value)
         }
         /// `ListRegs`, bits 4:0 (sysreg-db/data/el2.sysreg:680).
         #[inline(always)]
@@ -6194,7 +6194,7 @@ pub mod ich_vtr_el2 {
         /// This value with `ListRegs` set to `value` (bits above its 5 are dropped).
         #[inline(always)]
         pub const fn with_list_regs(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0x1f, value as u64))
+            crate::set_bits(self, 0, 0x1f, value as u64)
         }
     }
 }
@@ -6256,7 +6256,7 @@ pub mod ich_misr_el2 {
         /// This value with `VGrp1D` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp1d(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 7, value))
+            crate::set_bit(self, 7, value)
         }
         /// `VGrp1E`, bit 6 (sysreg-db/data/el2.sysreg:687).
         #[inline(always)]
@@ -6266,7 +6266,7 @@ pub mod ich_misr_el2 {
         /// This value with `VGrp1E` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp1e(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 6, value))
+            crate::set_bit(self, 6, value)
         }
         /// `VGrp0D`, bit 5 (sysreg-db/data/el2.sysreg:688).
         #[inline(always)]
@@ -6276,7 +6276,7 @@ pub mod ich_misr_el2 {
         /// This value with `VGrp0D` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp0d(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 5, value))
+            crate::set_bit(self, 5, value)
         }
         /// `VGrp0E`, bit 4 (sysreg-db/data/el2.sysreg:689).
         #[inline(always)]
@@ -6286,7 +6286,7 @@ pub mod ich_misr_el2 {
         /// This value with `VGrp0E` set to `value`.
         #[inline(always)]
         pub const fn with_v_grp0e(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 4, value))
+            crate::set_bit(self, 4, value)
         }
         /// `NP`, bit 3 (sysreg-db/data/el2.sysreg:690).
         #[inline(always)]
@@ -6296,7 +6296,7 @@ pub mod ich_misr_el2 {
         /// This value with `NP` set to `value`.
         #[inline(always)]
         pub const fn with_np(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `LRENP`, bit 2 (sysreg-db/data/el2.sysreg:691).
         #[inline(always)]
@@ -6306,7 +6306,7 @@ pub mod ich_misr_el2 {
         /// This value with `LRENP` set to `value`.
         #[inline(always)]
         pub const fn with_lrenp(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `U`, bit 1 (sysreg-db/data/el2.sysreg:692).
         #[inline(always)]
@@ -6316,7 +6316,7 @@ pub mod ich_misr_el2 {
         /// This value with `U` set to `value`.
         #[inline(always)]
         pub const fn with_u(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `EOI`, bit 0 (sysreg-db/data/el2.sysreg:693).
         #[inline(always)]
@@ -6326,7 +6326,7 @@ pub mod ich_misr_el2 {
         /// This value with `EOI` set to `value`.
         #[inline(always)]
         pub const fn with_eoi(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -6388,7 +6388,7 @@ pub mod ich_elrsr_el2 {
         /// This value with `Status` set to `value` (bits above its 16 are dropped).
         #[inline(always)]
         pub const fn with_status(self, value: u16) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xffff, value as u64))
+            crate::set_bits(self, 0, 0xffff, value as u64)
         }
     }
 }
@@ -6480,7 +6480,7 @@ pub mod ich_vmcr_el2 {
         /// This value with `VPMR` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_vpmr(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 24, 0xff, value as u64))
+            crate::set_bits(self, 24, 0xff, value as u64)
         }
         /// `VBPR0`, bits 23:21 (sysreg-db/data/el2.sysreg:714).
         #[inline(always)]
@@ -6490,7 +6490,7 @@ pub mod ich_vmcr_el2 {
         /// This value with `VBPR0` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_vbpr0(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 21, 0x7, value as u64))
+            crate::set_bits(self, 21, 0x7, value as u64)
         }
         /// `VBPR1`, bits 20:18 (sysreg-db/data/el2.sysreg:715).
         #[inline(always)]
@@ -6500,7 +6500,7 @@ pub mod ich_vmcr_el2 {
         /// This value with `VBPR1` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_vbpr1(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 18, 0x7, value as u64))
+            crate::set_bits(self, 18, 0x7, value as u64)
         }
         /// `VEOIM`, bit 9 (sysreg-db/data/el2.sysreg:717).
         #[inline(always)]
@@ -6510,7 +6510,7 @@ pub mod ich_vmcr_el2 {
         /// This value with `VEOIM` set to `value`.
         #[inline(always)]
         pub const fn with_veoim(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 9, value))
+            crate::set_bit(self, 9, value)
         }
         /// `VCBPR`, bit 4 (sysreg-db/data/el2.sysreg:719).
         #[inline(always)]
@@ -6520,7 +6520,7 @@ pub mod ich_vmcr_el2 {
         /// This value with `VCBPR` set to `value`.
         #[inline(always)]
         pub const fn with_vcbpr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 4, value))
+            crate::set_bit(self, 4, value)
         }
         /// `VFIQEn`, bit 3 (sysreg-db/data/el2.sysreg:720).
         #[inline(always)]
@@ -6530,7 +6530,7 @@ pub mod ich_vmcr_el2 {
         /// This value with `VFIQEn` set to `value`.
         #[inline(always)]
         pub const fn with_vfiqen(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `VAckCtl`, bit 2 (sysreg-db/data/el2.sysreg:721).
         #[inline(always)]
@@ -6540,7 +6540,7 @@ pub mod ich_vmcr_el2 {
         /// This value with `VAckCtl` set to `value`.
         #[inline(always)]
         pub const fn with_v_ack_ctl(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `VENG1`, bit 1 (sysreg-db/data/el2.sysreg:722).
         #[inline(always)]
@@ -6550,7 +6550,7 @@ pub mod ich_vmcr_el2 {
         /// This value with `VENG1` set to `value`.
         #[inline(always)]
         pub const fn with_veng1(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `VENG0`, bit 0 (sysreg-db/data/el2.sysreg:723).
         #[inline(always)]
@@ -6560,7 +6560,7 @@ pub mod ich_vmcr_el2 {
         /// This value with `VENG0` set to `value`.
         #[inline(always)]
         pub const fn with_veng0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
     /// A value of `ICH_VMCR_EL2` (the `FEAT_GCIE` layout): its bits, with typed field accessors.
@@ -6586,7 +6586,7 @@ pub mod ich_vmcr_el2 {
         /// This value with `VPMR` set to `value` (bits above its 5 are dropped).
         #[inline(always)]
         pub const fn with_vpmr(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 27, 0x1f, value as u64))
+            crate::set_bits(self, 27, 0x1f, value as u64)
         }
         /// `EN`, bit 0 (sysreg-db/data/el2.sysreg:710).
         #[inline(always)]
@@ -6596,7 +6596,7 @@ pub mod ich_vmcr_el2 {
         /// This value with `EN` set to `value`.
         #[inline(always)]
         pub const fn with_en(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
     impl IchVmcrEl2 {
@@ -6634,7 +6634,7 @@ pub mod ich_lrx_el2 {
         /// This value with `State` set to `value`.
         #[inline(always)]
         pub const fn with_state(self, value: State) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 62, 0x3, value.to_bits() as u64))
+            crate::set_bits(self, 62, 0x3, value.to_bits() as u64)
         }
         /// `HW`, bit 61 (sysreg-db/data/el2.sysreg:738).
         #[inline(always)]
@@ -6644,7 +6644,7 @@ pub mod ich_lrx_el2 {
         /// This value with `HW` set to `value`.
         #[inline(always)]
         pub const fn with_hw(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 61, value))
+            crate::set_bit(self, 61, value)
         }
         /// `Group`, bit 60 (sysreg-db/data/el2.sysreg:739).
         #[inline(always)]
@@ -6654,7 +6654,7 @@ pub mod ich_lrx_el2 {
         /// This value with `Group` set to `value`.
         #[inline(always)]
         pub const fn with_group(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 60, value))
+            crate::set_bit(self, 60, value)
         }
         /// `NMI`, bit 59 (sysreg-db/data/el2.sysreg:740).
         #[inline(always)]
@@ -6664,7 +6664,7 @@ pub mod ich_lrx_el2 {
         /// This value with `NMI` set to `value`.
         #[inline(always)]
         pub const fn with_nmi(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 59, value))
+            crate::set_bit(self, 59, value)
         }
         /// `Priority`, bits 55:48 (sysreg-db/data/el2.sysreg:742).
         #[inline(always)]
@@ -6674,7 +6674,7 @@ pub mod ich_lrx_el2 {
         /// This value with `Priority` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_priority(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 48, 0xff, value as u64))
+            crate::set_bits(self, 48, 0xff, value as u64)
         }
         /// `pINTID`, bits 44:32 (sysreg-db/data/el2.sysreg:744).
         #[inline(always)]
@@ -6684,7 +6684,7 @@ pub mod ich_lrx_el2 {
         /// This value with `pINTID` set to `value` (bits above its 13 are dropped).
         #[inline(always)]
         pub const fn with_p_intid(self, value: u16) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 32, 0x1fff, value as u64))
+            crate::set_bits(self, 32, 0x1fff, value as u64)
         }
         /// `vINTID`, bits 31:0 (sysreg-db/data/el2.sysreg:745).
         #[inline(always)]
@@ -6694,7 +6694,7 @@ pub mod ich_lrx_el2 {
         /// This value with `vINTID` set to `value` (bits above its 32 are dropped).
         #[inline(always)]
         pub const fn with_v_intid(self, value: u32) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xffff_ffff, value as u64))
+            crate::set_bits(self, 0, 0xffff_ffff, value as u64)
         }
     }
     /// The values of `ICH_LRx_EL2.State` (sysreg-db/data/el2.sysreg:732). Values the database does
@@ -8083,7 +8083,7 @@ pub mod icc_sre_el2 {
         /// This value with `Enable` set to `value`.
         #[inline(always)]
         pub const fn with_enable(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `DIB`, bit 2 (sysreg-db/data/el2.sysreg:823).
         #[inline(always)]
@@ -8093,7 +8093,7 @@ pub mod icc_sre_el2 {
         /// This value with `DIB` set to `value`.
         #[inline(always)]
         pub const fn with_dib(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `DFB`, bit 1 (sysreg-db/data/el2.sysreg:824).
         #[inline(always)]
@@ -8103,7 +8103,7 @@ pub mod icc_sre_el2 {
         /// This value with `DFB` set to `value`.
         #[inline(always)]
         pub const fn with_dfb(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `SRE`, bit 0 (sysreg-db/data/el2.sysreg:825).
         #[inline(always)]
@@ -8113,7 +8113,7 @@ pub mod icc_sre_el2 {
         /// This value with `SRE` set to `value`.
         #[inline(always)]
         pub const fn with_sre(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -8204,7 +8204,7 @@ pub mod icc_sre_el1 {
         /// This value with `DIB` set to `value`.
         #[inline(always)]
         pub const fn with_dib(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `DFB`, bit 1 (sysreg-db/data/el2.sysreg:831).
         #[inline(always)]
@@ -8214,7 +8214,7 @@ pub mod icc_sre_el1 {
         /// This value with `DFB` set to `value`.
         #[inline(always)]
         pub const fn with_dfb(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `SRE`, bit 0 (sysreg-db/data/el2.sysreg:832).
         #[inline(always)]
@@ -8224,7 +8224,7 @@ pub mod icc_sre_el1 {
         /// This value with `SRE` set to `value`.
         #[inline(always)]
         pub const fn with_sre(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -8315,7 +8315,7 @@ pub mod icc_pmr_el1 {
         /// This value with `Priority` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_priority(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xff, value as u64))
+            crate::set_bits(self, 0, 0xff, value as u64)
         }
     }
 }
@@ -8407,7 +8407,7 @@ pub mod icc_igrpen1_el1 {
         /// This value with `Enable` set to `value`.
         #[inline(always)]
         pub const fn with_enable(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -8499,7 +8499,7 @@ pub mod icc_ctlr_el1 {
         /// This value with `ExtRange` set to `value`.
         #[inline(always)]
         pub const fn with_ext_range(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 19, value))
+            crate::set_bit(self, 19, value)
         }
         /// `RSS`, bit 18 (sysreg-db/data/el2.sysreg:848).
         #[inline(always)]
@@ -8509,7 +8509,7 @@ pub mod icc_ctlr_el1 {
         /// This value with `RSS` set to `value`.
         #[inline(always)]
         pub const fn with_rss(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 18, value))
+            crate::set_bit(self, 18, value)
         }
         /// `A3V`, bit 15 (sysreg-db/data/el2.sysreg:850).
         #[inline(always)]
@@ -8519,7 +8519,7 @@ pub mod icc_ctlr_el1 {
         /// This value with `A3V` set to `value`.
         #[inline(always)]
         pub const fn with_a3v(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 15, value))
+            crate::set_bit(self, 15, value)
         }
         /// `SEIS`, bit 14 (sysreg-db/data/el2.sysreg:851).
         #[inline(always)]
@@ -8529,7 +8529,7 @@ pub mod icc_ctlr_el1 {
         /// This value with `SEIS` set to `value`.
         #[inline(always)]
         pub const fn with_seis(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 14, value))
+            crate::set_bit(self, 14, value)
         }
         /// `IDbits`, bits 13:11 (sysreg-db/data/el2.sysreg:852).
         #[inline(always)]
@@ -8539,7 +8539,7 @@ pub mod icc_ctlr_el1 {
         /// This value with `IDbits` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_i_dbits(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 11, 0x7, value as u64))
+            crate::set_bits(self, 11, 0x7, value as u64)
         }
         /// `PRIbits`, bits 10:8 (sysreg-db/data/el2.sysreg:853).
         #[inline(always)]
@@ -8549,7 +8549,7 @@ pub mod icc_ctlr_el1 {
         /// This value with `PRIbits` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_pr_ibits(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 8, 0x7, value as u64))
+            crate::set_bits(self, 8, 0x7, value as u64)
         }
         /// `PMHE`, bit 6 (sysreg-db/data/el2.sysreg:855).
         #[inline(always)]
@@ -8559,7 +8559,7 @@ pub mod icc_ctlr_el1 {
         /// This value with `PMHE` set to `value`.
         #[inline(always)]
         pub const fn with_pmhe(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 6, value))
+            crate::set_bit(self, 6, value)
         }
         /// `EOImode`, bit 1 (sysreg-db/data/el2.sysreg:857).
         #[inline(always)]
@@ -8569,7 +8569,7 @@ pub mod icc_ctlr_el1 {
         /// This value with `EOImode` set to `value`.
         #[inline(always)]
         pub const fn with_eo_imode(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `CBPR`, bit 0 (sysreg-db/data/el2.sysreg:858).
         #[inline(always)]
@@ -8579,7 +8579,7 @@ pub mod icc_ctlr_el1 {
         /// This value with `CBPR` set to `value`.
         #[inline(always)]
         pub const fn with_cbpr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -8641,7 +8641,7 @@ pub mod icc_iar1_el1 {
         /// This value with `INTID` set to `value` (bits above its 24 are dropped).
         #[inline(always)]
         pub const fn with_intid(self, value: u32) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xff_ffff, value as u64))
+            crate::set_bits(self, 0, 0xff_ffff, value as u64)
         }
     }
 }
@@ -8705,7 +8705,7 @@ pub mod icc_eoir1_el1 {
         /// This value with `INTID` set to `value` (bits above its 24 are dropped).
         #[inline(always)]
         pub const fn with_intid(self, value: u32) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xff_ffff, value as u64))
+            crate::set_bits(self, 0, 0xff_ffff, value as u64)
         }
     }
 }
@@ -8768,7 +8768,7 @@ pub mod icc_dir_el1 {
         /// This value with `INTID` set to `value` (bits above its 24 are dropped).
         #[inline(always)]
         pub const fn with_intid(self, value: u32) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xff_ffff, value as u64))
+            crate::set_bits(self, 0, 0xff_ffff, value as u64)
         }
     }
 }
@@ -8832,7 +8832,7 @@ pub mod icc_sgi1r_el1 {
         /// This value with `Aff3` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff3(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 48, 0xff, value as u64))
+            crate::set_bits(self, 48, 0xff, value as u64)
         }
         /// `RS`, bits 47:44 (sysreg-db/data/el2.sysreg:886).
         #[inline(always)]
@@ -8842,7 +8842,7 @@ pub mod icc_sgi1r_el1 {
         /// This value with `RS` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_rs(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 44, 0xf, value as u64))
+            crate::set_bits(self, 44, 0xf, value as u64)
         }
         /// `IRM`, bit 40 (sysreg-db/data/el2.sysreg:888).
         #[inline(always)]
@@ -8852,7 +8852,7 @@ pub mod icc_sgi1r_el1 {
         /// This value with `IRM` set to `value`.
         #[inline(always)]
         pub const fn with_irm(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 40, value))
+            crate::set_bit(self, 40, value)
         }
         /// `Aff2`, bits 39:32 (sysreg-db/data/el2.sysreg:889).
         #[inline(always)]
@@ -8862,7 +8862,7 @@ pub mod icc_sgi1r_el1 {
         /// This value with `Aff2` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff2(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 32, 0xff, value as u64))
+            crate::set_bits(self, 32, 0xff, value as u64)
         }
         /// `INTID`, bits 27:24 (sysreg-db/data/el2.sysreg:891).
         #[inline(always)]
@@ -8872,7 +8872,7 @@ pub mod icc_sgi1r_el1 {
         /// This value with `INTID` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_intid(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 24, 0xf, value as u64))
+            crate::set_bits(self, 24, 0xf, value as u64)
         }
         /// `Aff1`, bits 23:16 (sysreg-db/data/el2.sysreg:892).
         #[inline(always)]
@@ -8882,7 +8882,7 @@ pub mod icc_sgi1r_el1 {
         /// This value with `Aff1` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_aff1(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 16, 0xff, value as u64))
+            crate::set_bits(self, 16, 0xff, value as u64)
         }
         /// `TargetList`, bits 15:0 (sysreg-db/data/el2.sysreg:893).
         #[inline(always)]
@@ -8892,7 +8892,7 @@ pub mod icc_sgi1r_el1 {
         /// This value with `TargetList` set to `value` (bits above its 16 are dropped).
         #[inline(always)]
         pub const fn with_target_list(self, value: u16) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xffff, value as u64))
+            crate::set_bits(self, 0, 0xffff, value as u64)
         }
     }
 }

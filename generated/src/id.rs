@@ -63,7 +63,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `CSV3` set to `value`.
         #[inline(always)]
         pub const fn with_csv3(self, value: Csv3) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 60, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 60, 0xf, value.to_bits() as u64)
         }
         /// `CSV2`, bits 59:56 (sysreg-db/data/id.sysreg:21): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -74,7 +74,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `CSV2` set to `value`.
         #[inline(always)]
         pub const fn with_csv2(self, value: Csv2) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 56, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 56, 0xf, value.to_bits() as u64)
         }
         /// `RME`, bits 55:52 (sysreg-db/data/id.sysreg:27): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -85,7 +85,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `RME` set to `value`.
         #[inline(always)]
         pub const fn with_rme(self, value: Rme) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 52, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 52, 0xf, value.to_bits() as u64)
         }
         /// `DIT`, bits 51:48 (sysreg-db/data/id.sysreg:31): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -96,7 +96,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `DIT` set to `value`.
         #[inline(always)]
         pub const fn with_dit(self, value: Dit) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 48, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 48, 0xf, value.to_bits() as u64)
         }
         /// `AMU`, bits 47:44 (sysreg-db/data/id.sysreg:35): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -107,7 +107,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `AMU` set to `value`.
         #[inline(always)]
         pub const fn with_amu(self, value: Amu) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 44, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 44, 0xf, value.to_bits() as u64)
         }
         /// `MPAM`, bits 43:40 (sysreg-db/data/id.sysreg:40): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -118,7 +118,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `MPAM` set to `value`.
         #[inline(always)]
         pub const fn with_mpam(self, value: Mpam) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 40, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 40, 0xf, value.to_bits() as u64)
         }
         /// `SEL2`, bits 39:36 (sysreg-db/data/id.sysreg:44): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -129,7 +129,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `SEL2` set to `value`.
         #[inline(always)]
         pub const fn with_sel2(self, value: Sel2) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 36, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 36, 0xf, value.to_bits() as u64)
         }
         /// `SVE`, bits 35:32 (sysreg-db/data/id.sysreg:48): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -140,7 +140,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `SVE` set to `value`.
         #[inline(always)]
         pub const fn with_sve(self, value: Sve) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 32, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 32, 0xf, value.to_bits() as u64)
         }
         /// `RAS`, bits 31:28 (sysreg-db/data/id.sysreg:52): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -151,7 +151,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `RAS` set to `value`.
         #[inline(always)]
         pub const fn with_ras(self, value: Ras) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 28, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 28, 0xf, value.to_bits() as u64)
         }
         /// `GIC`, bits 27:24 (sysreg-db/data/id.sysreg:58): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -162,7 +162,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `GIC` set to `value`.
         #[inline(always)]
         pub const fn with_gic(self, value: Gic) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 24, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 24, 0xf, value.to_bits() as u64)
         }
         /// `AdvSIMD`, bits 23:20 (sysreg-db/data/id.sysreg:65): a `SignedEnum` (ordered as a signed
         /// number: `0b1111` is -1).
@@ -173,7 +173,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `AdvSIMD` set to `value`.
         #[inline(always)]
         pub const fn with_adv_simd(self, value: AdvSimd) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 20, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 20, 0xf, value.to_bits() as u64)
         }
         /// `FP`, bits 19:16 (sysreg-db/data/id.sysreg:70): a `SignedEnum` (ordered as a signed
         /// number: `0b1111` is -1).
@@ -184,7 +184,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `FP` set to `value`.
         #[inline(always)]
         pub const fn with_fp(self, value: Fp) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 16, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 16, 0xf, value.to_bits() as u64)
         }
         /// `EL3`, bits 15:12 (sysreg-db/data/id.sysreg:75): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -195,7 +195,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `EL3` set to `value`.
         #[inline(always)]
         pub const fn with_el3(self, value: El3) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 12, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 12, 0xf, value.to_bits() as u64)
         }
         /// `EL2`, bits 11:8 (sysreg-db/data/id.sysreg:80): an `UnsignedEnum` (ordered: higher means
         /// more).
@@ -206,7 +206,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `EL2` set to `value`.
         #[inline(always)]
         pub const fn with_el2(self, value: El2) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 8, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 8, 0xf, value.to_bits() as u64)
         }
         /// `EL1`, bits 7:4 (sysreg-db/data/id.sysreg:86): an `UnsignedEnum` (ordered: higher means
         /// more).
@@ -217,7 +217,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `EL1` set to `value`.
         #[inline(always)]
         pub const fn with_el1(self, value: El1) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 4, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 4, 0xf, value.to_bits() as u64)
         }
         /// `EL0`, bits 3:0 (sysreg-db/data/id.sysreg:90): an `UnsignedEnum` (ordered: higher means
         /// more).
@@ -228,7 +228,7 @@ pub mod id_aa64pfr0_el1 {
         /// This value with `EL0` set to `value`.
         #[inline(always)]
         pub const fn with_el0(self, value: El0) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 0, 0xf, value.to_bits() as u64)
         }
     }
     /// The values of `ID_AA64PFR0_EL1.CSV3` (sysreg-db/data/id.sysreg:17). Values the database does
@@ -786,7 +786,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `HPMN0` set to `value`.
         #[inline(always)]
         pub const fn with_hpmn0(self, value: Hpmn0) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 60, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 60, 0xf, value.to_bits() as u64)
         }
         /// `ExtTrcBuff`, bits 59:56 (sysreg-db/data/id.sysreg:110): an `UnsignedEnum` (ordered:
         /// higher means more).
@@ -797,7 +797,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `ExtTrcBuff` set to `value`.
         #[inline(always)]
         pub const fn with_ext_trc_buff(self, value: ExtTrcBuff) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 56, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 56, 0xf, value.to_bits() as u64)
         }
         /// `BRBE`, bits 55:52 (sysreg-db/data/id.sysreg:114): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -808,7 +808,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `BRBE` set to `value`.
         #[inline(always)]
         pub const fn with_brbe(self, value: Brbe) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 52, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 52, 0xf, value.to_bits() as u64)
         }
         /// `MTPMU`, bits 51:48 (sysreg-db/data/id.sysreg:120): a `SignedEnum` (ordered as a signed
         /// number: `0b1111` is -1).
@@ -819,7 +819,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `MTPMU` set to `value`.
         #[inline(always)]
         pub const fn with_mtpmu(self, value: Mtpmu) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 48, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 48, 0xf, value.to_bits() as u64)
         }
         /// `TraceBuffer`, bits 47:44 (sysreg-db/data/id.sysreg:125): an `UnsignedEnum` (ordered:
         /// higher means more).
@@ -830,7 +830,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `TraceBuffer` set to `value`.
         #[inline(always)]
         pub const fn with_trace_buffer(self, value: TraceBuffer) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 44, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 44, 0xf, value.to_bits() as u64)
         }
         /// `TraceFilt`, bits 43:40 (sysreg-db/data/id.sysreg:130): an `UnsignedEnum` (ordered:
         /// higher means more).
@@ -841,7 +841,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `TraceFilt` set to `value`.
         #[inline(always)]
         pub const fn with_trace_filt(self, value: TraceFilt) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 40, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 40, 0xf, value.to_bits() as u64)
         }
         /// `DoubleLock`, bits 39:36 (sysreg-db/data/id.sysreg:134): a `SignedEnum` (ordered as a
         /// signed number: `0b1111` is -1).
@@ -852,7 +852,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `DoubleLock` set to `value`.
         #[inline(always)]
         pub const fn with_double_lock(self, value: DoubleLock) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 36, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 36, 0xf, value.to_bits() as u64)
         }
         /// `PMSVer`, bits 35:32 (sysreg-db/data/id.sysreg:138): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -863,7 +863,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `PMSVer` set to `value`.
         #[inline(always)]
         pub const fn with_pms_ver(self, value: PmsVer) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 32, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 32, 0xf, value.to_bits() as u64)
         }
         /// `CTX_CMPs`, bits 31:28 (sysreg-db/data/id.sysreg:147).
         #[inline(always)]
@@ -873,7 +873,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `CTX_CMPs` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_ctx_cmps(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 28, 0xf, value as u64))
+            crate::set_bits(self, 28, 0xf, value as u64)
         }
         /// `SEBEP`, bits 27:24 (sysreg-db/data/id.sysreg:148): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -884,7 +884,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `SEBEP` set to `value`.
         #[inline(always)]
         pub const fn with_sebep(self, value: Sebep) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 24, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 24, 0xf, value.to_bits() as u64)
         }
         /// `WRPs`, bits 23:20 (sysreg-db/data/id.sysreg:152).
         #[inline(always)]
@@ -894,7 +894,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `WRPs` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_wrps(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 20, 0xf, value as u64))
+            crate::set_bits(self, 20, 0xf, value as u64)
         }
         /// `PMSS`, bits 19:16 (sysreg-db/data/id.sysreg:153): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -905,7 +905,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `PMSS` set to `value`.
         #[inline(always)]
         pub const fn with_pmss(self, value: Pmss) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 16, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 16, 0xf, value.to_bits() as u64)
         }
         /// `BRPs`, bits 15:12 (sysreg-db/data/id.sysreg:157).
         #[inline(always)]
@@ -915,7 +915,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `BRPs` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_brps(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 12, 0xf, value as u64))
+            crate::set_bits(self, 12, 0xf, value as u64)
         }
         /// `PMUVer`, bits 11:8 (sysreg-db/data/id.sysreg:160): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -926,7 +926,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `PMUVer` set to `value`.
         #[inline(always)]
         pub const fn with_pmu_ver(self, value: PmuVer) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 8, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 8, 0xf, value.to_bits() as u64)
         }
         /// `TraceVer`, bits 7:4 (sysreg-db/data/id.sysreg:171): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -937,7 +937,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `TraceVer` set to `value`.
         #[inline(always)]
         pub const fn with_trace_ver(self, value: TraceVer) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 4, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 4, 0xf, value.to_bits() as u64)
         }
         /// `DebugVer`, bits 3:0 (sysreg-db/data/id.sysreg:176): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -948,7 +948,7 @@ pub mod id_aa64dfr0_el1 {
         /// This value with `DebugVer` set to `value`.
         #[inline(always)]
         pub const fn with_debug_ver(self, value: DebugVer) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 0, 0xf, value.to_bits() as u64)
         }
     }
     /// The values of `ID_AA64DFR0_EL1.HPMN0` (sysreg-db/data/id.sysreg:106): the same as [`Csv3`].
@@ -1449,7 +1449,7 @@ pub mod id_aa64dfr1_el1 {
         /// This value with `ABL_CMPs` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_abl_cmps(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 56, 0xff, value as u64))
+            crate::set_bits(self, 56, 0xff, value as u64)
         }
         /// `DPFZS`, bits 55:52 (sysreg-db/data/id.sysreg:189): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -1460,7 +1460,7 @@ pub mod id_aa64dfr1_el1 {
         /// This value with `DPFZS` set to `value`.
         #[inline(always)]
         pub const fn with_dpfzs(self, value: Dpfzs) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 52, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 52, 0xf, value.to_bits() as u64)
         }
         /// `EBEP`, bits 51:48 (sysreg-db/data/id.sysreg:193): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -1471,7 +1471,7 @@ pub mod id_aa64dfr1_el1 {
         /// This value with `EBEP` set to `value`.
         #[inline(always)]
         pub const fn with_ebep(self, value: Ebep) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 48, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 48, 0xf, value.to_bits() as u64)
         }
         /// `ITE`, bits 47:44 (sysreg-db/data/id.sysreg:197): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -1482,7 +1482,7 @@ pub mod id_aa64dfr1_el1 {
         /// This value with `ITE` set to `value`.
         #[inline(always)]
         pub const fn with_ite(self, value: Ite) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 44, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 44, 0xf, value.to_bits() as u64)
         }
         /// `ABLE`, bits 43:40 (sysreg-db/data/id.sysreg:201): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -1493,7 +1493,7 @@ pub mod id_aa64dfr1_el1 {
         /// This value with `ABLE` set to `value`.
         #[inline(always)]
         pub const fn with_able(self, value: Able) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 40, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 40, 0xf, value.to_bits() as u64)
         }
         /// `PMICNTR`, bits 39:36 (sysreg-db/data/id.sysreg:206): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -1504,7 +1504,7 @@ pub mod id_aa64dfr1_el1 {
         /// This value with `PMICNTR` set to `value`.
         #[inline(always)]
         pub const fn with_pmicntr(self, value: Pmicntr) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 36, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 36, 0xf, value.to_bits() as u64)
         }
         /// `SPMU`, bits 35:32 (sysreg-db/data/id.sysreg:210): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -1515,7 +1515,7 @@ pub mod id_aa64dfr1_el1 {
         /// This value with `SPMU` set to `value`.
         #[inline(always)]
         pub const fn with_spmu(self, value: Spmu) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 32, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 32, 0xf, value.to_bits() as u64)
         }
         /// `CTX_CMPs`, bits 31:24 (sysreg-db/data/id.sysreg:215).
         #[inline(always)]
@@ -1525,7 +1525,7 @@ pub mod id_aa64dfr1_el1 {
         /// This value with `CTX_CMPs` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_ctx_cmps(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 24, 0xff, value as u64))
+            crate::set_bits(self, 24, 0xff, value as u64)
         }
         /// `WRPs`, bits 23:16 (sysreg-db/data/id.sysreg:216).
         #[inline(always)]
@@ -1535,7 +1535,7 @@ pub mod id_aa64dfr1_el1 {
         /// This value with `WRPs` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_wrps(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 16, 0xff, value as u64))
+            crate::set_bits(self, 16, 0xff, value as u64)
         }
         /// `BRPs`, bits 15:8 (sysreg-db/data/id.sysreg:217).
         #[inline(always)]
@@ -1545,7 +1545,7 @@ pub mod id_aa64dfr1_el1 {
         /// This value with `BRPs` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_brps(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 8, 0xff, value as u64))
+            crate::set_bits(self, 8, 0xff, value as u64)
         }
         /// `SYSPMUID`, bits 7:0 (sysreg-db/data/id.sysreg:218).
         #[inline(always)]
@@ -1555,7 +1555,7 @@ pub mod id_aa64dfr1_el1 {
         /// This value with `SYSPMUID` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_syspmuid(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xff, value as u64))
+            crate::set_bits(self, 0, 0xff, value as u64)
         }
     }
     /// The values of `ID_AA64DFR1_EL1.DPFZS` (sysreg-db/data/id.sysreg:189). Values the database
@@ -1727,7 +1727,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `ECV` set to `value`.
         #[inline(always)]
         pub const fn with_ecv(self, value: Ecv) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 60, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 60, 0xf, value.to_bits() as u64)
         }
         /// `FGT`, bits 59:56 (sysreg-db/data/id.sysreg:230): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -1738,7 +1738,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `FGT` set to `value`.
         #[inline(always)]
         pub const fn with_fgt(self, value: Fgt) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 56, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 56, 0xf, value.to_bits() as u64)
         }
         /// `EXS`, bits 47:44 (sysreg-db/data/id.sysreg:236): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -1749,7 +1749,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `EXS` set to `value`.
         #[inline(always)]
         pub const fn with_exs(self, value: Exs) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 44, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 44, 0xf, value.to_bits() as u64)
         }
         /// `TGRAN4_2`, bits 43:40 (sysreg-db/data/id.sysreg:243): an `UnsignedEnum` (ordered:
         /// higher means more).
@@ -1760,7 +1760,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `TGRAN4_2` set to `value`.
         #[inline(always)]
         pub const fn with_tgran4_2(self, value: Tgran42) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 40, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 40, 0xf, value.to_bits() as u64)
         }
         /// `TGRAN64_2`, bits 39:36 (sysreg-db/data/id.sysreg:249): an `UnsignedEnum` (ordered:
         /// higher means more).
@@ -1771,7 +1771,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `TGRAN64_2` set to `value`.
         #[inline(always)]
         pub const fn with_tgran64_2(self, value: Tgran642) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 36, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 36, 0xf, value.to_bits() as u64)
         }
         /// `TGRAN16_2`, bits 35:32 (sysreg-db/data/id.sysreg:254): an `UnsignedEnum` (ordered:
         /// higher means more).
@@ -1782,7 +1782,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `TGRAN16_2` set to `value`.
         #[inline(always)]
         pub const fn with_tgran16_2(self, value: Tgran162) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 32, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 32, 0xf, value.to_bits() as u64)
         }
         /// `TGRAN4`, bits 31:28 (sysreg-db/data/id.sysreg:260): a `SignedEnum` (ordered as a signed
         /// number: `0b1111` is -1).
@@ -1793,7 +1793,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `TGRAN4` set to `value`.
         #[inline(always)]
         pub const fn with_tgran4(self, value: Tgran4) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 28, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 28, 0xf, value.to_bits() as u64)
         }
         /// `TGRAN64`, bits 27:24 (sysreg-db/data/id.sysreg:265): a `SignedEnum` (ordered as a
         /// signed number: `0b1111` is -1).
@@ -1804,7 +1804,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `TGRAN64` set to `value`.
         #[inline(always)]
         pub const fn with_tgran64(self, value: Tgran64) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 24, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 24, 0xf, value.to_bits() as u64)
         }
         /// `TGRAN16`, bits 23:20 (sysreg-db/data/id.sysreg:269): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -1815,7 +1815,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `TGRAN16` set to `value`.
         #[inline(always)]
         pub const fn with_tgran16(self, value: Tgran16) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 20, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 20, 0xf, value.to_bits() as u64)
         }
         /// `BIGENDEL0`, bits 19:16 (sysreg-db/data/id.sysreg:274): an `UnsignedEnum` (ordered:
         /// higher means more).
@@ -1826,7 +1826,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `BIGENDEL0` set to `value`.
         #[inline(always)]
         pub const fn with_bigendel0(self, value: Bigendel0) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 16, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 16, 0xf, value.to_bits() as u64)
         }
         /// `SNSMEM`, bits 15:12 (sysreg-db/data/id.sysreg:278): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -1837,7 +1837,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `SNSMEM` set to `value`.
         #[inline(always)]
         pub const fn with_snsmem(self, value: Snsmem) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 12, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 12, 0xf, value.to_bits() as u64)
         }
         /// `BIGEND`, bits 11:8 (sysreg-db/data/id.sysreg:282): an `UnsignedEnum` (ordered: higher
         /// means more).
@@ -1848,7 +1848,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `BIGEND` set to `value`.
         #[inline(always)]
         pub const fn with_bigend(self, value: Bigend) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 8, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 8, 0xf, value.to_bits() as u64)
         }
         /// `ASIDBITS`, bits 7:4 (sysreg-db/data/id.sysreg:286): an `Enum` (values compare only for
         /// equality).
@@ -1859,7 +1859,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `ASIDBITS` set to `value`.
         #[inline(always)]
         pub const fn with_asidbits(self, value: Asidbits) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 4, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 4, 0xf, value.to_bits() as u64)
         }
         /// `PARANGE`, bits 3:0 (sysreg-db/data/id.sysreg:290): an `Enum` (values compare only for
         /// equality).
@@ -1870,7 +1870,7 @@ pub mod id_aa64mmfr0_el1 {
         /// This value with `PARANGE` set to `value`.
         #[inline(always)]
         pub const fn with_parange(self, value: Parange) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xf, value.to_bits() as u64))
+            crate::set_bits(self, 0, 0xf, value.to_bits() as u64)
         }
     }
     /// The values of `ID_AA64MMFR0_EL1.ECV` (sysreg-db/data/id.sysreg:223). Values the database
@@ -2436,7 +2436,7 @@ pub mod midr_el1 {
         /// This value with `Implementer` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_implementer(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 24, 0xff, value as u64))
+            crate::set_bits(self, 24, 0xff, value as u64)
         }
         /// `Variant`, bits 23:20 (sysreg-db/data/id.sysreg:309).
         #[inline(always)]
@@ -2446,7 +2446,7 @@ pub mod midr_el1 {
         /// This value with `Variant` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_variant(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 20, 0xf, value as u64))
+            crate::set_bits(self, 20, 0xf, value as u64)
         }
         /// `Architecture`, bits 19:16 (sysreg-db/data/id.sysreg:310).
         #[inline(always)]
@@ -2456,7 +2456,7 @@ pub mod midr_el1 {
         /// This value with `Architecture` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_architecture(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 16, 0xf, value as u64))
+            crate::set_bits(self, 16, 0xf, value as u64)
         }
         /// `PartNum`, bits 15:4 (sysreg-db/data/id.sysreg:311).
         #[inline(always)]
@@ -2466,7 +2466,7 @@ pub mod midr_el1 {
         /// This value with `PartNum` set to `value` (bits above its 12 are dropped).
         #[inline(always)]
         pub const fn with_part_num(self, value: u16) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 4, 0xfff, value as u64))
+            crate::set_bits(self, 4, 0xfff, value as u64)
         }
         /// `Revision`, bits 3:0 (sysreg-db/data/id.sysreg:312).
         #[inline(always)]
@@ -2476,7 +2476,7 @@ pub mod midr_el1 {
         /// This value with `Revision` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_revision(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xf, value as u64))
+            crate::set_bits(self, 0, 0xf, value as u64)
         }
     }
 }

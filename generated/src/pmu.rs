@@ -31,7 +31,7 @@ pub mod pmu_counters {
         /// This value with `F0` set to `value`.
         #[inline(always)]
         pub const fn with_f0(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 32, value))
+            crate::set_bit(self, 32, value)
         }
         /// `C`, bit 31 (sysreg-db/data/pmu.sysreg:26).
         #[inline(always)]
@@ -41,7 +41,7 @@ pub mod pmu_counters {
         /// This value with `C` set to `value`.
         #[inline(always)]
         pub const fn with_c(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 31, value))
+            crate::set_bit(self, 31, value)
         }
         /// `P`, bits 30:0 (sysreg-db/data/pmu.sysreg:27).
         #[inline(always)]
@@ -51,7 +51,7 @@ pub mod pmu_counters {
         /// This value with `P` set to `value` (bits above its 31 are dropped).
         #[inline(always)]
         pub const fn with_p(self, value: u32) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0x7fff_ffff, value as u64))
+            crate::set_bits(self, 0, 0x7fff_ffff, value as u64)
         }
     }
 }
@@ -81,7 +81,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `TC` set to `value` (bits above its 3 are dropped).
         #[inline(always)]
         pub const fn with_tc(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 61, 0x7, value as u64))
+            crate::set_bits(self, 61, 0x7, value as u64)
         }
         /// `TE`, bit 60 (sysreg-db/data/pmu.sysreg:36).
         #[inline(always)]
@@ -91,7 +91,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `TE` set to `value`.
         #[inline(always)]
         pub const fn with_te(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 60, value))
+            crate::set_bit(self, 60, value)
         }
         /// `SYNC`, bit 58 (sysreg-db/data/pmu.sysreg:38).
         #[inline(always)]
@@ -101,7 +101,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `SYNC` set to `value`.
         #[inline(always)]
         pub const fn with_sync(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 58, value))
+            crate::set_bit(self, 58, value)
         }
         /// `VS`, bits 57:56 (sysreg-db/data/pmu.sysreg:39).
         #[inline(always)]
@@ -111,7 +111,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `VS` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_vs(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 56, 0x3, value as u64))
+            crate::set_bits(self, 56, 0x3, value as u64)
         }
         /// `TLC`, bits 55:54 (sysreg-db/data/pmu.sysreg:40).
         #[inline(always)]
@@ -121,7 +121,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `TLC` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_tlc(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 54, 0x3, value as u64))
+            crate::set_bits(self, 54, 0x3, value as u64)
         }
         /// `TH`, bits 43:32 (sysreg-db/data/pmu.sysreg:42).
         #[inline(always)]
@@ -131,7 +131,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `TH` set to `value` (bits above its 12 are dropped).
         #[inline(always)]
         pub const fn with_th(self, value: u16) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 32, 0xfff, value as u64))
+            crate::set_bits(self, 32, 0xfff, value as u64)
         }
         /// `P`, bit 31 (sysreg-db/data/pmu.sysreg:43).
         #[inline(always)]
@@ -141,7 +141,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `P` set to `value`.
         #[inline(always)]
         pub const fn with_p(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 31, value))
+            crate::set_bit(self, 31, value)
         }
         /// `U`, bit 30 (sysreg-db/data/pmu.sysreg:44).
         #[inline(always)]
@@ -151,7 +151,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `U` set to `value`.
         #[inline(always)]
         pub const fn with_u(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 30, value))
+            crate::set_bit(self, 30, value)
         }
         /// `NSK`, bit 29 (sysreg-db/data/pmu.sysreg:45).
         #[inline(always)]
@@ -161,7 +161,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `NSK` set to `value`.
         #[inline(always)]
         pub const fn with_nsk(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 29, value))
+            crate::set_bit(self, 29, value)
         }
         /// `NSU`, bit 28 (sysreg-db/data/pmu.sysreg:46).
         #[inline(always)]
@@ -171,7 +171,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `NSU` set to `value`.
         #[inline(always)]
         pub const fn with_nsu(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 28, value))
+            crate::set_bit(self, 28, value)
         }
         /// `NSH`, bit 27 (sysreg-db/data/pmu.sysreg:47).
         #[inline(always)]
@@ -181,7 +181,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `NSH` set to `value`.
         #[inline(always)]
         pub const fn with_nsh(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 27, value))
+            crate::set_bit(self, 27, value)
         }
         /// `M`, bit 26 (sysreg-db/data/pmu.sysreg:48).
         #[inline(always)]
@@ -191,7 +191,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `M` set to `value`.
         #[inline(always)]
         pub const fn with_m(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 26, value))
+            crate::set_bit(self, 26, value)
         }
         /// `MT`, bit 25 (sysreg-db/data/pmu.sysreg:49).
         #[inline(always)]
@@ -201,7 +201,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `MT` set to `value`.
         #[inline(always)]
         pub const fn with_mt(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 25, value))
+            crate::set_bit(self, 25, value)
         }
         /// `SH`, bit 24 (sysreg-db/data/pmu.sysreg:50).
         #[inline(always)]
@@ -211,7 +211,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `SH` set to `value`.
         #[inline(always)]
         pub const fn with_sh(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 24, value))
+            crate::set_bit(self, 24, value)
         }
         /// `T`, bit 23 (sysreg-db/data/pmu.sysreg:51).
         #[inline(always)]
@@ -221,7 +221,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `T` set to `value`.
         #[inline(always)]
         pub const fn with_t(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 23, value))
+            crate::set_bit(self, 23, value)
         }
         /// `RLK`, bit 22 (sysreg-db/data/pmu.sysreg:52).
         #[inline(always)]
@@ -231,7 +231,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `RLK` set to `value`.
         #[inline(always)]
         pub const fn with_rlk(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 22, value))
+            crate::set_bit(self, 22, value)
         }
         /// `RLU`, bit 21 (sysreg-db/data/pmu.sysreg:53).
         #[inline(always)]
@@ -241,7 +241,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `RLU` set to `value`.
         #[inline(always)]
         pub const fn with_rlu(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 21, value))
+            crate::set_bit(self, 21, value)
         }
         /// `RLH`, bit 20 (sysreg-db/data/pmu.sysreg:54).
         #[inline(always)]
@@ -251,7 +251,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `RLH` set to `value`.
         #[inline(always)]
         pub const fn with_rlh(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 20, value))
+            crate::set_bit(self, 20, value)
         }
         /// `evtCount`, bits 15:0 (sysreg-db/data/pmu.sysreg:56).
         #[inline(always)]
@@ -261,7 +261,7 @@ pub mod pmevtyperx_el0 {
         /// This value with `evtCount` set to `value` (bits above its 16 are dropped).
         #[inline(always)]
         pub const fn with_evt_count(self, value: u16) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xffff, value as u64))
+            crate::set_bits(self, 0, 0xffff, value as u64)
         }
     }
 }
@@ -321,7 +321,7 @@ pub mod pmceidx_el0 {
         /// This value with `IDhi` set to `value` (bits above its 32 are dropped).
         #[inline(always)]
         pub const fn with_i_dhi(self, value: u32) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 32, 0xffff_ffff, value as u64))
+            crate::set_bits(self, 32, 0xffff_ffff, value as u64)
         }
         /// `ID`, bits 31:0 (sysreg-db/data/pmu.sysreg:69).
         #[inline(always)]
@@ -331,7 +331,7 @@ pub mod pmceidx_el0 {
         /// This value with `ID` set to `value` (bits above its 32 are dropped).
         #[inline(always)]
         pub const fn with_id(self, value: u32) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xffff_ffff, value as u64))
+            crate::set_bits(self, 0, 0xffff_ffff, value as u64)
         }
     }
 }
@@ -421,7 +421,7 @@ pub mod pmcr_el0 {
         /// This value with `FZS` set to `value`.
         #[inline(always)]
         pub const fn with_fzs(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 32, value))
+            crate::set_bit(self, 32, value)
         }
         /// `IMP`, bits 31:24 (sysreg-db/data/pmu.sysreg:75).
         #[inline(always)]
@@ -431,7 +431,7 @@ pub mod pmcr_el0 {
         /// This value with `IMP` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_imp(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 24, 0xff, value as u64))
+            crate::set_bits(self, 24, 0xff, value as u64)
         }
         /// `IDCODE`, bits 23:16 (sysreg-db/data/pmu.sysreg:76).
         #[inline(always)]
@@ -441,7 +441,7 @@ pub mod pmcr_el0 {
         /// This value with `IDCODE` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_idcode(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 16, 0xff, value as u64))
+            crate::set_bits(self, 16, 0xff, value as u64)
         }
         /// `N`, bits 15:11 (sysreg-db/data/pmu.sysreg:78).
         #[inline(always)]
@@ -451,7 +451,7 @@ pub mod pmcr_el0 {
         /// This value with `N` set to `value` (bits above its 5 are dropped).
         #[inline(always)]
         pub const fn with_n(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 11, 0x1f, value as u64))
+            crate::set_bits(self, 11, 0x1f, value as u64)
         }
         /// `FZO`, bit 9 (sysreg-db/data/pmu.sysreg:80).
         #[inline(always)]
@@ -461,7 +461,7 @@ pub mod pmcr_el0 {
         /// This value with `FZO` set to `value`.
         #[inline(always)]
         pub const fn with_fzo(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 9, value))
+            crate::set_bit(self, 9, value)
         }
         /// `LP`, bit 7 (sysreg-db/data/pmu.sysreg:82).
         #[inline(always)]
@@ -471,7 +471,7 @@ pub mod pmcr_el0 {
         /// This value with `LP` set to `value`.
         #[inline(always)]
         pub const fn with_lp(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 7, value))
+            crate::set_bit(self, 7, value)
         }
         /// `LC`, bit 6 (sysreg-db/data/pmu.sysreg:83).
         #[inline(always)]
@@ -481,7 +481,7 @@ pub mod pmcr_el0 {
         /// This value with `LC` set to `value`.
         #[inline(always)]
         pub const fn with_lc(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 6, value))
+            crate::set_bit(self, 6, value)
         }
         /// `DP`, bit 5 (sysreg-db/data/pmu.sysreg:84).
         #[inline(always)]
@@ -491,7 +491,7 @@ pub mod pmcr_el0 {
         /// This value with `DP` set to `value`.
         #[inline(always)]
         pub const fn with_dp(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 5, value))
+            crate::set_bit(self, 5, value)
         }
         /// `X`, bit 4 (sysreg-db/data/pmu.sysreg:85).
         #[inline(always)]
@@ -501,7 +501,7 @@ pub mod pmcr_el0 {
         /// This value with `X` set to `value`.
         #[inline(always)]
         pub const fn with_x(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 4, value))
+            crate::set_bit(self, 4, value)
         }
         /// `D`, bit 3 (sysreg-db/data/pmu.sysreg:86).
         #[inline(always)]
@@ -511,7 +511,7 @@ pub mod pmcr_el0 {
         /// This value with `D` set to `value`.
         #[inline(always)]
         pub const fn with_d(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `C`, bit 2 (sysreg-db/data/pmu.sysreg:88).
         #[inline(always)]
@@ -521,7 +521,7 @@ pub mod pmcr_el0 {
         /// This value with `C` set to `value`.
         #[inline(always)]
         pub const fn with_c(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `P`, bit 1 (sysreg-db/data/pmu.sysreg:89).
         #[inline(always)]
@@ -531,7 +531,7 @@ pub mod pmcr_el0 {
         /// This value with `P` set to `value`.
         #[inline(always)]
         pub const fn with_p(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `E`, bit 0 (sysreg-db/data/pmu.sysreg:90).
         #[inline(always)]
@@ -541,7 +541,7 @@ pub mod pmcr_el0 {
         /// This value with `E` set to `value`.
         #[inline(always)]
         pub const fn with_e(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -809,7 +809,7 @@ pub mod pmswinc_el0 {
         /// This value with `P` set to `value` (bits above its 31 are dropped).
         #[inline(always)]
         pub const fn with_p(self, value: u32) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0x7fff_ffff, value as u64))
+            crate::set_bits(self, 0, 0x7fff_ffff, value as u64)
         }
     }
 }
@@ -900,7 +900,7 @@ pub mod pmselr_el0 {
         /// This value with `SEL` set to `value` (bits above its 5 are dropped).
         #[inline(always)]
         pub const fn with_sel(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0x1f, value as u64))
+            crate::set_bits(self, 0, 0x1f, value as u64)
         }
     }
 }
@@ -1295,7 +1295,7 @@ pub mod pmsscr_el1 {
         /// This value with `NC` set to `value`.
         #[inline(always)]
         pub const fn with_nc(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 32, value))
+            crate::set_bit(self, 32, value)
         }
         /// `SS`, bit 0 (sysreg-db/data/pmu.sysreg:148).
         #[inline(always)]
@@ -1305,7 +1305,7 @@ pub mod pmsscr_el1 {
         /// This value with `SS` set to `value`.
         #[inline(always)]
         pub const fn with_ss(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -1435,7 +1435,7 @@ pub mod pmuserenr_el0 {
         /// This value with `TID` set to `value`.
         #[inline(always)]
         pub const fn with_tid(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 6, value))
+            crate::set_bit(self, 6, value)
         }
         /// `IR`, bit 5 (sysreg-db/data/pmu.sysreg:160).
         #[inline(always)]
@@ -1445,7 +1445,7 @@ pub mod pmuserenr_el0 {
         /// This value with `IR` set to `value`.
         #[inline(always)]
         pub const fn with_ir(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 5, value))
+            crate::set_bit(self, 5, value)
         }
         /// `UEN`, bit 4 (sysreg-db/data/pmu.sysreg:161).
         #[inline(always)]
@@ -1455,7 +1455,7 @@ pub mod pmuserenr_el0 {
         /// This value with `UEN` set to `value`.
         #[inline(always)]
         pub const fn with_uen(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 4, value))
+            crate::set_bit(self, 4, value)
         }
         /// `ER`, bit 3 (sysreg-db/data/pmu.sysreg:162).
         #[inline(always)]
@@ -1465,7 +1465,7 @@ pub mod pmuserenr_el0 {
         /// This value with `ER` set to `value`.
         #[inline(always)]
         pub const fn with_er(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 3, value))
+            crate::set_bit(self, 3, value)
         }
         /// `CR`, bit 2 (sysreg-db/data/pmu.sysreg:163).
         #[inline(always)]
@@ -1475,7 +1475,7 @@ pub mod pmuserenr_el0 {
         /// This value with `CR` set to `value`.
         #[inline(always)]
         pub const fn with_cr(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `SW`, bit 1 (sysreg-db/data/pmu.sysreg:164).
         #[inline(always)]
@@ -1485,7 +1485,7 @@ pub mod pmuserenr_el0 {
         /// This value with `SW` set to `value`.
         #[inline(always)]
         pub const fn with_sw(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 1, value))
+            crate::set_bit(self, 1, value)
         }
         /// `EN`, bit 0 (sysreg-db/data/pmu.sysreg:165).
         #[inline(always)]
@@ -1495,7 +1495,7 @@ pub mod pmuserenr_el0 {
         /// This value with `EN` set to `value`.
         #[inline(always)]
         pub const fn with_en(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 0, value))
+            crate::set_bit(self, 0, value)
         }
     }
 }
@@ -1858,7 +1858,7 @@ pub mod pmecr_el1 {
         /// This value with `SSE` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_sse(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 3, 0x3, value as u64))
+            crate::set_bits(self, 3, 0x3, value as u64)
         }
         /// `KPME`, bit 2 (sysreg-db/data/pmu.sysreg:189).
         #[inline(always)]
@@ -1868,7 +1868,7 @@ pub mod pmecr_el1 {
         /// This value with `KPME` set to `value`.
         #[inline(always)]
         pub const fn with_kpme(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 2, value))
+            crate::set_bit(self, 2, value)
         }
         /// `PMEE`, bits 1:0 (sysreg-db/data/pmu.sysreg:190).
         #[inline(always)]
@@ -1878,7 +1878,7 @@ pub mod pmecr_el1 {
         /// This value with `PMEE` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_pmee(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0x3, value as u64))
+            crate::set_bits(self, 0, 0x3, value as u64)
         }
     }
 }
@@ -1939,7 +1939,7 @@ pub mod pmmir_el1 {
         /// This value with `SME` set to `value`.
         #[inline(always)]
         pub const fn with_sme(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 28, value))
+            crate::set_bit(self, 28, value)
         }
         /// `EDGE`, bits 27:24 (sysreg-db/data/pmu.sysreg:197).
         #[inline(always)]
@@ -1949,7 +1949,7 @@ pub mod pmmir_el1 {
         /// This value with `EDGE` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_edge(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 24, 0xf, value as u64))
+            crate::set_bits(self, 24, 0xf, value as u64)
         }
         /// `THWIDTH`, bits 23:20 (sysreg-db/data/pmu.sysreg:198).
         #[inline(always)]
@@ -1959,7 +1959,7 @@ pub mod pmmir_el1 {
         /// This value with `THWIDTH` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_thwidth(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 20, 0xf, value as u64))
+            crate::set_bits(self, 20, 0xf, value as u64)
         }
         /// `BUS_WIDTH`, bits 19:16 (sysreg-db/data/pmu.sysreg:199).
         #[inline(always)]
@@ -1969,7 +1969,7 @@ pub mod pmmir_el1 {
         /// This value with `BUS_WIDTH` set to `value` (bits above its 4 are dropped).
         #[inline(always)]
         pub const fn with_bus_width(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 16, 0xf, value as u64))
+            crate::set_bits(self, 16, 0xf, value as u64)
         }
         /// `BUS_SLOTS`, bits 15:8 (sysreg-db/data/pmu.sysreg:200).
         #[inline(always)]
@@ -1979,7 +1979,7 @@ pub mod pmmir_el1 {
         /// This value with `BUS_SLOTS` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_bus_slots(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 8, 0xff, value as u64))
+            crate::set_bits(self, 8, 0xff, value as u64)
         }
         /// `SLOTS`, bits 7:0 (sysreg-db/data/pmu.sysreg:201).
         #[inline(always)]
@@ -1989,7 +1989,7 @@ pub mod pmmir_el1 {
         /// This value with `SLOTS` set to `value` (bits above its 8 are dropped).
         #[inline(always)]
         pub const fn with_slots(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xff, value as u64))
+            crate::set_bits(self, 0, 0xff, value as u64)
         }
     }
 }
@@ -2264,7 +2264,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `SYNC` set to `value`.
         #[inline(always)]
         pub const fn with_sync(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 58, value))
+            crate::set_bit(self, 58, value)
         }
         /// `VS`, bits 57:56 (sysreg-db/data/pmu.sysreg:220).
         #[inline(always)]
@@ -2274,7 +2274,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `VS` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_vs(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 56, 0x3, value as u64))
+            crate::set_bits(self, 56, 0x3, value as u64)
         }
         /// `P`, bit 31 (sysreg-db/data/pmu.sysreg:222).
         #[inline(always)]
@@ -2284,7 +2284,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `P` set to `value`.
         #[inline(always)]
         pub const fn with_p(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 31, value))
+            crate::set_bit(self, 31, value)
         }
         /// `U`, bit 30 (sysreg-db/data/pmu.sysreg:223).
         #[inline(always)]
@@ -2294,7 +2294,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `U` set to `value`.
         #[inline(always)]
         pub const fn with_u(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 30, value))
+            crate::set_bit(self, 30, value)
         }
         /// `NSK`, bit 29 (sysreg-db/data/pmu.sysreg:224).
         #[inline(always)]
@@ -2304,7 +2304,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `NSK` set to `value`.
         #[inline(always)]
         pub const fn with_nsk(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 29, value))
+            crate::set_bit(self, 29, value)
         }
         /// `NSU`, bit 28 (sysreg-db/data/pmu.sysreg:225).
         #[inline(always)]
@@ -2314,7 +2314,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `NSU` set to `value`.
         #[inline(always)]
         pub const fn with_nsu(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 28, value))
+            crate::set_bit(self, 28, value)
         }
         /// `NSH`, bit 27 (sysreg-db/data/pmu.sysreg:226).
         #[inline(always)]
@@ -2324,7 +2324,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `NSH` set to `value`.
         #[inline(always)]
         pub const fn with_nsh(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 27, value))
+            crate::set_bit(self, 27, value)
         }
         /// `M`, bit 26 (sysreg-db/data/pmu.sysreg:227).
         #[inline(always)]
@@ -2334,7 +2334,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `M` set to `value`.
         #[inline(always)]
         pub const fn with_m(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 26, value))
+            crate::set_bit(self, 26, value)
         }
         /// `SH`, bit 24 (sysreg-db/data/pmu.sysreg:229).
         #[inline(always)]
@@ -2344,7 +2344,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `SH` set to `value`.
         #[inline(always)]
         pub const fn with_sh(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 24, value))
+            crate::set_bit(self, 24, value)
         }
         /// `T`, bit 23 (sysreg-db/data/pmu.sysreg:230).
         #[inline(always)]
@@ -2354,7 +2354,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `T` set to `value`.
         #[inline(always)]
         pub const fn with_t(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 23, value))
+            crate::set_bit(self, 23, value)
         }
         /// `RLK`, bit 22 (sysreg-db/data/pmu.sysreg:231).
         #[inline(always)]
@@ -2364,7 +2364,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `RLK` set to `value`.
         #[inline(always)]
         pub const fn with_rlk(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 22, value))
+            crate::set_bit(self, 22, value)
         }
         /// `RLU`, bit 21 (sysreg-db/data/pmu.sysreg:232).
         #[inline(always)]
@@ -2374,7 +2374,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `RLU` set to `value`.
         #[inline(always)]
         pub const fn with_rlu(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 21, value))
+            crate::set_bit(self, 21, value)
         }
         /// `RLH`, bit 20 (sysreg-db/data/pmu.sysreg:233).
         #[inline(always)]
@@ -2384,7 +2384,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `RLH` set to `value`.
         #[inline(always)]
         pub const fn with_rlh(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 20, value))
+            crate::set_bit(self, 20, value)
         }
         /// `evtCount`, bits 15:0 (sysreg-db/data/pmu.sysreg:235).
         #[inline(always)]
@@ -2394,7 +2394,7 @@ pub mod pmicfiltr_el0 {
         /// This value with `evtCount` set to `value` (bits above its 16 are dropped).
         #[inline(always)]
         pub const fn with_evt_count(self, value: u16) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 0, 0xffff, value as u64))
+            crate::set_bits(self, 0, 0xffff, value as u64)
         }
     }
 }
@@ -2486,7 +2486,7 @@ pub mod pmccfiltr_el0 {
         /// This value with `VS` set to `value` (bits above its 2 are dropped).
         #[inline(always)]
         pub const fn with_vs(self, value: u8) -> Self {
-            Self::from_bits(crate::set_bits(self.0, 56, 0x3, value as u64))
+            crate::set_bits(self, 56, 0x3, value as u64)
         }
         /// `P`, bit 31 (sysreg-db/data/pmu.sysreg:245).
         #[inline(always)]
@@ -2496,7 +2496,7 @@ pub mod pmccfiltr_el0 {
         /// This value with `P` set to `value`.
         #[inline(always)]
         pub const fn with_p(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 31, value))
+            crate::set_bit(self, 31, value)
         }
         /// `U`, bit 30 (sysreg-db/data/pmu.sysreg:246).
         #[inline(always)]
@@ -2506,7 +2506,7 @@ pub mod pmccfiltr_el0 {
         /// This value with `U` set to `value`.
         #[inline(always)]
         pub const fn with_u(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 30, value))
+            crate::set_bit(self, 30, value)
         }
         /// `NSK`, bit 29 (sysreg-db/data/pmu.sysreg:247).
         #[inline(always)]
@@ -2516,7 +2516,7 @@ pub mod pmccfiltr_el0 {
         /// This value with `NSK` set to `value`.
         #[inline(always)]
         pub const fn with_nsk(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 29, value))
+            crate::set_bit(self, 29, value)
         }
         /// `NSU`, bit 28 (sysreg-db/data/pmu.sysreg:248).
         #[inline(always)]
@@ -2526,7 +2526,7 @@ pub mod pmccfiltr_el0 {
         /// This value with `NSU` set to `value`.
         #[inline(always)]
         pub const fn with_nsu(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 28, value))
+            crate::set_bit(self, 28, value)
         }
         /// `NSH`, bit 27 (sysreg-db/data/pmu.sysreg:249).
         #[inline(always)]
@@ -2536,7 +2536,7 @@ pub mod pmccfiltr_el0 {
         /// This value with `NSH` set to `value`.
         #[inline(always)]
         pub const fn with_nsh(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 27, value))
+            crate::set_bit(self, 27, value)
         }
         /// `M`, bit 26 (sysreg-db/data/pmu.sysreg:250).
         #[inline(always)]
@@ -2546,7 +2546,7 @@ pub mod pmccfiltr_el0 {
         /// This value with `M` set to `value`.
         #[inline(always)]
         pub const fn with_m(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 26, value))
+            crate::set_bit(self, 26, value)
         }
         /// `SH`, bit 24 (sysreg-db/data/pmu.sysreg:252).
         #[inline(always)]
@@ -2556,7 +2556,7 @@ pub mod pmccfiltr_el0 {
         /// This value with `SH` set to `value`.
         #[inline(always)]
         pub const fn with_sh(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 24, value))
+            crate::set_bit(self, 24, value)
         }
         /// `T`, bit 23 (sysreg-db/data/pmu.sysreg:253).
         #[inline(always)]
@@ -2566,7 +2566,7 @@ pub mod pmccfiltr_el0 {
         /// This value with `T` set to `value`.
         #[inline(always)]
         pub const fn with_t(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 23, value))
+            crate::set_bit(self, 23, value)
         }
         /// `RLK`, bit 22 (sysreg-db/data/pmu.sysreg:254).
         #[inline(always)]
@@ -2576,7 +2576,7 @@ pub mod pmccfiltr_el0 {
         /// This value with `RLK` set to `value`.
         #[inline(always)]
         pub const fn with_rlk(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 22, value))
+            crate::set_bit(self, 22, value)
         }
         /// `RLU`, bit 21 (sysreg-db/data/pmu.sysreg:255).
         #[inline(always)]
@@ -2586,7 +2586,7 @@ pub mod pmccfiltr_el0 {
         /// This value with `RLU` set to `value`.
         #[inline(always)]
         pub const fn with_rlu(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 21, value))
+            crate::set_bit(self, 21, value)
         }
         /// `RLH`, bit 20 (sysreg-db/data/pmu.sysreg:256).
         #[inline(always)]
@@ -2596,7 +2596,7 @@ pub mod pmccfiltr_el0 {
         /// This value with `RLH` set to `value`.
         #[inline(always)]
         pub const fn with_rlh(self, value: bool) -> Self {
-            Self::from_bits(crate::set_bit(self.0, 20, value))
+            crate::set_bit(self, 20, value)
         }
     }
 }

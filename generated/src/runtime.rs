@@ -276,34 +276,34 @@ pub const fn write_bits(bits: u64, res0: u64, res1: u64) -> u64 {
 
 // The field accessors' bit arithmetic, written once: each generated getter and setter is one
 // call of these, which costs the compiler less than the same arithmetic spelt out in thousands
-// of bodies (and inlines to the same instructions).
+// of bodies (and inlines to the same instructions). Free functions rather than methods: a
+// method call is looked up among the inherent impls of `Value`, one per register.
 
 /// The field `mask << lsb` of `bits`, shifted down.
-#[doc(hidden)]
 #[inline(always)]
-pub const fn get_bits(bits: u64, lsb: u32, mask: u64) -> u64 {
+pub(crate) const fn get_bits(bits: u64, lsb: u32, mask: u64) -> u64 {
     (bits >> lsb) & mask
 }
 
-/// `bits` with the field `mask << lsb` replaced by `value` (cut to `mask`).
-#[doc(hidden)]
-#[inline(always)]
-pub const fn set_bits(bits: u64, lsb: u32, mask: u64, value: u64) -> u64 {
-    bits & !(mask << lsb) | (value & mask) << lsb
-}
-
 /// Bit `lsb` of `bits`.
-#[doc(hidden)]
 #[inline(always)]
-pub const fn get_bit(bits: u64, lsb: u32) -> bool {
+pub(crate) const fn get_bit(bits: u64, lsb: u32) -> bool {
     bits >> lsb & 1 != 0
 }
 
-/// `bits` with bit `lsb` replaced by `value`.
-#[doc(hidden)]
+/// `value` with the field `mask << lsb` replaced by `field` (cut to `mask`).
 #[inline(always)]
-pub const fn set_bit(bits: u64, lsb: u32, value: bool) -> u64 {
-    bits & !(1 << lsb) | (value as u64) << lsb
+pub(crate) const fn set_bits<L>(value: Value<L>, lsb: u32, mask: u64, field: u64) -> Value<L> {
+    Value(
+        value.0 & !(mask << lsb) | (field & mask) << lsb,
+        PhantomData,
+    )
+}
+
+/// `value` with bit `lsb` replaced by `bit`.
+#[inline(always)]
+pub(crate) const fn set_bit<L>(value: Value<L>, lsb: u32, bit: bool) -> Value<L> {
+    Value(value.0 & !(1 << lsb) | (bit as u64) << lsb, PhantomData)
 }
 
 /// The CPU's own system registers, through `MRS`/`MSR`.

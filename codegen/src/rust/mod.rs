@@ -1103,8 +1103,8 @@ impl<'a> Model<'a> {
         } else {
             (1u64 << width) - 1
         });
-        // The runtime's `get_bits`/`set_bits` do the shifting and masking; a 64-bit field is
-        // the whole value.
+        // The runtime's `get_bits`/`set_bits` do the shifting and masking (one call per accessor,
+        // the least for the compiler to check); a 64-bit field is the whole value.
         let get_bits = if width == 64 {
             quote!(self.0)
         } else {
@@ -1115,7 +1115,7 @@ impl<'a> Model<'a> {
                 quote!(Self::from_bits(#value))
             } else {
                 let value = widen(value, width);
-                quote!(Self::from_bits(crate::set_bits(self.0, #lsb, #low, #value)))
+                quote!(crate::set_bits(self, #lsb, #low, #value))
             }
         };
         match &field.enumeration {
@@ -1135,7 +1135,7 @@ impl<'a> Model<'a> {
                         #[doc = #set_doc]
                         #[inline(always)]
                         pub const fn #setter(self, value: bool) -> Self {
-                            Self::from_bits(crate::set_bit(self.0, #lsb, value))
+                            crate::set_bit(self, #lsb, value)
                         }
                     },
                     None,
