@@ -16,6 +16,7 @@
 //! reused 64 KiB buffer rather than a `BufWriter` behind a trait object per byte run.
 
 use askama::Template;
+use std::cell::Cell;
 use std::fmt;
 use std::io;
 use sysreg_db::{
@@ -39,12 +40,14 @@ impl<'a> Header<'a> {
                         (None, Some(t.name.as_str()))
                     }
                 };
+                let mut sys = Line::BLANK;
                 ItemView {
                     name: &r.name,
                     encoding: Some(r.encoding),
                     prefixed: &r.prefixed,
                     own,
                     fields_from,
+                    sys: (sys.push("SYS_") && sys.push(&r.name)).then_some(sys),
                 }
             }
             Item::FieldSet(s) => ItemView {
@@ -53,6 +56,7 @@ impl<'a> Header<'a> {
                 prefixed: &s.prefixed,
                 own: Some(&s.layout),
                 fields_from: None,
+                sys: None,
             },
         })
     }
@@ -66,12 +70,18 @@ struct ItemView<'a> {
     own: Option<&'a Layout>,
     /// `Fields X` / `Mapping X`: the name in the "For ... fields see X" comment.
     fields_from: Option<&'a str>,
+    /// `SYS_<name>`, the start of six of a register's macros; `None` if it does not fit.
+    sys: Option<Line>,
 }
 
 impl<'a> ItemView<'a> {
     /// `REG_<name>`, `SYS_<name>_Op0`, ...
     fn define(&self, before: &'a str, after: &'a str) -> Name<'a> {
-        Name([before, self.name, after, "", ""])
+        let start = match before {
+            "SYS_" => self.sys,
+            _ => None,
+        };
+        Name::new(start, after, [before, self.name, after, "", ""])
     }
 
     /// Its Prefix layouts, then its own.
@@ -91,6 +101,9 @@ struct LayoutView<'a> {
     /// `[PREFIX_]REG_`, the start of every field macro's name, made once per layout; `None`
     /// when not ASCII or too long for a line (then the slow path writes the pieces).
     stem: Option<Line>,
+    /// `[PREFIX_]REG_FIELD` of the field whose macros are being written (it has four to seven
+    /// of them), and which field (by address) that is.
+    field_stem: Cell<(*const Field, Option<Line>)>,
 }
 
 impl<'a> LayoutView<'a> {
@@ -103,13 +116,19 @@ impl<'a> LayoutView<'a> {
             layout,
             head,
             stem: fits.then_some(stem),
+            field_stem: Cell::new((std::ptr::null(), None)),
         }
     }
 
-    /// `[PREFIX_]REG<suffix>`.
+    /// `[PREFIX_]REG<suffix>`, `suffix` starting with `_`.
     fn define(&self, suffix: &'a str) -> Name<'a> {
         let [p, sep, owner] = self.head;
-        Name([p, sep, owner, suffix, ""])
+        let rest = suffix.strip_prefix('_');
+        Name::new(
+            self.stem.filter(|_| rest.is_some()),
+            rest.unwrap_or(""),
+            [p, sep, owner, suffix, ""],
+        )
     }
 
     /// The named fields, from bit 63 down.
@@ -184,7 +203,7 @@ const NAME_WIDTH: usize = 56 - "#define ".len();
 /// Bytes of a stack line, the longest name assembled in one; a longer name takes the slow path
 /// (never in the kernel's databases, whose longest is 43 characters). Small enough that a line
 /// is copied with a few vector moves rather than a call to `memcpy`.
-const LINE: usize = 96;
+const LINE: usize = 64;
 
 /// A macro name being assembled: ASCII bytes at the start of a line of blanks, so that the
 /// padded name is a prefix of it.
@@ -277,17 +296,32 @@ fn write_padded(parts: &[&str], out: &mut dyn fmt::Write) -> fmt::Result {
     (chars..NAME_WIDTH).try_for_each(|_| out.write_char(' '))
 }
 
-/// A macro name made of pieces, written padded in one call (for the few lines per register:
-/// encodings and masks).
-struct Name<'a>([&'a str; 5]);
+/// A macro name for the few lines per register (encodings and masks), written padded in one
+/// call: assembled in a line, or (when that fails) written as its pieces.
+struct Name<'a> {
+    line: Option<Line>,
+    parts: [&'a str; 5],
+}
 
-impl Name<'_> {
+impl<'a> Name<'a> {
+    /// The name `parts` joined; `start` is a line holding all but the last piece, `rest`.
+    #[inline(always)]
+    fn new(start: Option<Line>, rest: &str, parts: [&'a str; 5]) -> Name<'a> {
+        let line = match start {
+            Some(mut line) => line.push(rest).then_some(line),
+            None => {
+                let mut line = Line::BLANK;
+                parts.iter().all(|p| line.push(p)).then_some(line)
+            }
+        };
+        Name { line, parts }
+    }
+
+    #[inline(always)]
     fn write(&self, out: &mut dyn fmt::Write) -> fmt::Result {
-        let mut line = Line::BLANK;
-        if self.0.iter().all(|p| line.push(p)) {
-            out.write_str(line.padded())
-        } else {
-            write_padded(&self.0, out)
+        match &self.line {
+            Some(line) => out.write_str(line.padded()),
+            None => write_padded(&self.parts, out),
         }
     }
 }
@@ -299,18 +333,25 @@ struct FieldName<'v, 's, 'a> {
 }
 
 impl FieldName<'_, '_, '_> {
-    #[inline]
+    #[inline(always)]
     fn write(&self, out: &mut dyn fmt::Write) -> fmt::Result {
         let [a, b] = self.tail;
-        let name = self.field.field.name.as_str();
-        if let Some(stem) = &self.field.layout.stem {
-            let mut line = *stem;
-            if line.push(name) && line.push(a) && line.push(b) {
+        let layout = self.field.layout;
+        let field = self.field.field;
+        let (cached_for, mut stem) = layout.field_stem.get();
+        if !std::ptr::eq(cached_for, field) {
+            stem = layout
+                .stem
+                .and_then(|mut line| line.push(&field.name).then_some(line));
+            layout.field_stem.set((field, stem));
+        }
+        if let Some(mut line) = stem {
+            if line.push(a) && line.push(b) {
                 return out.write_str(line.padded());
             }
         }
-        let [p, sep, owner] = self.field.layout.head;
-        write_padded(&[p, sep, owner, "_", name, a, b], out)
+        let [p, sep, owner] = layout.head;
+        write_padded(&[p, sep, owner, "_", &field.name, a, b], out)
     }
 }
 
@@ -388,7 +429,7 @@ macro_rules! writable {
         }
 
         impl askama::FastWritable for $ty {
-            #[inline]
+            #[inline(always)]
             fn write_into(
                 &self,
                 dest: &mut dyn fmt::Write,

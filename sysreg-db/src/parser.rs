@@ -200,12 +200,12 @@ pub(crate) struct Builder<'src> {
     fast: bool,
 }
 
-/// Where a name was first defined, and the index of the item in the database.
+/// Where a name was first defined, and the index of the item in the database (every block
+/// that is not a duplicate is added when it closes, even one cut short by the end of the file).
 #[derive(Clone, Copy)]
 struct Definition {
     name: Span,
-    /// Set when the block is closed (a block cut short by the end of the input is too).
-    index: Option<usize>,
+    index: usize,
 }
 
 /// The names defined in the input, for resolving references.
@@ -217,12 +217,12 @@ pub(crate) struct Names<'src> {
 impl Names<'_> {
     /// The index in `db.registers` of the register called `name`.
     pub fn register(&self, name: &str) -> Option<usize> {
-        self.sysregs.get(name)?.index
+        self.sysregs.get(name).map(|d| d.index)
     }
 
     /// The index in `db.field_sets` of the field set called `name`.
     pub fn field_set(&self, name: &str) -> Option<usize> {
-        self.field_sets.get(name)?.index
+        self.field_sets.get(name).map(|d| d.index)
     }
 }
 
@@ -261,6 +261,12 @@ impl<'src> Builder<'src> {
             enum_numbers: FirstSeen::default(),
         };
         p.report_encoding_problems(src);
+        // About one block per 256 bytes in the kernel's database: room for the names and
+        // registers without rehashing and copying as they grow (bounded, for huge inputs).
+        let blocks = (src.text.len() / 256).min(1 << 16);
+        p.b.sysreg_defs.reserve(blocks);
+        p.b.db.registers.reserve(blocks);
+        p.b.db.order.reserve(blocks);
         let mut words = Vec::with_capacity(8);
         let ascii = src.is_ascii();
         let text = src.text.as_str();
@@ -456,6 +462,24 @@ impl<K: Key, V: Copy> FirstSeen<K, V> {
     /// Records `value` under `key` unless the key was seen before; returns the first value.
     #[inline]
     fn insert(&mut self, key: K, value: V) -> Option<V> {
+        // The usual case inline: a new key (its hash bit clear) into the small buffer, which
+        // has room and needs no growing.
+        let hash = key.quick_hash();
+        let bit = 1u128 << (hash % 128);
+        if self.hashes_seen & bit == 0
+            && self.large.is_none()
+            && self.small.len() < Self::SMALL.min(self.small.capacity())
+        {
+            self.hashes_seen |= bit;
+            self.small.push((hash, key, value));
+            return None;
+        }
+        self.insert_slow(key, value, hash)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn insert_slow(&mut self, key: K, value: V, hash: u64) -> Option<V> {
         if let Some(map) = &mut self.large {
             return match map.entry(key) {
                 MapEntry::Occupied(e) => Some(*e.get()),
@@ -465,7 +489,6 @@ impl<K: Key, V: Copy> FirstSeen<K, V> {
                 }
             };
         }
-        let hash = key.quick_hash();
         let bit = 1u128 << (hash % 128);
         if self.hashes_seen & bit != 0 {
             let found = self.small.iter().find(|(h, k, _)| *h == hash && *k == key);
@@ -744,72 +767,130 @@ impl<'src> FileParser<'_, 'src> {
 
     // ---- Fast path ------------------------------------------------------------------------
 
-    /// The two commonest lines, `Field <bits> <name>` in a layout and `0b<digits> <NAME>` in
-    /// an Enum (together 3 of 5 lines of the kernel's database), read without the general
-    /// path's vector of words and its checks for every kind of mistake, when they are
-    /// well-formed and where they belong. It makes exactly the changes the general path would
-    /// (a test compares the two on the kernel's databases and mutations of them). Returns
-    /// false, having changed nothing, for anything else: the general path then reads the line
-    /// and reports what is wrong with it. `text` is ASCII (columns are byte offsets).
-    /// The line is `file[start..end]`, `text`.
+    /// The commonest lines, read without the general path's vector of words and its checks
+    /// for every kind of mistake, when they are well-formed and where they belong: in a
+    /// layout `Field`, `Res0` and the `*Enum` headers, in an Enum its values and `EndEnum`
+    /// (together nine in ten lines of the kernel's database). It makes exactly the changes the
+    /// general path would (a test compares the two on the kernel's databases and mutations of
+    /// them). Returns false, having changed nothing, for anything else: the general path then
+    /// reads the line and reports what is wrong with it. The line is `file[start..end]`,
+    /// ASCII (columns are byte offsets).
     fn fast_path(&mut self, line: u32, file: &'src str, start: usize, end: usize) -> bool {
         let text = &file[start..end];
         if self.enumeration.is_some() {
+            if text == "EndEnum" {
+                self.close_enum();
+                return true;
+            }
             let words = lexer::exact_words::<2>(file, start, end);
             return words.is_some_and(|words| self.fast_enum_value(line, text, words));
         }
         let bytes = text.as_bytes();
-        if !(bytes.starts_with(b"Field") && bytes.get(5).is_some_and(|&b| lexer::is_blank(b))) {
-            return false;
+        let directive = bytes
+            .iter()
+            .position(|&b| lexer::is_blank(b))
+            .and_then(|n| {
+                Some(match &bytes[..n] {
+                    b"Field" => D::Field,
+                    b"Res0" => D::Res0,
+                    b"UnsignedEnum" => D::UnsignedEnum,
+                    b"Enum" => D::Enum,
+                    b"SignedEnum" => D::SignedEnum,
+                    _ => return None,
+                })
+            });
+        match directive {
+            Some(D::Res0) => {
+                let words = lexer::exact_words::<2>(file, start, end);
+                words.is_some_and(|[d, bits]| self.fast_entry(line, text, D::Res0, d, bits, None))
+            }
+            Some(d) => {
+                let words = lexer::exact_words::<3>(file, start, end);
+                words.is_some_and(|[w, bits, name]| {
+                    self.fast_entry(line, text, d, w, bits, Some(name))
+                })
+            }
+            None => false,
         }
-        let words = lexer::exact_words::<3>(file, start, end);
-        words.is_some_and(|words| self.fast_field(line, text, words))
     }
 
-    /// `Field <msb>[:<lsb>] <name>` continuing the layout, with a new C identifier.
-    fn fast_field(&mut self, line: u32, text: &'src str, words: [Range<usize>; 3]) -> bool {
-        let [_, bits, name] = words;
-        let (bits_text, name_text) = (&text[bits.clone()], &text[name.clone()]);
-        let Some(raw) = lexer::bit_range(bits_text) else {
+    /// `Field`, `Res0` or a `*Enum` header (`d`, the word at `directive`) continuing the
+    /// layout; all but `Res0` with a `name` that is a new C identifier.
+    fn fast_entry(
+        &mut self,
+        line: u32,
+        text: &'src str,
+        d: Directive,
+        directive: Range<usize>,
+        bits: Range<usize>,
+        name: Option<Range<usize>>,
+    ) -> bool {
+        let Some(raw) = lexer::bit_range(&text[bits]) else {
             return false;
         };
         let (Some(msb @ 0..=63), Some(lsb @ 0..=63)) = (raw.msb, raw.lsb) else {
             return false;
         };
-        if msb < lsb || !lexer::is_identifier(name_text) {
+        let name = name.map(|name| (&text[name.clone()], name));
+        if msb < lsb || name.as_ref().is_some_and(|(n, _)| !lexer::is_identifier(n)) {
             return false;
         }
         let prefixed = self.prefix.is_some();
         if self.layout().map(|l| l.next_bit) != Some(Some(msb as i8)) {
             return false;
         }
-        let span = Span {
-            loc: self.loc(line, name.start as u32 + 1),
-            len: name.len() as u32,
-        };
-        if self.field_names[usize::from(prefixed)]
-            .insert(name_text, span)
-            .is_some()
-        {
-            return false;
+        if let Some((name_text, name)) = &name {
+            let span = Span {
+                loc: self.loc(line, name.start as u32 + 1),
+                len: name.len() as u32,
+            };
+            if self.field_names[usize::from(prefixed)]
+                .insert(name_text, span)
+                .is_some()
+            {
+                return false;
+            }
         }
-        let loc = self.loc(line, 1);
+        let at = Span {
+            loc: self.loc(line, directive.start as u32 + 1),
+            len: directive.len() as u32,
+        };
         let Some(layout) = self.layout() else {
             return false;
         };
         layout.touched = true;
         layout.next_bit = Some(lsb as i8 - 1);
-        layout.layout.entries.push(Entry {
-            bits: BitRange {
-                msb: msb as u8,
-                lsb: lsb as u8,
-            },
-            loc,
-            kind: EntryKind::Field(Field {
-                name: name_text.to_string(),
-                enumeration: None,
+        let enumeration = enum_kind(d);
+        let kind = match name {
+            Some((name, _)) => EntryKind::Field(Field {
+                name: name.to_string(),
+                enumeration: enumeration.map(|kind| Enumeration {
+                    kind,
+                    values: Vec::new(),
+                }),
             }),
+            None => EntryKind::Res0,
+        };
+        let bits = BitRange {
+            msb: msb as u8,
+            lsb: lsb as u8,
+        };
+        layout.layout.entries.push(Entry {
+            bits,
+            loc: at.loc,
+            kind,
         });
+        if enumeration.is_some() {
+            self.enum_names.clear();
+            self.enum_numbers.clear();
+            self.enumeration = Some(OpenEnum {
+                open: at,
+                name: name.map_or("", |(n, _)| n),
+                bits: Some(bits),
+                placed: true,
+                values: std::mem::take(&mut self.b.spare_values),
+            });
+        }
         true
     }
 
@@ -1065,17 +1146,23 @@ impl<'src> FileParser<'_, 'src> {
             };
             self.check_name(line, &w, what, false);
             let span = self.span(line, &w);
-            let (defs, code) = match d {
-                D::Sysreg => (&mut self.b.sysreg_defs, Code::DuplicateSysreg),
-                _ => (&mut self.b.fieldset_defs, Code::DuplicateSysregFields),
+            // No block is open, so this one is the next to be added (unless a duplicate).
+            let (defs, code, index) = match d {
+                D::Sysreg => (
+                    &mut self.b.sysreg_defs,
+                    Code::DuplicateSysreg,
+                    self.b.db.registers.len(),
+                ),
+                _ => (
+                    &mut self.b.fieldset_defs,
+                    Code::DuplicateSysregFields,
+                    self.b.db.field_sets.len(),
+                ),
             };
             let first = match defs.entry(w.text) {
                 MapEntry::Occupied(e) => Some(e.get().name),
                 MapEntry::Vacant(e) => {
-                    e.insert(Definition {
-                        name: span,
-                        index: None,
-                    });
+                    e.insert(Definition { name: span, index });
                     None
                 }
             };
@@ -1247,9 +1334,6 @@ impl<'src> FileParser<'_, 'src> {
                     Some((_, r)) => RegisterBody::Mapping(r),
                     None => RegisterBody::Layout(layout),
                 };
-                if let Some(def) = self.b.sysreg_defs.get_mut(owner.name.as_str()) {
-                    def.index = Some(self.b.db.registers.len());
-                }
                 let db = &mut self.b.db;
                 db.order.push(ItemRef::Register(db.registers.len()));
                 db.registers.push(Register {
@@ -1263,9 +1347,6 @@ impl<'src> FileParser<'_, 'src> {
                 });
             }
             OwnerKind::FieldSet => {
-                if let Some(def) = self.b.fieldset_defs.get_mut(owner.name.as_str()) {
-                    def.index = Some(self.b.db.field_sets.len());
-                }
                 let db = &mut self.b.db;
                 db.order.push(ItemRef::FieldSet(db.field_sets.len()));
                 db.field_sets.push(FieldSet {

@@ -56,8 +56,11 @@ pub(crate) fn resolve_references(
 pub(crate) fn check_encodings(db: &Database, diags: &mut Diagnostics) {
     let mut first = HashMap::with_capacity(db.registers.len());
     for reg in &db.registers {
-        if let Some(prev) = first.insert(reg.encoding, reg) {
-            first.insert(reg.encoding, prev);
+        // One word to hash rather than five bytes.
+        let e = reg.encoding;
+        let key = u64::from_le_bytes([e.op0, e.op1, e.crn, e.crm, e.op2, 0, 0, 0]);
+        if let Some(prev) = first.insert(key, reg) {
+            first.insert(key, prev);
             diags.report(
                 Code::DuplicateEncoding,
                 Span {

@@ -47,6 +47,26 @@ impl Bump {
         }
     }
 
+    /// Makes the next `bytes` of small blocks come from memory faulted in by one system call
+    /// (`MAP_POPULATE`) rather than one page fault per page as they are first written: on the CI
+    /// machine kind a page fault costs about 1.3 us, populating about half that. Worth it only
+    /// for memory that will be used; the caller sizes it from the input. Only a hint: on failure
+    /// (or off Linux) blocks come from lazily faulted chunks as before.
+    pub fn prefault(&self, bytes: usize) {
+        let len = bytes.next_multiple_of(4096);
+        if len == 0 {
+            return;
+        }
+        let Some(at) = map_populated(len) else {
+            return;
+        };
+        // The rest of the current chunk is left unused: its untouched pages cost nothing.
+        self.with_state(|s| {
+            s.next = at as usize;
+            s.end = at as usize + len;
+        });
+    }
+
     fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         while self
             .locked
@@ -60,6 +80,36 @@ impl Bump {
         self.locked.store(false, Ordering::Release);
         result
     }
+}
+
+/// `len` bytes of fresh memory, its pages already faulted in; never unmapped (the process is
+/// short-lived, like everything this allocator hands out).
+#[cfg(target_os = "linux")]
+fn map_populated(len: usize) -> Option<*mut u8> {
+    extern "C" {
+        fn mmap(addr: *mut u8, len: usize, prot: i32, flags: i32, fd: i32, offset: i64) -> *mut u8;
+    }
+    const PROT_READ_WRITE: i32 = 0x1 | 0x2;
+    const MAP_PRIVATE_ANONYMOUS_POPULATE: i32 = 0x02 | 0x20 | 0x8000;
+    const MAP_FAILED: *mut u8 = usize::MAX as *mut u8;
+    // SAFETY: an anonymous private mapping at an address of the kernel's choosing touches no
+    // existing memory.
+    let at = unsafe {
+        mmap(
+            ptr::null_mut(),
+            len,
+            PROT_READ_WRITE,
+            MAP_PRIVATE_ANONYMOUS_POPULATE,
+            -1,
+            0,
+        )
+    };
+    (at != MAP_FAILED && !at.is_null()).then_some(at)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn map_populated(_: usize) -> Option<*mut u8> {
+    None
 }
 
 impl State {

@@ -141,6 +141,16 @@ fn run() -> u8 {
         },
         max_diagnostics: input.max_diagnostics,
     };
+    // The database takes about five and a half bytes of memory per byte of input (the kernel's
+    // v6.19: 474 KB for 88 KB); have that much faulted in at once.
+    let input_bytes: u64 = input
+        .files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    ALLOCATOR
+        .prefault(usize::try_from(input_bytes.saturating_mul(6)).map_or(0, |b| b.min(64 << 20)));
     let (sources, loaded) = match sysreg_db::load_paths(&input.files, &options) {
         Ok(r) => r,
         Err(e) => {
