@@ -109,7 +109,7 @@ fn c_header(runs: usize) -> Result<(), String> {
     let file = input.to_str().ok_or("non-UTF-8 corpus path")?;
     let in_process = in_process("c_header", &["--tsv", file])?;
 
-    let exe = crate::root().join("target/release/sysreg-gen");
+    let exe = release_exe();
     let exe = exe.to_str().ok_or("non-UTF-8 workspace path")?;
     eprintln!("timing `sysreg-gen c-header {file} -o /dev/null`, {runs} runs");
     let ours = time_process(exe, &["c-header", file, "-o", "/dev/null"], runs)?;
@@ -148,6 +148,16 @@ fn c_header(runs: usize) -> Result<(), String> {
         runs,
     );
     Ok(())
+}
+
+/// The `sysreg-gen` that `cargo build --release` made: in `CARGO_TARGET_DIR` when that is set
+/// (cargo builds there; `target/` would hold a stale binary or none).
+fn release_exe() -> PathBuf {
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => crate::root().join(dir),
+        None => crate::root().join("target"),
+    };
+    target.join("release/sysreg-gen")
 }
 
 /// The kernel's script when it can be run: `KERNEL_GEN_SYSREG_AWK` is set and `mawk` exists.
@@ -620,7 +630,7 @@ mod crates {
         let load_before = load_average();
 
         crate::run("cargo", &["build", "--release", "-p", "codegen"])?;
-        let exe = root.join("target/release/sysreg-gen");
+        let exe = super::release_exe();
         let exe = exe.to_str().ok_or("non-UTF-8 workspace path")?;
 
         // Regeneration: in-process, then the whole process, checked after timing.
