@@ -257,16 +257,38 @@ struct Model<'a> {
     /// defines (two registers' fields may both have a `Ras` enum; neither is re-exported, so
     /// the root has no ambiguous names).
     root_names: BTreeSet<String>,
-    /// The module being emitted (enum types shared across modules are named from it).
-    current_module: std::cell::RefCell<String>,
-    /// Enum types already emitted, by what makes two the same (kind, width, named values):
-    /// an identical one later is an alias of the first, which halves the kernel crate's enum
-    /// types and much of its compile time.
-    shared_enums: std::cell::RefCell<BTreeMap<EnumKey, String>>,
+    /// Where each enum type is defined, by what makes two the same (kind, width, named
+    /// values): its first occurrence in input order (`id_pfr0_el1::Ras`). An identical one
+    /// elsewhere is an alias of it, which halves the kernel crate's enum types and much of its
+    /// compile time. Decided before any code is emitted, so that files can be emitted in any
+    /// order, or at once.
+    enum_homes: BTreeMap<EnumKey, String>,
+}
+
+/// Whose value type is being emitted: the register's or field set's name (for docs) and the
+/// module the type goes in.
+#[derive(Clone, Copy)]
+struct Owner<'a> {
+    name: &'a str,
+    module: &'a str,
+}
+
+impl std::fmt::Display for Owner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
 }
 
 /// What makes two enum types interchangeable.
 type EnumKey = (u8, u32, Vec<(String, Option<u64>)>);
+
+fn enum_key(e: &Enumeration, width: u32) -> EnumKey {
+    (
+        e.kind as u8,
+        width,
+        e.values.iter().map(|v| (v.name.clone(), v.value)).collect(),
+    )
+}
 
 /// The names the runtime (and `lib.rs`: `name_of`) defines at the crate root, read from the
 /// runtime's source (its items start at the first column): a register module's item with one of
@@ -391,6 +413,20 @@ impl TypeNames {
         }
     }
 
+    /// `layout` and its views (`prefixed`), each with its fields' enum types.
+    fn layouts<'a>(
+        &'a self,
+        layout: &'a Layout,
+        prefixed: &'a [Layout],
+    ) -> impl Iterator<Item = (&'a Layout, &'a [Option<String>])> {
+        std::iter::once((layout, &self.main[..])).chain(
+            prefixed
+                .iter()
+                .zip(&self.views)
+                .map(|(view, (_, enums))| (view, &enums[..])),
+        )
+    }
+
     /// Every type named here (not the value type itself).
     fn all(&self) -> impl Iterator<Item = &String> {
         self.main.iter().flatten().chain(
@@ -470,8 +506,7 @@ impl<'a> Model<'a> {
             file_modules,
             families: BTreeMap::new(),
             root_names: BTreeSet::new(),
-            current_module: Default::default(),
-            shared_enums: Default::default(),
+            enum_homes: BTreeMap::new(),
         };
         // Family members with an identical layout of their own share the first member's
         // value type, so the family reads and writes one type.
@@ -532,7 +567,57 @@ impl<'a> Model<'a> {
             .filter(|(name, n)| *n == 1 && !runtime.contains(name))
             .map(|(name, _)| name)
             .collect();
+        model.enum_homes = model.find_enum_homes();
         model
+    }
+
+    /// Where each distinct enum type is defined: the first field with it, in the order the
+    /// files and their items are emitted (`file_tokens`), and in each value type its main
+    /// layout's fields, then its views'.
+    fn find_enum_homes(&self) -> BTreeMap<EnumKey, String> {
+        let mut homes = BTreeMap::new();
+        let mut note = |module: &str, names: &TypeNames, layout: &Layout, prefixed: &[Layout]| {
+            for (layout, names) in names.layouts(layout, prefixed) {
+                for ((entry, field), name) in layout.fields().zip(names) {
+                    if let (Some(e), Some(name)) = (&field.enumeration, name) {
+                        homes
+                            .entry(enum_key(e, entry.bits.width()))
+                            .or_insert_with(|| format!("{module}::{name}"));
+                    }
+                }
+            }
+        };
+        for (file, _) in &self.file_modules {
+            for item in self.db.items() {
+                match item {
+                    sysreg_db::Item::Register(r) if r.loc.file == *file => {
+                        let Some(info) = self.regs.iter().find(|x| std::ptr::eq(x.reg, r)) else {
+                            continue;
+                        };
+                        if let (ValueType::Own(ty), RegisterBody::Layout(layout)) =
+                            (&info.value, &r.body)
+                        {
+                            let names = TypeNames::new(ty, &[&info.ident], layout, &r.prefixed);
+                            note(&info.module, &names, layout, &r.prefixed);
+                        }
+                    }
+                    sysreg_db::Item::FieldSet(s) if s.loc.file == *file => {
+                        let Some(i) = self.db.field_sets.iter().position(|x| std::ptr::eq(x, s))
+                        else {
+                            continue;
+                        };
+                        let (module, ty) = &self.sets[i];
+                        let family = self.families.values().find(|f| f.name == s.name);
+                        let taken: Vec<&str> =
+                            family.map(|f| f.name.as_str()).into_iter().collect();
+                        let names = TypeNames::new(ty, &taken, &s.layout, &s.prefixed);
+                        note(module, &names, &s.layout, &s.prefixed);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        homes
     }
 
     /// The names register `i`'s module defines: the register type, and its value type, Prefix
@@ -615,7 +700,6 @@ impl<'a> Model<'a> {
 
     fn field_set_module(&self, i: usize, set: &FieldSet, family: Option<&Family>) -> TokenStream {
         let (module, ty) = &self.sets[i];
-        self.current_module.replace(module.clone());
         let m = format_ident!("{}", module);
         let mut doc = format!(
             " `{}`: a layout shared by several registers (`SysregFields`, {}).",
@@ -623,7 +707,11 @@ impl<'a> Model<'a> {
             self.at(set.loc)
         );
         let taken: Vec<&str> = family.map(|f| f.name.as_str()).into_iter().collect();
-        let value = self.value_type(ty, &taken, &set.name, &set.layout, &set.prefixed);
+        let owner = Owner {
+            name: &set.name,
+            module,
+        };
+        let value = self.value_type(ty, &taken, owner, &set.layout, &set.prefixed);
         let (items, export) = match family {
             Some(f) => {
                 doc.push_str(&self.family_doc(f));
@@ -655,7 +743,6 @@ impl<'a> Model<'a> {
 
     fn register_module(&self, i: usize) -> TokenStream {
         let info = &self.regs[i];
-        self.current_module.replace(info.module.clone());
         let reg = info.reg;
         let m = format_ident!("{}", info.module);
         let e = reg.encoding;
@@ -686,7 +773,11 @@ impl<'a> Model<'a> {
         }
         let value = match (&info.value, &reg.body) {
             (ValueType::Own(ty), RegisterBody::Layout(layout)) => {
-                self.value_type(ty, &[&info.ident], &reg.name, layout, &reg.prefixed)
+                let owner = Owner {
+                    name: &reg.name,
+                    module: &info.module,
+                };
+                self.value_type(ty, &[&info.ident], owner, layout, &reg.prefixed)
             }
             _ => TokenStream::new(),
         };
@@ -939,7 +1030,7 @@ impl<'a> Model<'a> {
         &self,
         ty: &str,
         taken: &[&str],
-        owner: &str,
+        owner: Owner,
         layout: &Layout,
         prefixed: &[Layout],
     ) -> TokenStream {
@@ -987,7 +1078,7 @@ impl<'a> Model<'a> {
     fn one_value_type(
         &self,
         (ty, marker): (&str, &str),
-        owner: &str,
+        owner: Owner,
         layout: &Layout,
         prefix: Option<&str>,
         enums: &[Option<String>],
@@ -1081,7 +1172,7 @@ impl<'a> Model<'a> {
     /// has one.
     fn field(
         &self,
-        owner: &str,
+        owner: Owner,
         entry: &Entry,
         field: &Field,
         name: &str,
@@ -1203,7 +1294,7 @@ impl<'a> Model<'a> {
     fn enum_type(
         &self,
         ty: &str,
-        owner: &str,
+        owner: Owner,
         field: &Field,
         e: &Enumeration,
         entry: &Entry,
@@ -1211,13 +1302,12 @@ impl<'a> Model<'a> {
         let ident = format_ident!("{}", ty);
         let width = entry.bits.width();
         let int = int_type(width);
-        let key: EnumKey = (
-            e.kind as u8,
-            width,
-            e.values.iter().map(|v| (v.name.clone(), v.value)).collect(),
-        );
-        let here = format!("{}::{ty}", self.current_module.borrow());
-        if let Some(first) = self.shared_enums.borrow().get(&key) {
+        let here = format!("{}::{ty}", owner.module);
+        let first = self
+            .enum_homes
+            .get(&enum_key(e, width))
+            .filter(|first| **first != here);
+        if let Some(first) = first {
             let path = path_tokens(first);
             let doc = doc_lit(&format!(
                 " The values of `{owner}.{}` ({}): the same as [`{}`].",
@@ -1230,7 +1320,6 @@ impl<'a> Model<'a> {
                 pub type #ident = #path;
             };
         }
-        self.shared_enums.borrow_mut().insert(key, here);
         let kind = match e.kind {
             EnumKind::Plain => "Its values have no order: compare them for equality.",
             EnumKind::Signed => "Ordered as a signed number (`0b1111` is -1, usually \"not implemented\"): use [`Self::value`] and [`Self::at_least`].",
