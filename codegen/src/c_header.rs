@@ -458,7 +458,7 @@ pub fn generate(db: &Database) -> String {
     unsafe { String::from_utf8_unchecked(out) }
 }
 
-/// Writes the C header for `db` to `out`, [`CHUNK`] bytes at a time: the same bytes as
+/// Writes the C header for `db` to `out`, `CHUNK` (64 KiB) bytes at a time: the same bytes as
 /// [`generate`] without holding the whole (1 MB) header in memory. `out` needs no buffering of
 /// its own (each write is a whole chunk).
 pub fn write(db: &Database, out: &mut dyn io::Write) -> io::Result<()> {
