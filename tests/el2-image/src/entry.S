@@ -211,6 +211,19 @@ el2_unexpected:
 // moving with the first and last access of each.
     .equ FAST_FRAME, 144    // x2..x18, x30
 
+// x2..x18 and x30 back from the fast path's frame, which is popped.
+    .macro  pop_fast_frame
+    ldp     x4, x5, [sp, #16]
+    ldp     x6, x7, [sp, #32]
+    ldp     x8, x9, [sp, #48]
+    ldp     x10, x11, [sp, #64]
+    ldp     x12, x13, [sp, #80]
+    ldp     x14, x15, [sp, #96]
+    ldp     x16, x17, [sp, #112]
+    ldp     x18, x30, [sp, #128]
+    ldp     x2, x3, [sp], #FAST_FRAME
+    .endm
+
     .macro  lower_el_irq
     .balign 0x80
     stp     x0, x1, [sp, #-16]!
@@ -228,30 +241,14 @@ el2_unexpected:
     stp     x18, x30, [sp, #128]
     bl      el2_irq_fast
     cbnz    x0, irq_fast_declined
-    ldp     x4, x5, [sp, #16]
-    ldp     x6, x7, [sp, #32]
-    ldp     x8, x9, [sp, #48]
-    ldp     x10, x11, [sp, #64]
-    ldp     x12, x13, [sp, #80]
-    ldp     x14, x15, [sp, #96]
-    ldp     x16, x17, [sp, #112]
-    ldp     x18, x30, [sp, #128]
-    ldp     x2, x3, [sp], #FAST_FRAME
+    pop_fast_frame
     ldp     x0, x1, [sp], #16
     eret
     .endm
 
 // The fast path declined: the guest's registers back as they were, then the full exit.
 irq_fast_declined:
-    ldp     x4, x5, [sp, #16]
-    ldp     x6, x7, [sp, #32]
-    ldp     x8, x9, [sp, #48]
-    ldp     x10, x11, [sp, #64]
-    ldp     x12, x13, [sp, #80]
-    ldp     x14, x15, [sp, #96]
-    ldp     x16, x17, [sp, #112]
-    ldp     x18, x30, [sp, #128]
-    ldp     x2, x3, [sp], #FAST_FRAME
+    pop_fast_frame
 irq_full_exit:
     mov     x1, #EXIT_IRQ
     b       guest_exit
