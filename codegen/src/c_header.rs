@@ -27,12 +27,30 @@ use sysreg_db::{
 #[template(path = "sysreg-defs.h", escape = "none")]
 struct Header<'a> {
     db: &'a Database,
+    scratch: &'a Scratch,
+}
+
+/// The names being assembled, kept out of the views: a view is moved at every step of the
+/// template's loops, and one holding these lines would be too big to move without a call to
+/// `memcpy`. Each is made on first use and tagged with the address of what it was made for
+/// (askama's loops look one item ahead, so "the current one" is not the last one made).
+struct Scratch {
+    /// `SYS_<name>` of a register (tagged with its name), the start of six of its macros;
+    /// `None` if it does not fit a line.
+    sys: Cell<(*const u8, Option<Line>)>,
+    /// `[PREFIX_]REG_`, the start of every field macro's name in a layout (tagged with it);
+    /// `None` when not ASCII or too long for a line (then the slow path writes the pieces).
+    stem: Cell<(*const Layout, Option<Line>)>,
+    /// `[PREFIX_]REG_FIELD` of the field whose macros are being written (it has four to seven
+    /// of them), and which field (by address) that is.
+    field_stem: Cell<(*const Field, Option<Line>)>,
 }
 
 impl<'a> Header<'a> {
     /// Registers and field sets in input order.
     fn items(&self) -> impl Iterator<Item = ItemView<'a>> + 'a {
-        self.db.items().map(|item| match item {
+        let scratch = self.scratch;
+        self.db.items().map(move |item| match item {
             Item::Register(r) => {
                 let (own, fields_from) = match &r.body {
                     RegisterBody::Layout(l) => (Some(l), None),
@@ -40,14 +58,13 @@ impl<'a> Header<'a> {
                         (None, Some(t.name.as_str()))
                     }
                 };
-                let mut sys = Line::BLANK;
                 ItemView {
                     name: &r.name,
                     encoding: Some(r.encoding),
                     prefixed: &r.prefixed,
                     own,
                     fields_from,
-                    sys: (sys.push("SYS_") && sys.push(&r.name)).then_some(sys),
+                    scratch,
                 }
             }
             Item::FieldSet(s) => ItemView {
@@ -56,7 +73,7 @@ impl<'a> Header<'a> {
                 prefixed: &s.prefixed,
                 own: Some(&s.layout),
                 fields_from: None,
-                sys: None,
+                scratch,
             },
         })
     }
@@ -70,27 +87,37 @@ struct ItemView<'a> {
     own: Option<&'a Layout>,
     /// `Fields X` / `Mapping X`: the name in the "For ... fields see X" comment.
     fields_from: Option<&'a str>,
-    /// `SYS_<name>`, the start of six of a register's macros; `None` if it does not fit.
-    sys: Option<Line>,
+    scratch: &'a Scratch,
 }
 
 impl<'a> ItemView<'a> {
     /// `REG_<name>`, `SYS_<name>_Op0`, ...
     fn define(&self, before: &'a str, after: &'a str) -> Name<'a> {
         let start = match before {
-            "SYS_" => self.sys,
+            "SYS_" => self.sys(),
             _ => None,
         };
         Name::new(start, after, [before, self.name, after, "", ""])
     }
 
+    /// `SYS_<name>` in a line, made on first use.
+    fn sys(&self) -> Option<Line> {
+        let (made_for, mut sys) = self.scratch.sys.get();
+        if made_for != self.name.as_ptr() {
+            let mut line = Line::BLANK;
+            sys = (line.push("SYS_") && line.push(self.name)).then_some(line);
+            self.scratch.sys.set((self.name.as_ptr(), sys));
+        }
+        sys
+    }
+
     /// Its Prefix layouts, then its own.
     fn layouts(&self) -> impl Iterator<Item = LayoutView<'a>> + 'a {
-        let owner = self.name;
+        let (owner, scratch) = (self.name, self.scratch);
         self.prefixed
             .iter()
             .chain(self.own)
-            .map(move |layout| LayoutView::new(owner, layout))
+            .map(move |layout| LayoutView::new(owner, layout, scratch))
     }
 }
 
@@ -98,26 +125,31 @@ struct LayoutView<'a> {
     layout: &'a Layout,
     /// `PREFIX`, `_`, `REG` (the first two empty outside a Prefix layout).
     head: [&'a str; 3],
-    /// `[PREFIX_]REG_`, the start of every field macro's name, made once per layout; `None`
-    /// when not ASCII or too long for a line (then the slow path writes the pieces).
-    stem: Option<Line>,
-    /// `[PREFIX_]REG_FIELD` of the field whose macros are being written (it has four to seven
-    /// of them), and which field (by address) that is.
-    field_stem: Cell<(*const Field, Option<Line>)>,
+    scratch: &'a Scratch,
 }
 
 impl<'a> LayoutView<'a> {
-    fn new(owner: &'a str, layout: &'a Layout) -> LayoutView<'a> {
+    /// The view of `layout`, whose field names start `[PREFIX_]<owner>_`.
+    fn new(owner: &'a str, layout: &'a Layout, scratch: &'a Scratch) -> LayoutView<'a> {
         let prefix = layout.prefix.as_ref().map_or("", |p| p.name.as_str());
         let head = [prefix, if prefix.is_empty() { "" } else { "_" }, owner];
-        let mut stem = Line::BLANK;
-        let fits = head.iter().chain(&["_"]).all(|p| stem.push(p));
         LayoutView {
             layout,
             head,
-            stem: fits.then_some(stem),
-            field_stem: Cell::new((std::ptr::null(), None)),
+            scratch,
         }
+    }
+
+    /// `[PREFIX_]REG_` in a line, made on first use.
+    fn stem(&self) -> Option<Line> {
+        let (made_for, mut stem) = self.scratch.stem.get();
+        if !std::ptr::eq(made_for, self.layout) {
+            let mut line = Line::BLANK;
+            let fits = self.head.iter().chain(&["_"]).all(|p| line.push(p));
+            stem = fits.then_some(line);
+            self.scratch.stem.set((self.layout, stem));
+        }
+        stem
     }
 
     /// `[PREFIX_]REG<suffix>`, `suffix` starting with `_`.
@@ -125,7 +157,7 @@ impl<'a> LayoutView<'a> {
         let [p, sep, owner] = self.head;
         let rest = suffix.strip_prefix('_');
         Name::new(
-            self.stem.filter(|_| rest.is_some()),
+            self.stem().filter(|_| rest.is_some()),
             rest.unwrap_or(""),
             [p, sep, owner, suffix, ""],
         )
@@ -338,12 +370,13 @@ impl FieldName<'_, '_, '_> {
         let [a, b] = self.tail;
         let layout = self.field.layout;
         let field = self.field.field;
-        let (cached_for, mut stem) = layout.field_stem.get();
+        let scratch = layout.scratch;
+        let (cached_for, mut stem) = scratch.field_stem.get();
         if !std::ptr::eq(cached_for, field) {
             stem = layout
-                .stem
+                .stem()
                 .and_then(|mut line| line.push(&field.name).then_some(line));
-            layout.field_stem.set((field, stem));
+            scratch.field_stem.set((field, stem));
         }
         if let Some(mut line) = stem {
             if line.push(a) && line.push(b) {
@@ -468,7 +501,16 @@ pub fn write(db: &Database, out: &mut dyn io::Write) -> io::Result<()> {
         out,
         error: None,
     };
-    let rendered = Header { db }.render_into(&mut sink);
+    let scratch = Scratch {
+        sys: Cell::new((std::ptr::null(), None)),
+        stem: Cell::new((std::ptr::null(), None)),
+        field_stem: Cell::new((std::ptr::null(), None)),
+    };
+    let rendered = Header {
+        db,
+        scratch: &scratch,
+    }
+    .render_into(&mut sink);
     // askama drops the template file's final newline; the kernel's header ends with one.
     let _ = fmt::Write::write_str(&mut sink, "\n");
     match (rendered, sink.error.take()) {

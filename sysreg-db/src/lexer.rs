@@ -163,6 +163,57 @@ pub(crate) fn line_end(bytes: &[u8], start: usize) -> usize {
     }
 }
 
+/// `s.to_string()` for the names and enum values the IR keeps: a short string (up to 32 bytes,
+/// as nearly all are) is copied with two overlapping fixed-size moves instead of a call to
+/// `memcpy`. Thousands of such copies are made per database, and a `memcpy` call costs more
+/// than the copy, most of all in a static musl build, whose `memcpy` uses `rep movs`.
+#[inline]
+pub(crate) fn owned(s: &str) -> String {
+    let n = s.len();
+    if n > 32 {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(n);
+    // SAFETY: `out` has room for `n` bytes, and they are set to the bytes of `s`, whole UTF-8.
+    unsafe {
+        let bytes = out.as_mut_vec();
+        copy_short(s.as_ptr(), bytes.as_mut_ptr(), n);
+        bytes.set_len(n);
+    }
+    out
+}
+
+/// Copies `n` (at most 32) bytes from `src` to `dst` with two overlapping moves of the largest
+/// power-of-two size not above `n` (one byte at a time below 4).
+///
+/// # Safety
+/// `src` is readable and `dst` writable for `n` bytes, and they do not overlap.
+#[inline(always)]
+unsafe fn copy_short(src: *const u8, dst: *mut u8, n: usize) {
+    use std::ptr::{read_unaligned, write_unaligned};
+    // SAFETY (each arm): both moves lie within the first `n` bytes, as the caller allows.
+    unsafe fn two<T: Copy>(src: *const u8, dst: *mut u8, n: usize) {
+        let last = n - std::mem::size_of::<T>();
+        let (a, b) = (
+            read_unaligned(src.cast::<T>()),
+            read_unaligned(src.add(last).cast::<T>()),
+        );
+        write_unaligned(dst.cast::<T>(), a);
+        write_unaligned(dst.add(last).cast::<T>(), b);
+    }
+    match n {
+        0 => {}
+        1..=3 => {
+            *dst = *src;
+            *dst.add(n / 2) = *src.add(n / 2);
+            *dst.add(n - 1) = *src.add(n - 1);
+        }
+        4..=7 => two::<u32>(src, dst, n),
+        8..=15 => two::<u64>(src, dst, n),
+        _ => two::<u128>(src, dst, n),
+    }
+}
+
 /// The eight bytes at `i` as a little-endian word, if there are eight.
 pub(crate) fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
     let chunk = bytes.get(i..i.checked_add(8)?)?;
@@ -359,5 +410,22 @@ mod tests {
         assert!(contains_binary_literal("x0b1"));
         assert!(!contains_binary_literal("0x1 FOO"));
         assert!(!contains_binary_literal("0b"));
+    }
+
+    #[test]
+    fn owned_copies_every_length() {
+        // Every length across the copy's size classes, ASCII and multi-byte.
+        let text = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnop";
+        for n in 0..=text.len() {
+            assert_eq!(owned(&text[..n]), &text[..n]);
+            assert_eq!(owned(&text[text.len() - n..]), &text[text.len() - n..]);
+        }
+        for s in [
+            "\u{e9}",
+            "caf\u{e9}",
+            "\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}",
+        ] {
+            assert_eq!(owned(s), s);
+        }
     }
 }

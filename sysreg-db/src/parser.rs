@@ -863,7 +863,7 @@ impl<'src> FileParser<'_, 'src> {
         let enumeration = enum_kind(d);
         let kind = match name {
             Some((name, _)) => EntryKind::Field(Field {
-                name: name.to_string(),
+                name: lexer::owned(name),
                 enumeration: enumeration.map(|kind| Enumeration {
                     kind,
                     values: Vec::new(),
@@ -927,8 +927,8 @@ impl<'src> FileParser<'_, 'src> {
         self.enum_numbers.insert(key, open.values.len());
         self.enum_names.insert(name_text, name_span);
         open.values.push(EnumValue {
-            name: name_text.to_string(),
-            spelling: value_text.to_string(),
+            name: lexer::owned(name_text),
+            spelling: lexer::owned(value_text),
             value: Some(number),
             loc,
         });
@@ -1132,7 +1132,7 @@ impl<'src> FileParser<'_, 'src> {
         self.arity(d, line, words);
         let open = self.span(line, &words[0]);
         let name_word = words.get(1).copied();
-        let name = name_word.map_or(String::new(), |w| w.text.to_string());
+        let name = name_word.map_or(String::new(), |w| lexer::owned(w.text));
         let kind = match d {
             D::Sysreg => OwnerKind::Sysreg(self.encoding(line, words)),
             _ => OwnerKind::FieldSet,
@@ -1441,7 +1441,7 @@ impl<'src> FileParser<'_, 'src> {
         owner.reference = Some((
             d,
             Reference {
-                name: target.text.to_string(),
+                name: lexer::owned(target.text),
                 loc,
                 target: None,
             },
@@ -1499,7 +1499,7 @@ impl<'src> FileParser<'_, 'src> {
                 );
             }
             builder.layout.prefix = Some(Prefix {
-                name: w.text.to_string(),
+                name: lexer::owned(w.text),
                 loc: at.loc,
             });
         }
@@ -1943,8 +1943,8 @@ impl<'src> FileParser<'_, 'src> {
         }
         let open = self.enumeration.as_mut().expect("called inside an Enum");
         open.values.push(EnumValue {
-            name: name.text.to_string(),
-            spelling: val.text.to_string(),
+            name: lexer::owned(name.text),
+            spelling: lexer::owned(val.text),
             value,
             loc: val_span.loc,
         });

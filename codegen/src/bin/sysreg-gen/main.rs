@@ -94,17 +94,45 @@ struct Output {
 #[global_allocator]
 static ALLOCATOR: bump::Bump = bump::Bump::new();
 
-/// The process entry point, called by the C runtime (see the note at the top). Arguments come
-/// from `std::env::args_os`, which the standard library captures on its own at start-up.
+/// The process entry point, called by the C runtime (see the note at the top).
 #[cfg(not(test))]
 #[no_mangle]
-extern "C" fn main(
+extern "C" fn main(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+    ignore_sigpipe();
+    // SAFETY: the C runtime passes `argc` valid NUL-terminated strings.
+    let args = unsafe { arguments(argc, argv) };
+    // After a panic (its message printed by the panic hook) 101, as for a Rust `main`.
+    std::panic::catch_unwind(|| run(args)).map_or(101, std::ffi::c_int::from)
+}
+
+/// The command line, from `main`'s own arguments. (`std::env::args_os` is empty here on musl:
+/// the standard library captures the arguments in its own start-up code, which glibc happens to
+/// call with them and musl does not.)
+///
+/// # Safety
+/// `argv` holds `argc` pointers to NUL-terminated strings.
+#[cfg(all(unix, not(test)))]
+unsafe fn arguments(
+    argc: std::ffi::c_int,
+    argv: *const *const std::ffi::c_char,
+) -> Vec<std::ffi::OsString> {
+    use std::os::unix::ffi::OsStrExt;
+    let count = usize::try_from(argc).unwrap_or(0);
+    (0..count)
+        .map(|i| {
+            // SAFETY: as the caller promises.
+            let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
+            std::ffi::OsStr::from_bytes(arg.to_bytes()).to_os_string()
+        })
+        .collect()
+}
+
+#[cfg(all(not(unix), not(test)))]
+unsafe fn arguments(
     _argc: std::ffi::c_int,
     _argv: *const *const std::ffi::c_char,
-) -> std::ffi::c_int {
-    ignore_sigpipe();
-    // After a panic (its message printed by the panic hook) 101, as for a Rust `main`.
-    std::panic::catch_unwind(run).map_or(101, std::ffi::c_int::from)
+) -> Vec<std::ffi::OsString> {
+    std::env::args_os().collect()
 }
 
 /// As the standard library's start-up does: writing to a closed pipe then fails with `EPIPE`
@@ -125,9 +153,9 @@ fn ignore_sigpipe() {
 #[cfg(not(unix))]
 fn ignore_sigpipe() {}
 
-/// The program; returns the exit status.
-fn run() -> u8 {
-    let cli = plain_c_header().unwrap_or_else(Cli::parse);
+/// The program, given its command line; returns the exit status.
+fn run(args: Vec<std::ffi::OsString>) -> u8 {
+    let cli = plain_c_header(&args).unwrap_or_else(|| Cli::parse_from(args));
     let (input, output) = match &cli.command {
         Command::CHeader(o) | Command::Dump(o) => (&o.input, o.output.as_ref()),
         Command::Check(i) => (i, None),
@@ -221,8 +249,8 @@ fn exit_status(written: Result<(), String>) -> u8 {
 /// forms, each option at most once and no word starting with `-` other than the two options,
 /// which clap reads the same way; everything else (`--help`, `--output=X`, `-oX`, `--`,
 /// errors) goes to clap.
-fn plain_c_header() -> Option<Cli> {
-    let mut args = std::env::args_os().skip(1);
+fn plain_c_header(args: &[std::ffi::OsString]) -> Option<Cli> {
+    let mut args = args.iter().skip(1);
     if args.next()? != "c-header" {
         return None;
     }
