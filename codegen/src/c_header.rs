@@ -329,10 +329,11 @@ fn write_padded(parts: &[&str], out: &mut dyn fmt::Write) -> fmt::Result {
 }
 
 /// A macro name for the few lines per register (encodings and masks), written padded in one
-/// call: assembled in a line, or (when that fails) written as its pieces.
-struct Name<'a> {
-    line: Option<Line>,
-    parts: [&'a str; 5],
+/// call: assembled in a line, or (when that fails) written as its pieces. An enum, so that it is
+/// small enough (88 bytes) to be returned without a call to `memcpy`.
+enum Name<'a> {
+    Line(Line),
+    Parts([&'a str; 5]),
 }
 
 impl<'a> Name<'a> {
@@ -346,14 +347,17 @@ impl<'a> Name<'a> {
                 parts.iter().all(|p| line.push(p)).then_some(line)
             }
         };
-        Name { line, parts }
+        match line {
+            Some(line) => Name::Line(line),
+            None => Name::Parts(parts),
+        }
     }
 
     #[inline(always)]
     fn write(&self, out: &mut dyn fmt::Write) -> fmt::Result {
-        match &self.line {
-            Some(line) => out.write_str(line.padded()),
-            None => write_padded(&self.parts, out),
+        match self {
+            Name::Line(line) => out.write_str(line.padded()),
+            Name::Parts(parts) => write_padded(parts, out),
         }
     }
 }

@@ -7,11 +7,14 @@
 //! 1 MiB chunks and never reused, except that the most recent block can grow or be given back in
 //! place (the common `Vec` growth pattern). Blocks of [`LARGE`] bytes or more (input files,
 //! output buffers, the line tables of a 100 MB input) go to the system allocator and are freed
-//! normally, so garbage stays bounded by the small blocks' total.
+//! normally, so garbage stays bounded by the small blocks' total; the exception is the one
+//! region the program asks to have prefaulted ([`Bump::prefault`]), sized for the whole run,
+//! which large blocks are carved from too while they fit.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Blocks at least this big bypass the bump chunks.
 const LARGE: usize = 64 * 1024;
@@ -38,6 +41,17 @@ struct State {
     end: usize,
 }
 
+/// The prefaulted region (start, end), set once by [`Bump::prefault`]. Global rather than per
+/// thread, because any thread may free a block: one inside this region is the bump's, whatever
+/// its size, and must never reach the system allocator.
+static PREFAULTED: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+
+/// Whether `block` lies in the prefaulted region.
+fn prefaulted(block: *mut u8) -> bool {
+    let at = block as usize;
+    at >= PREFAULTED[0].load(Ordering::Relaxed) && at < PREFAULTED[1].load(Ordering::Relaxed)
+}
+
 thread_local! {
     static STATE: Cell<State> = const { Cell::new(State { start: 0, next: 0, end: 0 }) };
 }
@@ -52,10 +66,12 @@ impl Bump {
     /// machine kind a page fault costs about 1.3 us, populating about half that. Worth it only
     /// for memory that will be used; the caller sizes it from the input. Only a hint: on failure
     /// (or off Linux) blocks come from lazily faulted chunks as before. Applies to the calling
-    /// thread.
+    /// thread; only the first call has an effect. Large blocks are carved from this region too
+    /// while they fit: the input file and the output buffer then land in memory already faulted
+    /// in, instead of each of their pages faulting on first use.
     pub fn prefault(&self, bytes: usize) {
         let len = bytes.next_multiple_of(4096);
-        if len == 0 {
+        if len == 0 || PREFAULTED[1].load(Ordering::Relaxed) != 0 {
             return;
         }
         let Some(at) = map_populated(len) else {
@@ -63,6 +79,8 @@ impl Bump {
         };
         // The rest of the current chunk is left unused: its untouched pages cost nothing.
         let at = at as usize;
+        PREFAULTED[0].store(at, Ordering::Relaxed);
+        PREFAULTED[1].store(at + len, Ordering::Relaxed);
         with_state(|s| {
             *s = State {
                 start: at,
@@ -115,6 +133,21 @@ fn map_populated(_: usize) -> Option<*mut u8> {
 }
 
 impl State {
+    /// A large block of `layout` from the prefaulted region when that is the current chunk and
+    /// the block fits in what is left of it.
+    fn carve_prefaulted(&mut self, layout: Layout) -> Option<*mut u8> {
+        if self.start == 0 || self.start != PREFAULTED[0].load(Ordering::Relaxed) {
+            return None;
+        }
+        let align = layout.align();
+        let start = (self.next + align - 1) & !(align - 1);
+        if start + layout.size() > self.end {
+            return None;
+        }
+        self.next = start + layout.size();
+        Some(start as *mut u8)
+    }
+
     /// A block of `layout` from the current chunk, starting a new chunk if it does not fit.
     fn carve(&mut self, layout: Layout) -> *mut u8 {
         let align = layout.align();
@@ -136,19 +169,30 @@ impl State {
     }
 }
 
+/// Whether a block of `layout` at `block` is the system allocator's: a large one (or one aligned
+/// beyond a page) outside the prefaulted region.
+fn systems(block: *mut u8, layout: Layout) -> bool {
+    (layout.size() >= LARGE || layout.align() > 4096) && !prefaulted(block)
+}
+
 // SAFETY: blocks handed out never overlap (each thread's bump pointer only moves past them in
 // its own chunk, except to give back or grow the most recent block of that chunk, which nobody
-// else holds), are aligned as asked, and large blocks are the system allocator's own.
+// else holds), are aligned as asked, and large blocks are the system allocator's own unless
+// they lie in the prefaulted region, which the system allocator never hands out.
 unsafe impl GlobalAlloc for Bump {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.size() >= LARGE || layout.align() > 4096 {
+        if layout.align() > 4096 {
             return System.alloc(layout);
+        }
+        if layout.size() >= LARGE {
+            return with_state(|s| s.carve_prefaulted(layout))
+                .unwrap_or_else(|| System.alloc(layout));
         }
         with_state(|s| s.carve(layout))
     }
 
     unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
-        if layout.size() >= LARGE || layout.align() > 4096 {
+        if systems(block, layout) {
             return System.dealloc(block, layout);
         }
         // Give back the most recent block; anything older stays until the process exits. (A
@@ -161,11 +205,13 @@ unsafe impl GlobalAlloc for Bump {
     }
 
     unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let old_small = layout.size() < LARGE && layout.align() <= 4096;
-        if !old_small && new_size >= LARGE {
+        let old_bump = !systems(block, layout);
+        if !old_bump && new_size >= LARGE {
             return System.realloc(block, layout, new_size);
         }
-        if old_small && new_size < LARGE {
+        // A block outside the prefaulted region must stay small: a large one there is the
+        // system allocator's.
+        if old_bump && (new_size < LARGE || prefaulted(block)) {
             // Grow or shrink the most recent block where it is.
             let grown = with_state(|s| {
                 let at = block as usize;

@@ -169,16 +169,17 @@ fn run(args: Vec<std::ffi::OsString>) -> u8 {
         },
         max_diagnostics: input.max_diagnostics,
     };
-    // The database takes about five and a half bytes of memory per byte of input (the kernel's
-    // v6.19: 474 KB for 88 KB); have that much faulted in at once.
+    // The whole run's memory, faulted in at once: the input itself, the database (about five
+    // and a half bytes per byte of input: the kernel's v6.19 takes 474 KB for 88 KB) and the
+    // C header's 64 KiB output buffer.
     let input_bytes: u64 = input
         .files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    ALLOCATOR
-        .prefault(usize::try_from(input_bytes.saturating_mul(6)).map_or(0, |b| b.min(64 << 20)));
+    let run_bytes = input_bytes.saturating_mul(7).saturating_add(64 << 10);
+    ALLOCATOR.prefault(usize::try_from(run_bytes).map_or(0, |b| b.min(64 << 20)));
     let (sources, loaded) = match sysreg_db::load_paths(&input.files, &options) {
         Ok(r) => r,
         Err(e) => {
