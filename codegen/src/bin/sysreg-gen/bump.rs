@@ -268,6 +268,36 @@ mod tests {
     }
 
     #[test]
+    fn large_blocks_use_the_prefaulted_region() {
+        // The only test that prefaults (it happens once per process); other tests' threads
+        // keep their own chunks, so they are unaffected.
+        crate::ALLOCATOR.prefault(1 << 20);
+        let mut big: Vec<u8> = Vec::with_capacity(200 << 10);
+        assert!(
+            super::prefaulted(big.as_mut_ptr()),
+            "a large block fits the region"
+        );
+        big.extend((0..200 << 10).map(|i| i as u8));
+        // Grown in place while it fits, then moved out to the system allocator.
+        big.extend((0..300 << 10).map(|i| i as u8));
+        assert!(super::prefaulted(big.as_mut_ptr()));
+        big.extend((0..2 << 20).map(|i| i as u8));
+        assert!(!super::prefaulted(big.as_mut_ptr()));
+        let expected = (0..200 << 10)
+            .chain(0..300 << 10)
+            .chain(0..2 << 20)
+            .map(|i: usize| i as u8);
+        assert!(big.iter().copied().eq(expected));
+        // A large block of the region freed on another thread stays out of the system
+        // allocator's hands (it would abort on a pointer it never handed out).
+        let other: Vec<u64> = vec![7; 100 << 10 >> 3];
+        assert!(super::prefaulted(other.as_ptr() as *mut u8));
+        std::thread::spawn(move || drop(other)).join().unwrap();
+        let last: Vec<u8> = vec![1; 100 << 10];
+        assert!(last.iter().all(|&b| b == 1));
+    }
+
+    #[test]
     fn threads_allocate_concurrently() {
         let handles: Vec<_> = (0..4)
             .map(|t| {
