@@ -127,8 +127,8 @@ mod tests {
     }
 
     /// Every `step`th line of `text` changed in turn: removed, doubled, swapped with the next,
-    /// a bit number changed, an enum value's digit flipped, given the name of the line before,
-    /// doubled with another value.
+    /// a bit number changed, an enum value's digit flipped, its last word a number out of some
+    /// range, given the name of the line before, doubled with another value.
     fn mutations(text: &str, step: usize) -> Vec<String> {
         let lines: Vec<&str> = text.split('\n').collect();
         let mut out = Vec::new();
@@ -149,6 +149,13 @@ mod tests {
             });
             edited(&|l| l[i] = l[i].replacen("0:", "9:", 1).replacen("\t1", "\t2", 1));
             edited(&|l| l[i] = l[i].replacen("0b0", "0b1", 1).replacen("0b1", "0b0", 1));
+            // The last word a number past the range of an encoding operand (or a bit).
+            edited(&|l| {
+                if let Some(at) = l[i].rfind(['\t', ' ']) {
+                    let number = ["4", "8", "16", "64", "256"][i % 5];
+                    l[i] = format!("{}{number}", &l[i][..=at]);
+                }
+            });
             // The name of the line before (a duplicate field or enum value name).
             edited(&|l| {
                 if let (Some(prev), Some(at)) = (i.checked_sub(1), l[i].rfind(['\t', ' '])) {
