@@ -241,6 +241,16 @@ fn number(input: &str) -> IResult<&str, Option<u64>> {
     Ok((rest, value))
 }
 
+/// A decimal number of one or two ASCII digits (an encoding operand as the kernel writes it),
+/// read without nom's machinery; `None` for anything else, which [`decimal`] then reads.
+pub(crate) fn small_decimal(word: &str) -> Option<u8> {
+    match *word.as_bytes() {
+        [d] if d.is_ascii_digit() => Some(d - b'0'),
+        [t, d] if t.is_ascii_digit() && d.is_ascii_digit() => Some((t - b'0') * 10 + (d - b'0')),
+        _ => None,
+    }
+}
+
 /// A bit range as written: `<n>` or `<msb>:<lsb>`, numbers that overflow u64 as `None`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct RawBits {
@@ -426,6 +436,23 @@ mod tests {
             "\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}",
         ] {
             assert_eq!(owned(s), s);
+        }
+    }
+
+    #[test]
+    fn small_decimal_agrees_with_decimal() {
+        let words = (0..1000)
+            .flat_map(|n| [n.to_string(), format!("{n:02}")])
+            .chain(["", "a", "1a", "-1", "+1", " 1", "\u{e9}"].map(String::from));
+        for word in words {
+            if let Some(v) = small_decimal(&word) {
+                assert_eq!(decimal(&word), Ok(Some(u64::from(v))), "{word:?}");
+            } else {
+                assert!(
+                    word.len() != 1 && word.len() != 2 || decimal(&word).is_err(),
+                    "{word:?}"
+                );
+            }
         }
     }
 }

@@ -10,8 +10,9 @@ use crate::ir::*;
 use crate::lexer::{self, Binary, Word};
 use crate::source::{FileId, Loc, SourceFile, Span, LINE_STEP};
 use std::collections::hash_map::Entry as MapEntry;
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::ops::Range;
 
 /// The directives of the format. Recognised by exact equality of the line's first word, as the
@@ -187,8 +188,8 @@ pub(crate) struct Builder<'src> {
     diags: Diagnostics,
     /// First definition of every Sysreg / SysregFields name, for duplicate reports and to
     /// resolve references.
-    sysreg_defs: HashMap<&'src str, Definition>,
-    fieldset_defs: HashMap<&'src str, Definition>,
+    sysreg_defs: NameMap<'src>,
+    fieldset_defs: NameMap<'src>,
     /// Emptied buffers that layouts and enums are read into. A finished layout (enum) gets an
     /// exact-size copy and its buffer is reused: growing each vector by doubling would leave
     /// the old blocks behind (the allocator of `sysreg-gen` does not reuse memory) and, in
@@ -198,6 +199,64 @@ pub(crate) struct Builder<'src> {
     /// Whether to read the commonest lines on the fast path (`FileParser::fast_path`); off
     /// only in the tests that compare the two paths.
     fast: bool,
+}
+
+/// Block names and where each was first defined.
+type NameMap<'src> = HashMap<&'src str, Definition, SeededNames>;
+
+/// Hashes the block names: a multiply-rotate hash taking eight bytes a step, seeded from the
+/// standard library's random keys. About a fifth of SipHash's instructions on these short
+/// names (SipHash was a percent of a `c-header` run), and still seeded per process, so names
+/// that collide cannot be prepared in advance.
+#[derive(Clone, Copy)]
+struct SeededNames(u64);
+
+impl Default for SeededNames {
+    fn default() -> SeededNames {
+        SeededNames(RandomState::new().hash_one(0x5eed_u64))
+    }
+}
+
+impl BuildHasher for SeededNames {
+    type Hasher = NameHasher;
+
+    fn build_hasher(&self) -> NameHasher {
+        NameHasher(self.0)
+    }
+}
+
+struct NameHasher(u64);
+
+impl NameHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for NameHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.add(bytes.len() as u64);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            self.add(u64::from_le_bytes(word.try_into().unwrap_or_default()));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            self.add(rest.iter().fold(0, |w, &b| w << 8 | u64::from(b)));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0 ^ self.0 >> 32
+    }
 }
 
 /// Where a name was first defined, and the index of the item in the database (every block
@@ -210,8 +269,8 @@ struct Definition {
 
 /// The names defined in the input, for resolving references.
 pub(crate) struct Names<'src> {
-    sysregs: HashMap<&'src str, Definition>,
-    field_sets: HashMap<&'src str, Definition>,
+    sysregs: NameMap<'src>,
+    field_sets: NameMap<'src>,
 }
 
 impl Names<'_> {
@@ -240,8 +299,8 @@ impl<'src> Builder<'src> {
         Builder {
             db: Database::default(),
             diags,
-            sysreg_defs: HashMap::new(),
-            fieldset_defs: HashMap::new(),
+            sysreg_defs: NameMap::default(),
+            fieldset_defs: NameMap::default(),
             spare_entries: Vec::new(),
             spare_values: Vec::new(),
             fast,
@@ -914,8 +973,8 @@ impl<'src> FileParser<'_, 'src> {
         }
         let mut ops = [0u8; 5];
         for ((op, range), max) in ops.iter_mut().zip(operands).zip(OPERAND_MAX) {
-            match lexer::decimal(&text[range]) {
-                Ok(Some(v)) if v <= u64::from(max) => *op = v as u8,
+            match lexer::small_decimal(&text[range]) {
+                Some(v) if v <= max => *op = v,
                 _ => return false,
             }
         }
