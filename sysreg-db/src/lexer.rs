@@ -313,6 +313,44 @@ pub(crate) fn binary(word: &str) -> Binary {
     }
 }
 
+/// The common shapes of a bit range, `<n>` or `<msb>:<lsb>` with numbers of one or two digits,
+/// read without nom (the parser's fast path reads one on most lines); `None` for anything
+/// else, which [`bit_range`] then reads.
+pub(crate) fn short_bit_range(word: &str) -> Option<RawBits> {
+    let (msb, lsb) = match word.split_once(':') {
+        Some((msb, lsb)) => (small_decimal(msb)?, small_decimal(lsb)?),
+        None => {
+            let n = small_decimal(word)?;
+            (n, n)
+        }
+    };
+    Some(RawBits {
+        msb: Some(u64::from(msb)),
+        lsb: Some(u64::from(lsb)),
+    })
+}
+
+/// A binary literal of at most 64 digits, `0b` then `0`s and `1`s, read without nom (the
+/// parser's fast path reads one on every enum value line); `None` for anything else, which
+/// [`binary`] then reads.
+pub(crate) fn short_binary(word: &str) -> Option<Binary> {
+    let digits = word.strip_prefix("0b")?.as_bytes();
+    if digits.is_empty() || digits.len() > 64 {
+        return None;
+    }
+    let mut value = 0u64;
+    for &d in digits {
+        if d != b'0' && d != b'1' {
+            return None;
+        }
+        value = value << 1 | u64::from(d - b'0');
+    }
+    Some(Binary::Value {
+        value,
+        bits: 64 - value.leading_zeros(),
+    })
+}
+
 /// Whether the line contains `0b` followed by a binary digit anywhere: the kernel script's
 /// (unanchored) test for an enum value line. (A byte scan: value lines have it at the start.)
 pub(crate) fn contains_binary_literal(line: &str) -> bool {
@@ -453,6 +491,42 @@ mod tests {
                     "{word:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn short_readers_agree_with_nom() {
+        let mut words: Vec<String> = ["", ":", "1:", ":1", "1:2:3", "a", "0x1", "0b", "0B1", "0b2"]
+            .map(String::from)
+            .to_vec();
+        for n in 0..130 {
+            words.push(n.to_string());
+            words.push(format!("{n:02}"));
+            for m in [0, 1, 9, 10, 63, 64, 99, 100] {
+                words.push(format!("{n}:{m}"));
+            }
+        }
+        for bits in [1, 2, 4, 8, 63, 64, 65] {
+            for pattern in ["0", "1", "01", "10", "0110"] {
+                let digits: String = pattern.chars().cycle().take(bits).collect();
+                words.push(format!("0b{digits}"));
+                words.push(format!("0b{digits}2"));
+            }
+        }
+        for word in &words {
+            if let Some(short) = short_bit_range(word) {
+                assert_eq!(bit_range(word), Some(short), "{word:?}");
+            }
+            if let Some(short) = short_binary(word) {
+                assert_eq!(binary(word), short, "{word:?}");
+            }
+        }
+        // They do read the common shapes.
+        for word in ["5", "63:0", "7:4", "09:08"] {
+            assert!(short_bit_range(word).is_some(), "{word:?}");
+        }
+        for word in ["0b0", "0b0001", &format!("0b{}", "1".repeat(64))] {
+            assert!(short_binary(word).is_some(), "{word:?}");
         }
     }
 }

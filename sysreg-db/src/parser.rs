@@ -891,7 +891,7 @@ impl<'src> FileParser<'_, 'src> {
         bits: Range<usize>,
         name: Option<Range<usize>>,
     ) -> bool {
-        let Some(raw) = lexer::bit_range(&text[bits]) else {
+        let Some(raw) = lexer::short_bit_range(&text[bits]) else {
             return false;
         };
         let (Some(msb @ 0..=63), Some(lsb @ 0..=63)) = (raw.msb, raw.lsb) else {
@@ -1025,10 +1025,10 @@ impl<'src> FileParser<'_, 'src> {
     fn fast_enum_value(&mut self, line: u32, text: &'src str, words: [Range<usize>; 2]) -> bool {
         let [value, name] = words;
         let (value_text, name_text) = (&text[value.clone()], &text[name.clone()]);
-        let Binary::Value {
+        let Some(Binary::Value {
             value: number,
             bits: needed,
-        } = lexer::binary(value_text)
+        }) = lexer::short_binary(value_text)
         else {
             return false;
         };
