@@ -317,8 +317,12 @@ pub(crate) fn binary(word: &str) -> Binary {
 /// read without nom (the parser's fast path reads one on most lines); `None` for anything
 /// else, which [`bit_range`] then reads.
 pub(crate) fn short_bit_range(word: &str) -> Option<RawBits> {
-    let (msb, lsb) = match word.split_once(':') {
-        Some((msb, lsb)) => (small_decimal(msb)?, small_decimal(lsb)?),
+    // A byte scan: `split_once(':')` goes through the general (and here costly) searcher.
+    let (msb, lsb) = match word.bytes().position(|b| b == b':') {
+        Some(colon) => (
+            small_decimal(&word[..colon])?,
+            small_decimal(&word[colon + 1..])?,
+        ),
         None => {
             let n = small_decimal(word)?;
             (n, n)
