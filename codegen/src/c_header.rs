@@ -16,7 +16,7 @@
 //! reused 64 KiB buffer rather than a `BufWriter` behind a trait object per byte run.
 
 use askama::Template;
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use sysreg_db::{
@@ -30,20 +30,44 @@ struct Header<'a> {
     scratch: &'a Scratch,
 }
 
-/// The names being assembled, kept out of the views: a view is moved at every step of the
-/// template's loops, and one holding these lines would be too big to move without a call to
-/// `memcpy`. Each is made on first use and tagged with the address of what it was made for
-/// (askama's loops look one item ahead, so "the current one" is not the last one made).
+/// The starts of names being written, kept out of the views: a view is moved at every step of
+/// the template's loops, and one holding these lines would be too big to move without a call
+/// to `memcpy`. Each is made on first use and tagged with the address of what it was made for
+/// (askama's loops look one item ahead, so "the current one" is not the last one made); a name
+/// is written by appending its end to the cached start in place, then taking it off again.
 struct Scratch {
-    /// `SYS_<name>` of a register (tagged with its name), the start of six of its macros;
-    /// `None` if it does not fit a line.
-    sys: Cell<(*const u8, Option<Line>)>,
-    /// `[PREFIX_]REG_`, the start of every field macro's name in a layout (tagged with it);
-    /// `None` when not ASCII or too long for a line (then the slow path writes the pieces).
-    stem: Cell<(*const Layout, Option<Line>)>,
-    /// `[PREFIX_]REG_FIELD` of the field whose macros are being written (it has four to seven
-    /// of them), and which field (by address) that is.
-    field_stem: Cell<(*const Field, Option<Line>)>,
+    /// `SYS_<name>` of a register (tagged with its name), the start of six of its macros.
+    sys: Stem,
+    /// `[PREFIX_]REG_`, the start of every field macro's name in a layout (tagged with it).
+    layout: Stem,
+    /// `[PREFIX_]REG_FIELD` of a field (tagged with it), the start of its four to seven macros.
+    field: Stem,
+}
+
+/// The start of a family of names, in a line (`None` when not ASCII or too long for a line:
+/// the names are then written as their pieces), and what it was made for.
+type Stem = RefCell<(*const (), Option<Line>)>;
+
+/// Writes the name the line in `stem` starts, made by `make` unless it was made for `owner`,
+/// followed by `tail`, padded; `None` (having written nothing) when there is no such line or
+/// the name does not fit one.
+#[inline(always)]
+fn write_stem(
+    stem: &Stem,
+    owner: *const (),
+    make: impl FnOnce() -> Option<Line>,
+    tail: [&str; 2],
+    out: &mut dyn fmt::Write,
+) -> Option<fmt::Result> {
+    let mut stem = stem.borrow_mut();
+    if stem.0 != owner {
+        *stem = (owner, make());
+    }
+    let line = stem.1.as_mut()?;
+    let len = line.len;
+    let written = (line.push(tail[0]) && line.push(tail[1])).then(|| out.write_str(line.padded()));
+    line.truncate(len);
+    written
 }
 
 impl<'a> Header<'a> {
@@ -92,23 +116,11 @@ struct ItemView<'a> {
 
 impl<'a> ItemView<'a> {
     /// `REG_<name>`, `SYS_<name>_Op0`, ...
-    fn define(&self, before: &'a str, after: &'a str) -> Name<'a> {
-        let start = match before {
-            "SYS_" => self.sys(),
-            _ => None,
-        };
-        Name::new(start, after, [before, self.name, after, "", ""])
-    }
-
-    /// `SYS_<name>` in a line, made on first use.
-    fn sys(&self) -> Option<Line> {
-        let (made_for, mut sys) = self.scratch.sys.get();
-        if made_for != self.name.as_ptr() {
-            let mut line = Line::BLANK;
-            sys = (line.push("SYS_") && line.push(self.name)).then_some(line);
-            self.scratch.sys.set((self.name.as_ptr(), sys));
+    fn define(&self, before: &'a str, after: &'a str) -> Name<'_, 'a> {
+        match before {
+            "SYS_" => Name::Sys(self, after),
+            _ => Name::Parts([before, self.name, after, ""]),
         }
-        sys
     }
 
     /// Its Prefix layouts, then its own.
@@ -140,27 +152,32 @@ impl<'a> LayoutView<'a> {
         }
     }
 
-    /// `[PREFIX_]REG_` in a line, made on first use.
-    fn stem(&self) -> Option<Line> {
-        let (made_for, mut stem) = self.scratch.stem.get();
-        if !std::ptr::eq(made_for, self.layout) {
-            let mut line = Line::BLANK;
-            let fits = self.head.iter().chain(&["_"]).all(|p| line.push(p));
-            stem = fits.then_some(line);
-            self.scratch.stem.set((self.layout, stem));
+    /// `[PREFIX_]REG_` in a line, as cached for the layout's names.
+    fn cached_stem(&self) -> Option<Line> {
+        let mut stem = self.scratch.layout.borrow_mut();
+        let owner = std::ptr::from_ref(self.layout).cast();
+        if stem.0 != owner {
+            *stem = (owner, self.stem());
         }
-        stem
+        stem.1
     }
 
-    /// `[PREFIX_]REG<suffix>`, `suffix` starting with `_`.
-    fn define(&self, suffix: &'a str) -> Name<'a> {
-        let [p, sep, owner] = self.head;
-        let rest = suffix.strip_prefix('_');
-        Name::new(
-            self.stem().filter(|_| rest.is_some()),
-            rest.unwrap_or(""),
-            [p, sep, owner, suffix, ""],
-        )
+    /// `[PREFIX_]REG_` in a line.
+    fn stem(&self) -> Option<Line> {
+        let mut line = Line::BLANK;
+        let fits = self.head.iter().chain(&["_"]).all(|p| line.push(p));
+        fits.then_some(line)
+    }
+
+    /// `[PREFIX_]REG<suffix>` (`_RES0`, ...).
+    fn define(&self, suffix: &'a str) -> Name<'_, 'a> {
+        match suffix.strip_prefix('_') {
+            Some(tail) => Name::Layout(self, tail),
+            None => {
+                let [p, sep, owner] = self.head;
+                Name::Parts([p, sep, owner, suffix])
+            }
+        }
     }
 
     /// The named fields, from bit 63 down.
@@ -245,6 +262,9 @@ struct Line {
     len: usize,
 }
 
+/// Blanks to copy over a line's end.
+const BLANKS: [u8; LINE] = [b' '; LINE];
+
 impl Line {
     const BLANK: Line = Line {
         bytes: [b' '; LINE],
@@ -260,10 +280,21 @@ impl Line {
             return false;
         };
         if copy_short(dest, s.as_bytes()) & 0x80 != 0 {
+            // Blank again what was copied: the line may be a cached one, to be used again.
+            copy_short(dest, &BLANKS[..dest.len()]);
             return false;
         }
         self.len = len + s.len();
         true
+    }
+
+    /// Takes off what was pushed after the first `len` bytes.
+    #[inline(always)]
+    fn truncate(&mut self, len: usize) {
+        if let Some(pushed) = self.bytes.get_mut(len..self.len) {
+            copy_short(pushed, &BLANKS[..pushed.len()]);
+            self.len = len;
+        }
     }
 
     /// The name padded to [`NAME_WIDTH`].
@@ -328,36 +359,46 @@ fn write_padded(parts: &[&str], out: &mut dyn fmt::Write) -> fmt::Result {
     (chars..NAME_WIDTH).try_for_each(|_| out.write_char(' '))
 }
 
-/// A macro name for the few lines per register (encodings and masks), written padded in one
-/// call: assembled in a line, or (when that fails) written as its pieces. An enum, so that it is
-/// small enough (88 bytes) to be returned without a call to `memcpy`.
-enum Name<'a> {
-    Line(Line),
-    Parts([&'a str; 5]),
+/// A macro name for the few lines per register and layout (encodings and masks), written
+/// padded in one call where it fits a line, else as its pieces. Small: askama makes all the
+/// values of a block before writing them.
+enum Name<'s, 'a> {
+    /// `SYS_<register><tail>`.
+    Sys(&'s ItemView<'a>, &'a str),
+    /// `[PREFIX_]REG_<tail>`.
+    Layout(&'s LayoutView<'a>, &'a str),
+    /// The pieces of any other name.
+    Parts([&'a str; 4]),
 }
 
-impl<'a> Name<'a> {
-    /// The name `parts` joined; `start` is a line holding all but the last piece, `rest`.
-    #[inline(always)]
-    fn new(start: Option<Line>, rest: &str, parts: [&'a str; 5]) -> Name<'a> {
-        let line = match start {
-            Some(mut line) => line.push(rest).then_some(line),
-            None => {
-                let mut line = Line::BLANK;
-                parts.iter().all(|p| line.push(p)).then_some(line)
-            }
-        };
-        match line {
-            Some(line) => Name::Line(line),
-            None => Name::Parts(parts),
-        }
-    }
-
+impl Name<'_, '_> {
     #[inline(always)]
     fn write(&self, out: &mut dyn fmt::Write) -> fmt::Result {
-        match self {
-            Name::Line(line) => out.write_str(line.padded()),
-            Name::Parts(parts) => write_padded(parts, out),
+        match *self {
+            Name::Sys(item, tail) => {
+                let make = || {
+                    let mut line = Line::BLANK;
+                    (line.push("SYS_") && line.push(item.name)).then_some(line)
+                };
+                let owner = item.name.as_ptr().cast();
+                write_stem(&item.scratch.sys, owner, make, [tail, ""], out)
+                    .unwrap_or_else(|| write_padded(&["SYS_", item.name, tail], out))
+            }
+            Name::Layout(layout, tail) => {
+                let owner = std::ptr::from_ref(layout.layout).cast();
+                write_stem(
+                    &layout.scratch.layout,
+                    owner,
+                    || layout.stem(),
+                    [tail, ""],
+                    out,
+                )
+                .unwrap_or_else(|| {
+                    let [p, sep, owner] = layout.head;
+                    write_padded(&[p, sep, owner, "_", tail], out)
+                })
+            }
+            Name::Parts(parts) => write_padded(&parts, out),
         }
     }
 }
@@ -371,24 +412,18 @@ struct FieldName<'v, 's, 'a> {
 impl FieldName<'_, '_, '_> {
     #[inline(always)]
     fn write(&self, out: &mut dyn fmt::Write) -> fmt::Result {
-        let [a, b] = self.tail;
         let layout = self.field.layout;
         let field = self.field.field;
-        let scratch = layout.scratch;
-        let (cached_for, mut stem) = scratch.field_stem.get();
-        if !std::ptr::eq(cached_for, field) {
-            stem = layout
-                .stem()
-                .and_then(|mut line| line.push(&field.name).then_some(line));
-            scratch.field_stem.set((field, stem));
-        }
-        if let Some(mut line) = stem {
-            if line.push(a) && line.push(b) {
-                return out.write_str(line.padded());
-            }
-        }
-        let [p, sep, owner] = layout.head;
-        write_padded(&[p, sep, owner, "_", &field.name, a, b], out)
+        let make = || {
+            let mut line = layout.cached_stem()?;
+            line.push(&field.name).then_some(line)
+        };
+        let owner = std::ptr::from_ref(field).cast();
+        write_stem(&layout.scratch.field, owner, make, self.tail, out).unwrap_or_else(|| {
+            let [p, sep, owner] = layout.head;
+            let [a, b] = self.tail;
+            write_padded(&[p, sep, owner, "_", &field.name, a, b], out)
+        })
     }
 }
 
@@ -480,7 +515,7 @@ macro_rules! writable {
 }
 
 writable! {
-    Name<'_> => |this, out| this.write(out);
+    Name<'_, '_> => |this, out| this.write(out);
     FieldName<'_, '_, '_> => |this, out| this.write(out);
     Genmask => |this, out| out.write_str(this.as_str());
     Masks<'_> => |this, out| this.write(out);
@@ -505,10 +540,11 @@ pub fn write(db: &Database, out: &mut dyn io::Write) -> io::Result<()> {
         out,
         error: None,
     };
+    let unmade = || RefCell::new((std::ptr::null(), None));
     let scratch = Scratch {
-        sys: Cell::new((std::ptr::null(), None)),
-        stem: Cell::new((std::ptr::null(), None)),
-        field_stem: Cell::new((std::ptr::null(), None)),
+        sys: unmade(),
+        layout: unmade(),
+        field: unmade(),
     };
     let rendered = Header {
         db,
@@ -591,7 +627,7 @@ mod tests {
         let long = "AN_EXTREMELY_LONG_FIELD_NAME_THAT_GOES_PAST_SIXTY_FOUR_BYTES_OF_NAME";
         let longer = long.repeat(2);
         let src = format!(
-            "Sysreg\tFOO_EL1\t3\t0\t1\t2\t3\nField\t63:2\t{long}\nEnum\t1\t{longer}\n\t0b1\t{long}\nEndEnum\nField\t0\tCAF\u{c9}\nEndSysreg\n"
+            "Sysreg\tFOO_EL1\t3\t0\t1\t2\t3\nField\t63:3\t{long}\nEnum\t2:1\t{longer}\n\t0b1\t{long}\nEndEnum\nEnum\t0\tE\n\t0b0\tN\u{c9}\n\t0b1\tY\nEndEnum\nEndSysreg\nSysreg\tBAR_EL1\t3\t0\t1\t2\t4\nField\t63:1\tX\nField\t0\tCAF\u{c9}\nEndSysreg\n"
         );
         let mut sources = SourceMap::new();
         sources.add(SourceFile::new("t", src.as_bytes()));
@@ -599,11 +635,14 @@ mod tests {
         let out = generate(&loaded.database.expect("lenient mode accepts the input"));
         for (name, value) in [
             ("SYS_FOO_EL1_Op0".to_string(), "3"),
-            (format!("FOO_EL1_{long}_MASK"), "GENMASK(63, 2)"),
+            (format!("FOO_EL1_{long}_MASK"), "GENMASK(63, 3)"),
             (format!("FOO_EL1_{longer}_SHIFT"), "1"),
             (format!("FOO_EL1_{longer}_{long}"), "UL(0b1)"),
-            ("FOO_EL1_CAF\u{c9}_SHIFT".to_string(), "0"),
-            ("FOO_EL1_CAF\u{c9}".to_string(), "GENMASK(0, 0)"),
+            // A name that is not ASCII, then one that is, after the same stem.
+            ("FOO_EL1_E_N\u{c9}".to_string(), "UL(0b0)"),
+            ("FOO_EL1_E_Y".to_string(), "UL(0b1)"),
+            ("BAR_EL1_CAF\u{c9}_SHIFT".to_string(), "0"),
+            ("BAR_EL1_CAF\u{c9}".to_string(), "GENMASK(0, 0)"),
         ] {
             let line = format!("\n#define {name:<48}{value}\n");
             assert!(out.contains(&line), "{line:?} missing from:\n{out}");
