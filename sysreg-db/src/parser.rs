@@ -445,9 +445,9 @@ enum ValueKey<'src> {
 struct FirstSeen<K, V> {
     /// A cheap hash of each key first, so the scan compares one word per entry.
     small: Vec<(u64, K, V)>,
-    /// Bit `hash % 128` set for the cheap hash of every key in `small`: a key whose bit is clear
+    /// Bit `hash >> 58` set for the cheap hash of every key in `small`: a key whose bit is clear
     /// is new without a scan (the usual case: keys are rarely repeated).
-    hashes_seen: u128,
+    hashes_seen: u64,
     large: Option<HashMap<K, V>>,
 }
 
@@ -469,12 +469,20 @@ trait Key: Copy + Eq + Hash {
 
 impl Key for &str {
     fn quick_hash(&self) -> u64 {
-        // The length and the first and last eight bytes (all of a name of up to 16), mixed by
-        // a multiplication: it only has to tell most names apart, in a few instructions.
+        // The length and the first and last bytes (all of a name of up to 16: two overlapping
+        // loads of the largest size that fits), mixed by a multiplication: it only has to tell
+        // most names apart, in a few instructions.
         let b = self.as_bytes();
-        let (head, tail) = match b.len() {
-            0..=7 => (b.iter().fold(0, |h, &c| h << 8 | u64::from(c)), 0),
-            n => (
+        let n = b.len();
+        let u32_at = |i: usize| {
+            b.get(i..i + 4)
+                .map_or(0, |w| u64::from(u32::from_le_bytes(w.try_into().unwrap_or_default())))
+        };
+        let (head, tail) = match n {
+            0 => (0, 0),
+            1..=3 => (u64::from(b[0]) << 16 | u64::from(b[n / 2]) << 8, u64::from(b[n - 1])),
+            4..=7 => (u32_at(0), u32_at(n - 4)),
+            _ => (
                 lexer::word_at(b, 0).unwrap_or(0),
                 lexer::word_at(b, n - 8).unwrap_or(0),
             ),
@@ -487,8 +495,10 @@ impl Key for &str {
 impl Key for ValueKey<'_> {
     fn quick_hash(&self) -> u64 {
         match self {
-            ValueKey::Number(n) => *n,
-            ValueKey::Spelling(s) => s.quick_hash() | 1 << 63,
+            // Fibonacci hashing: consecutive values get far-apart top bits (the bit set by
+            // `FirstSeen` is chosen by the top six).
+            ValueKey::Number(n) => n.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            ValueKey::Spelling(s) => s.quick_hash() ^ 0x5555,
         }
     }
 }
@@ -511,7 +521,7 @@ impl<K: Key, V: Copy> FirstSeen<K, V> {
             return map.get(&key).copied();
         }
         let hash = key.quick_hash();
-        if self.hashes_seen & 1u128 << (hash % 128) == 0 {
+        if self.hashes_seen & 1 << (hash >> 58) == 0 {
             return None;
         }
         let found = self.small.iter().find(|(h, k, _)| *h == hash && *k == key);
@@ -524,7 +534,7 @@ impl<K: Key, V: Copy> FirstSeen<K, V> {
         // The usual case inline: a new key (its hash bit clear) into the small buffer, which
         // has room and needs no growing.
         let hash = key.quick_hash();
-        let bit = 1u128 << (hash % 128);
+        let bit = 1 << (hash >> 58);
         if self.hashes_seen & bit == 0
             && self.large.is_none()
             && self.small.len() < Self::SMALL.min(self.small.capacity())
@@ -548,7 +558,7 @@ impl<K: Key, V: Copy> FirstSeen<K, V> {
                 }
             };
         }
-        let bit = 1u128 << (hash % 128);
+        let bit = 1 << (hash >> 58);
         if self.hashes_seen & bit != 0 {
             let found = self.small.iter().find(|(h, k, _)| *h == hash && *k == key);
             if let Some(&(_, _, first)) = found {
