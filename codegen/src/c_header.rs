@@ -84,7 +84,7 @@ impl<'a> Header<'a> {
                 };
                 ItemView {
                     name: &r.name,
-                    encoding: Some(r.encoding),
+                    encoding: Some(EncodingView::new(r.encoding)),
                     prefixed: &r.prefixed,
                     own,
                     fields_from,
@@ -105,7 +105,7 @@ impl<'a> Header<'a> {
 
 struct ItemView<'a> {
     name: &'a str,
-    encoding: Option<Encoding>,
+    encoding: Option<EncodingView>,
     prefixed: &'a [Layout],
     /// The layout of its own (none for a register described by `Fields`/`Mapping`).
     own: Option<&'a Layout>,
@@ -185,7 +185,10 @@ impl<'a> LayoutView<'a> {
         self.layout.fields().map(move |(entry, field)| FieldView {
             layout: self,
             field,
-            bits: entry.bits,
+            bits: BitsView {
+                lsb: Decimal(entry.bits.lsb),
+                msb: Decimal(entry.bits.msb),
+            },
             genmask: Genmask::new(entry.bits),
         })
     }
@@ -207,7 +210,7 @@ impl<'a> LayoutView<'a> {
 struct FieldView<'s, 'a> {
     layout: &'s LayoutView<'a>,
     field: &'a Field,
-    bits: BitRange,
+    bits: BitsView,
     /// `GENMASK(msb, lsb)`, the value of two of its macros.
     genmask: Genmask,
 }
@@ -427,6 +430,69 @@ impl FieldName<'_, '_, '_> {
     }
 }
 
+/// The operands of a register's encoding, as the template writes them.
+struct EncodingView {
+    op0: Decimal,
+    op1: Decimal,
+    crn: Decimal,
+    crm: Decimal,
+    op2: Decimal,
+}
+
+impl EncodingView {
+    fn new(e: Encoding) -> EncodingView {
+        EncodingView {
+            op0: Decimal(e.op0),
+            op1: Decimal(e.op1),
+            crn: Decimal(e.crn),
+            crm: Decimal(e.crm),
+            op2: Decimal(e.op2),
+        }
+    }
+}
+
+/// A field's bit range, as the template writes it.
+#[derive(Clone, Copy)]
+struct BitsView {
+    msb: Decimal,
+    lsb: Decimal,
+}
+
+impl BitsView {
+    fn width(&self) -> Decimal {
+        Decimal(self.msb.0 - self.lsb.0 + 1)
+    }
+}
+
+/// A number of a register's encoding or a field's bits, written from a table of decimal
+/// digits: some 8 500 numbers per header, and integer formatting costs several times more.
+#[derive(Clone, Copy)]
+struct Decimal(u8);
+
+/// `0` to `255` in decimal: the digits and how many there are.
+static DECIMALS: [([u8; 3], u8); 256] = {
+    let mut table = [([0; 3], 0); 256];
+    let mut n = 0;
+    while n < 256 {
+        let (hundreds, tens, ones) = ((n / 100) as u8, (n / 10 % 10) as u8, (n % 10) as u8);
+        table[n] = match n {
+            0..=9 => ([b'0' + ones, 0, 0], 1),
+            10..=99 => ([b'0' + tens, b'0' + ones, 0], 2),
+            _ => ([b'0' + hundreds, b'0' + tens, b'0' + ones], 3),
+        };
+        n += 1;
+    }
+    table
+};
+
+impl Decimal {
+    fn as_str(self) -> &'static str {
+        let (digits, len) = &DECIMALS[usize::from(self.0)];
+        // SAFETY: ASCII digits.
+        unsafe { std::str::from_utf8_unchecked(&digits[..usize::from(*len)]) }
+    }
+}
+
 /// `GENMASK(msb, lsb)`, formatted once per field.
 struct Genmask {
     text: [u8; 20],
@@ -518,6 +584,7 @@ writable! {
     Name<'_, '_> => |this, out| this.write(out);
     FieldName<'_, '_, '_> => |this, out| this.write(out);
     Genmask => |this, out| out.write_str(this.as_str());
+    Decimal => |this, out| out.write_str(this.as_str());
     Masks<'_> => |this, out| this.write(out);
 }
 

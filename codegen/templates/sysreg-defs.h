@@ -5,21 +5,21 @@
 
 {% for item in self.items() -%}
 {% if let Some(e) = item.encoding -%}
-#define {{ item.define("REG_", "")|safe }}S{{ e.op0 }}_{{ e.op1 }}_C{{ e.crn }}_C{{ e.crm }}_{{ e.op2 }}
-#define {{ item.define("SYS_", "")|safe }}sys_reg({{ e.op0 }}, {{ e.op1 }}, {{ e.crn }}, {{ e.crm }}, {{ e.op2 }})
-#define {{ item.define("SYS_", "_Op0")|safe }}{{ e.op0 }}
-#define {{ item.define("SYS_", "_Op1")|safe }}{{ e.op1 }}
-#define {{ item.define("SYS_", "_CRn")|safe }}{{ e.crn }}
-#define {{ item.define("SYS_", "_CRm")|safe }}{{ e.crm }}
-#define {{ item.define("SYS_", "_Op2")|safe }}{{ e.op2 }}
+#define {{ item.define("REG_", "")|safe }}S{{ e.op0|safe }}_{{ e.op1|safe }}_C{{ e.crn|safe }}_C{{ e.crm|safe }}_{{ e.op2|safe }}
+#define {{ item.define("SYS_", "")|safe }}sys_reg({{ e.op0|safe }}, {{ e.op1|safe }}, {{ e.crn|safe }}, {{ e.crm|safe }}, {{ e.op2|safe }})
+#define {{ item.define("SYS_", "_Op0")|safe }}{{ e.op0|safe }}
+#define {{ item.define("SYS_", "_Op1")|safe }}{{ e.op1|safe }}
+#define {{ item.define("SYS_", "_CRn")|safe }}{{ e.crn|safe }}
+#define {{ item.define("SYS_", "_CRm")|safe }}{{ e.crm|safe }}
+#define {{ item.define("SYS_", "_Op2")|safe }}{{ e.op2|safe }}
 
 {% endif -%}
 {% for layout in item.layouts() -%}
 {% for f in layout.fields() -%}
 #define {{ f.define("")|safe }}{{ f.genmask|safe }}
 #define {{ f.define("_MASK")|safe }}{{ f.genmask|safe }}
-#define {{ f.define("_SHIFT")|safe }}{{ f.bits.lsb }}
-#define {{ f.define("_WIDTH")|safe }}{{ f.bits.width() }}
+#define {{ f.define("_SHIFT")|safe }}{{ f.bits.lsb|safe }}
+#define {{ f.define("_WIDTH")|safe }}{{ f.bits.width()|safe }}
 {% if let Some(signed) = f.signed() -%}
 #define {{ f.define("_SIGNED")|safe }}{{ signed }}
 {% endif -%}

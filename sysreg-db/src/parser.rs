@@ -475,12 +475,16 @@ impl Key for &str {
         let b = self.as_bytes();
         let n = b.len();
         let u32_at = |i: usize| {
-            b.get(i..i + 4)
-                .map_or(0, |w| u64::from(u32::from_le_bytes(w.try_into().unwrap_or_default())))
+            b.get(i..i + 4).map_or(0, |w| {
+                u64::from(u32::from_le_bytes(w.try_into().unwrap_or_default()))
+            })
         };
         let (head, tail) = match n {
             0 => (0, 0),
-            1..=3 => (u64::from(b[0]) << 16 | u64::from(b[n / 2]) << 8, u64::from(b[n - 1])),
+            1..=3 => (
+                u64::from(b[0]) << 16 | u64::from(b[n / 2]) << 8,
+                u64::from(b[n - 1]),
+            ),
             4..=7 => (u32_at(0), u32_at(n - 4)),
             _ => (
                 lexer::word_at(b, 0).unwrap_or(0),
