@@ -1,13 +1,15 @@
 //! Project automation, run as `cargo xtask <task>`:
 //!
 //! - `regen`: regenerate every committed generated file from the database.
-//! - `test`:  every check CI runs (format, clippy, all tests, the bounded fuzz run).
+//! - `test`:  every check CI runs (format, clippy, all tests, the bounded fuzz run, the static
+//!   `sysreg-gen` on the corpus, the QEMU runs).
 //! - `bench [c-header|crates]`: print the benchmark figures quoted in README.md (both tables, or
 //!   one: the C header generator, or the register crates and their regeneration).
 //! - `qemu [--bench]`: build the EL2 test image and run pmu-part end to end on QEMU (part of
 //!   `test`); `--bench` prints only the seeds' benchmark table.
 
 mod bench;
+mod dist;
 mod qemu;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +42,14 @@ pub fn root() -> PathBuf {
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()
+}
+
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` when that is set, else `target/`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
 }
 
 /// `../shared/sysreg-corpus` next to the repository.
@@ -132,5 +142,6 @@ fn test() -> Result<(), String> {
         ],
     )?;
     run("cargo", &["test", "--workspace"])?;
+    dist::check_corpus()?;
     qemu::run(&[])
 }
