@@ -144,6 +144,17 @@ fn zero_bytes(word: u64) -> u64 {
     word.wrapping_sub(repeat(1)) & !word & repeat(0x80)
 }
 
+/// Whether `bytes` holds `byte` anywhere: a scan of eight bytes a step, a few instructions
+/// each (the whole file is scanned for carriage returns before parsing, and `memchr` takes
+/// more than a byte's worth of instructions per byte here).
+pub(crate) fn contains_byte(bytes: &[u8], byte: u8) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    let found = words.by_ref().fold(0, |found, w| {
+        found | zero_bytes(u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ repeat(byte))
+    });
+    found != 0 || words.remainder().contains(&byte)
+}
+
 /// The index of the first `\n` in `bytes` at or after `start`, or `bytes.len()`. Eight bytes
 /// at a time: lines are short (15 bytes on average in the kernel's database), too short for a
 /// `memchr` call's set-up to pay off, and a byte loop costs several instructions a byte.
@@ -531,6 +542,24 @@ mod tests {
         }
         for word in ["0b0", "0b0001", &format!("0b{}", "1".repeat(64))] {
             assert!(short_binary(word).is_some(), "{word:?}");
+        }
+    }
+
+    #[test]
+    fn contains_byte_finds_it_anywhere() {
+        for len in 0..40 {
+            let blank = vec![b'a'; len];
+            assert!(!contains_byte(&blank, b'\r'));
+            for at in 0..len {
+                let mut bytes = blank.clone();
+                bytes[at] = b'\r';
+                assert!(contains_byte(&bytes, b'\r'), "{len} {at}");
+                // A byte just above or below is not it (the borrow of the zero-byte test).
+                bytes[at] = b'\r' + 1;
+                assert!(!contains_byte(&bytes, b'\r'), "{len} {at}");
+                bytes[at] = 0x8d;
+                assert!(!contains_byte(&bytes, b'\r'), "{len} {at}");
+            }
         }
     }
 }

@@ -692,7 +692,7 @@ impl<'src> FileParser<'_, 'src> {
                 "UTF-8 text (the kernel's database is plain ASCII)",
             );
         }
-        if !src.text.contains('\r') {
+        if !lexer::contains_byte(src.text.as_bytes(), b'\r') {
             return;
         }
         let mut crlf = src
