@@ -26,6 +26,22 @@ const CHUNK: usize = 1024 * 1024;
 /// Alignment of the chunks: a page.
 const CHUNK_ALIGN: usize = 4096;
 
+/// The first chunk, for what is allocated before [`Bump::prefault`] (the command line, a few
+/// hundred bytes): part of the executable's zero-initialised data, so the first allocation
+/// costs neither the C library's allocator set-up nor a `mmap` of a whole chunk (together
+/// several system calls and page faults, a percent of a `c-header` run). The first thread to
+/// allocate takes it.
+#[repr(C, align(4096))]
+struct FirstChunk(std::cell::UnsafeCell<[u8; FIRST_CHUNK]>);
+
+const FIRST_CHUNK: usize = 16 * 1024;
+
+// SAFETY: only the thread that wins `FIRST_CHUNK_TAKEN` ever touches the memory.
+unsafe impl Sync for FirstChunk {}
+
+static FIRST: FirstChunk = FirstChunk(std::cell::UnsafeCell::new([0; FIRST_CHUNK]));
+static FIRST_CHUNK_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// The allocator; its state is per thread (see [`STATE`]).
 pub struct Bump;
 
@@ -153,15 +169,23 @@ impl State {
         let align = layout.align();
         let mut start = (self.next + align - 1) & !(align - 1);
         if self.next == 0 || start + layout.size() > self.end {
-            // SAFETY: CHUNK is non-zero and CHUNK_ALIGN a power of two.
-            let chunk =
-                unsafe { System.alloc(Layout::from_size_align_unchecked(CHUNK, CHUNK_ALIGN)) };
+            let first = self.next == 0
+                && layout.size() <= FIRST_CHUNK
+                && !FIRST_CHUNK_TAKEN.swap(true, Ordering::Relaxed);
+            let (chunk, size) = if first {
+                (FIRST.0.get().cast::<u8>(), FIRST_CHUNK)
+            } else {
+                // SAFETY: CHUNK is non-zero and CHUNK_ALIGN a power of two.
+                let layout = unsafe { Layout::from_size_align_unchecked(CHUNK, CHUNK_ALIGN) };
+                // SAFETY: the layout has a non-zero size.
+                (unsafe { System.alloc(layout) }, CHUNK)
+            };
             if chunk.is_null() {
                 return ptr::null_mut();
             }
             self.start = chunk as usize;
             self.next = self.start;
-            self.end = self.start + CHUNK;
+            self.end = self.start + size;
             start = (self.next + align - 1) & !(align - 1);
         }
         self.next = start + layout.size();
