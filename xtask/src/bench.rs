@@ -114,17 +114,26 @@ fn c_header(runs: usize) -> Result<(), String> {
     let exe = static_exe.to_str().ok_or("non-UTF-8 workspace path")?;
     let default_exe = release_exe();
     let default_exe = default_exe.to_str().ok_or("non-UTF-8 workspace path")?;
-    eprintln!("timing `sysreg-gen c-header {file} -o /dev/null` (static), {runs} runs");
-    let ours = time_process(exe, &["c-header", file, "-o", "/dev/null"], runs)?;
-    let floor = time_process(exe, &["--version"], runs)?;
-    eprintln!("timing the same with the default (dynamically linked) build, {runs} runs");
-    let default = time_process(default_exe, &["c-header", file, "-o", "/dev/null"], runs)?;
-    let mawk = match &awk {
-        Some(script) => {
-            let script = script.to_str().ok_or("non-UTF-8 KERNEL_GEN_SYSREG_AWK")?;
-            eprintln!("timing `mawk -f {script} {file}`, {runs} runs");
-            Some((script, time_process("mawk", &["-f", script, file], runs)?))
-        }
+    let script = match &awk {
+        Some(script) => Some(script.to_str().ok_or("non-UTF-8 KERNEL_GEN_SYSREG_AWK")?),
+        None => None,
+    };
+    let mut commands: Vec<(&str, Vec<&str>)> = vec![
+        (exe, vec!["c-header", file, "-o", "/dev/null"]),
+        (exe, vec!["--version"]),
+        (default_exe, vec!["c-header", file, "-o", "/dev/null"]),
+    ];
+    if let Some(script) = script {
+        commands.push(("mawk", vec!["-f", script, file]));
+    }
+    for (program, args) in &commands {
+        eprintln!("timing `{program} {}`, {runs} runs", args.join(" "));
+    }
+    let mut timed = time_processes(&commands, runs)?.into_iter();
+    let mut next = || timed.next().ok_or("a timing is missing");
+    let (ours, floor, default) = (next()?, next()?, next()?);
+    let mawk = match script {
+        Some(script) => Some((script, next()?)),
         None => None,
     };
     // What was timed made the right output (checked after timing: holding the output here would
@@ -274,27 +283,44 @@ struct Process {
 /// of the `c-header` run measured, and the same constant added to both sides would understate
 /// the speed-up over mawk.
 fn time_process(program: &str, args: &[&str], runs: usize) -> Result<Process, String> {
-    let mut times = Vec::with_capacity(runs);
-    let mut max_rss_kb = None;
-    for i in 0..WARM_UP_RUNS + runs {
-        let start = Instant::now();
-        let (success, rss_kb) = run_quiet(program, args)?;
-        let elapsed = start.elapsed();
-        if !success {
-            return Err(format!("`{program} {}` failed", args.join(" ")));
-        }
-        if i >= WARM_UP_RUNS {
-            times.push(elapsed);
-            max_rss_kb = max_rss_kb.max(rss_kb);
+    let mut timed = time_processes(&[(program, args.to_vec())], runs)?;
+    Ok(timed.remove(0))
+}
+
+/// [`time_process`] for several commands at once, interleaved: each round runs every command
+/// once, so a burst of load on the machine (the benchmark machine is shared) falls on all of
+/// them alike rather than on whichever was being timed, and their ratio stays fair.
+fn time_processes(commands: &[(&str, Vec<&str>)], runs: usize) -> Result<Vec<Process>, String> {
+    let mut times = vec![Vec::with_capacity(runs); commands.len()];
+    let mut max_rss_kb = vec![None; commands.len()];
+    for round in 0..WARM_UP_RUNS + runs {
+        for (i, (program, args)) in commands.iter().enumerate() {
+            let start = Instant::now();
+            let (success, rss_kb) = run_quiet(program, args)?;
+            let elapsed = start.elapsed();
+            if !success {
+                return Err(format!("`{program} {}` failed", args.join(" ")));
+            }
+            if round >= WARM_UP_RUNS {
+                times[i].push(elapsed);
+                max_rss_kb[i] = max_rss_kb[i].max(rss_kb);
+            }
         }
     }
-    times.sort_unstable();
-    Ok(Process {
-        best: times[0],
-        median: times[times.len() / 2],
-        max_rss_kb,
-        rss_floor_kb: self_max_rss_kb(),
-    })
+    let rss_floor_kb = self_max_rss_kb();
+    Ok(times
+        .into_iter()
+        .zip(max_rss_kb)
+        .map(|(mut times, max_rss_kb)| {
+            times.sort_unstable();
+            Process {
+                best: times[0],
+                median: times[times.len() / 2],
+                max_rss_kb,
+                rss_floor_kb,
+            }
+        })
+        .collect())
 }
 
 /// `struct rusage` of Linux: two `struct timeval`, then 14 `long`s, `ru_maxrss` (KiB) first.
