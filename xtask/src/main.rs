@@ -7,6 +7,8 @@
 //!   one: the C header generator, or the register crates and their regeneration).
 //! - `qemu [--bench]`: build the EL2 test image and run pmu-part end to end on QEMU (part of
 //!   `test`); `--bench` prints only the seeds' benchmark table.
+//! - `dist`: build the `sysreg-gen` for kernel builds (static, profile-optimised) and print its
+//!   path.
 
 mod bench;
 mod dist;
@@ -22,8 +24,11 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
         Some("qemu") => qemu::run(&args[1..]),
+        Some("dist") => dist::run(),
         _ => {
-            eprintln!("usage: cargo xtask <regen|test|bench [c-header|crates]|qemu [--bench]>");
+            eprintln!(
+                "usage: cargo xtask <regen|test|bench [c-header|crates]|qemu [--bench]|dist>"
+            );
             return ExitCode::from(2);
         }
     };
