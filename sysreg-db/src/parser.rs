@@ -2116,8 +2116,9 @@ impl<'src> FileParser<'_, 'src> {
                     ..
                 }) = layout.entries.last_mut()
                 {
-                    // Exactly sized (see `Builder::spare_values`).
-                    e.values = open.values.drain(..).collect();
+                    // Exactly sized (see `Builder::spare_values`), moved in one copy.
+                    e.values = Vec::with_capacity(open.values.len());
+                    e.values.append(&mut open.values);
                 }
             }
         }
@@ -2127,7 +2128,8 @@ impl<'src> FileParser<'_, 'src> {
 
     /// `layout` with its entries moved to an exactly sized vector, its buffer kept for reuse.
     fn seal(&mut self, mut layout: Layout) -> Layout {
-        let entries = layout.entries.drain(..).collect();
+        let mut entries = Vec::with_capacity(layout.entries.len());
+        entries.append(&mut layout.entries);
         self.recycle(std::mem::replace(&mut layout.entries, entries));
         layout
     }
