@@ -47,6 +47,8 @@ const TARGET_SPEEDUP: f64 = 10.0;
 const TARGET_RSS_KB: u64 = 20 * 1024;
 /// Untimed runs before the timed ones (page cache, CPU frequency).
 const WARM_UP_RUNS: usize = 5;
+/// How many runs of a command are timed in a row before the next command's turn.
+const BLOCK: usize = 10;
 
 pub fn run(args: &[String]) -> Result<(), String> {
     const USAGE: &str = "usage: bench [c-header|crates] [--runs N] [--build-runs N] \
@@ -128,20 +130,20 @@ fn c_header(runs: usize) -> Result<(), String> {
     if let Some(script) = script {
         commands.push(("mawk", vec!["-f", script, file]));
     }
-    // Each command back to back (after warm-up runs), as hyperfine times them: the figures
-    // the target is judged by.
-    let mut timed = Vec::new();
+    // Each command in turn, `BLOCK` runs at a time: back-to-back runs (as hyperfine times
+    // them, caches warm), with a burst of load on the machine falling on every command alike.
+    // These are the figures the target is judged by.
     for (program, args) in &commands {
         eprintln!("timing `{program} {}`, {runs} runs", args.join(" "));
-        timed.push(time_process(program, args, runs)?);
     }
-    // Then ours and mawk interleaved, run by run: each run of ours follows a run of mawk, whose
+    let timed = time_processes(&commands, runs, BLOCK)?;
+    // Then ours and mawk interleaved run by run: each run of ours follows a run of mawk, whose
     // 11 ms leave the caches cold (as in a kernel build, which runs the generator once).
     let cold = match script {
         Some(_) => {
-            eprintln!("timing the static c-header run and mawk again, interleaved");
+            eprintln!("timing the static c-header run and mawk again, interleaved run by run");
             let pair = [commands[0].clone(), commands[3].clone()];
-            Some(time_processes(&pair, runs)?)
+            Some(time_processes(&pair, runs, 1)?)
         }
         None => None,
     };
@@ -300,27 +302,48 @@ struct Process {
 /// of the `c-header` run measured, and the same constant added to both sides would understate
 /// the speed-up over mawk.
 fn time_process(program: &str, args: &[&str], runs: usize) -> Result<Process, String> {
-    let mut timed = time_processes(&[(program, args.to_vec())], runs)?;
+    let mut timed = time_processes(&[(program, args.to_vec())], runs, runs)?;
     Ok(timed.remove(0))
 }
 
-/// [`time_process`] for several commands at once, interleaved: each round runs every command
-/// once, so a burst of load on the machine (the benchmark machine is shared) falls on all of
-/// them alike rather than on whichever was being timed, and their ratio stays fair.
-fn time_processes(commands: &[(&str, Vec<&str>)], runs: usize) -> Result<Vec<Process>, String> {
+/// [`time_process`] for several commands at once, taking turns: each round runs every command
+/// `block` times in a row (after `WARM_UP_RUNS` untimed runs of each), so a burst of load on
+/// the machine (the benchmark machine is shared) falls on all of them alike rather than on
+/// whichever was being timed, and their ratio stays fair. In a block all but the first run
+/// find the caches warm from the run before, as back-to-back runs do; with `block` 1 every run
+/// follows another command's.
+fn time_processes(
+    commands: &[(&str, Vec<&str>)],
+    runs: usize,
+    block: usize,
+) -> Result<Vec<Process>, String> {
     let mut times = vec![Vec::with_capacity(runs); commands.len()];
     let mut max_rss_kb = vec![None; commands.len()];
-    for round in 0..WARM_UP_RUNS + runs {
-        for (i, (program, args)) in commands.iter().enumerate() {
-            let start = Instant::now();
-            let (success, rss_kb) = run_quiet(program, args)?;
-            let elapsed = start.elapsed();
-            if !success {
-                return Err(format!("`{program} {}` failed", args.join(" ")));
-            }
-            if round >= WARM_UP_RUNS {
-                times[i].push(elapsed);
-                max_rss_kb[i] = max_rss_kb[i].max(rss_kb);
+    let mut run = |i: usize, timed: bool| -> Result<(), String> {
+        let (program, args) = &commands[i];
+        let start = Instant::now();
+        let (success, rss_kb) = run_quiet(program, args)?;
+        let elapsed = start.elapsed();
+        if !success {
+            return Err(format!("`{program} {}` failed", args.join(" ")));
+        }
+        if timed {
+            times[i].push(elapsed);
+            max_rss_kb[i] = max_rss_kb[i].max(rss_kb);
+        }
+        Ok(())
+    };
+    for i in 0..commands.len() {
+        for _ in 0..WARM_UP_RUNS {
+            run(i, false)?;
+        }
+    }
+    let block = block.max(1);
+    for round in 0..runs.div_ceil(block) {
+        let in_round = block.min(runs - round * block);
+        for i in 0..commands.len() {
+            for _ in 0..in_round {
+                run(i, true)?;
             }
         }
     }
@@ -553,7 +576,7 @@ fn print_table(
         );
     }
     println!(
-        "| `sysreg-gen c-header FILE -o /dev/null`, whole process, wall ({runs} runs; static musl build) | {} | {} | < {} | {} |",
+        "| `sysreg-gen c-header FILE -o /dev/null`, whole process, wall ({runs} runs, {BLOCK} at a time; static musl build) | {} | {} | < {} | {} |",
         ms(ours.best),
         ms(ours.median),
         ms(TARGET_PROCESS),
@@ -579,7 +602,7 @@ fn print_table(
     let (mawk_best, label) = match mawk {
         Some(m) => {
             println!(
-                "| kernel `gen-sysreg.awk` on mawk, whole process, wall ({runs} runs) | {} | {} | | |",
+                "| kernel `gen-sysreg.awk` on mawk, whole process, wall ({runs} runs, {BLOCK} at a time, in turn with the above) | {} | {} | | |",
                 ms(m.best),
                 ms(m.median)
             );
