@@ -951,10 +951,11 @@ pub mod id_aa64dfr0_el1 {
             crate::set_bits(self, 0, 0xf, value.to_bits() as u64)
         }
     }
-    /// The values of `ID_AA64DFR0_EL1.HPMN0` (sysreg-db/data/id.sysreg:106): the same as [`Csv3`].
+    /// The values of `ID_AA64DFR0_EL1.HPMN0` (sysreg-db/data/id.sysreg:106): the same as
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type Hpmn0 = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64DFR0_EL1.ExtTrcBuff` (sysreg-db/data/id.sysreg:110): the same as
-    /// [`Csv3`].
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type ExtTrcBuff = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64DFR0_EL1.BRBE` (sysreg-db/data/id.sysreg:114). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
@@ -1124,7 +1125,7 @@ pub mod id_aa64dfr0_el1 {
         }
     }
     /// The values of `ID_AA64DFR0_EL1.TraceFilt` (sysreg-db/data/id.sysreg:130): the same as
-    /// [`Csv3`].
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type TraceFilt = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64DFR0_EL1.DoubleLock` (sysreg-db/data/id.sysreg:134). Values the
     /// database does not name are kept as they are. Ordered as a signed number (`0b1111` is -1,
@@ -1248,9 +1249,11 @@ pub mod id_aa64dfr0_el1 {
             }
         }
     }
-    /// The values of `ID_AA64DFR0_EL1.SEBEP` (sysreg-db/data/id.sysreg:148): the same as [`Csv3`].
+    /// The values of `ID_AA64DFR0_EL1.SEBEP` (sysreg-db/data/id.sysreg:148): the same as
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type Sebep = crate::id_aa64pfr0_el1::Csv3;
-    /// The values of `ID_AA64DFR0_EL1.PMSS` (sysreg-db/data/id.sysreg:153): the same as [`Csv3`].
+    /// The values of `ID_AA64DFR0_EL1.PMSS` (sysreg-db/data/id.sysreg:153): the same as
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type Pmss = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64DFR0_EL1.PMUVer` (sysreg-db/data/id.sysreg:160). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
@@ -1327,7 +1330,7 @@ pub mod id_aa64dfr0_el1 {
         }
     }
     /// The values of `ID_AA64DFR0_EL1.TraceVer` (sysreg-db/data/id.sysreg:171): the same as
-    /// [`Csv3`].
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type TraceVer = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64DFR0_EL1.DebugVer` (sysreg-db/data/id.sysreg:176). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
@@ -1604,14 +1607,17 @@ pub mod id_aa64dfr1_el1 {
             }
         }
     }
-    /// The values of `ID_AA64DFR1_EL1.EBEP` (sysreg-db/data/id.sysreg:193): the same as [`Csv3`].
+    /// The values of `ID_AA64DFR1_EL1.EBEP` (sysreg-db/data/id.sysreg:193): the same as
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type Ebep = crate::id_aa64pfr0_el1::Csv3;
-    /// The values of `ID_AA64DFR1_EL1.ITE` (sysreg-db/data/id.sysreg:197): the same as [`Csv3`].
+    /// The values of `ID_AA64DFR1_EL1.ITE` (sysreg-db/data/id.sysreg:197): the same as
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type Ite = crate::id_aa64pfr0_el1::Csv3;
-    /// The values of `ID_AA64DFR1_EL1.ABLE` (sysreg-db/data/id.sysreg:201): the same as [`Csv3`].
+    /// The values of `ID_AA64DFR1_EL1.ABLE` (sysreg-db/data/id.sysreg:201): the same as
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type Able = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64DFR1_EL1.PMICNTR` (sysreg-db/data/id.sysreg:206): the same as
-    /// [`Csv3`].
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type Pmicntr = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64DFR1_EL1.SPMU` (sysreg-db/data/id.sysreg:210). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
@@ -1981,7 +1987,8 @@ pub mod id_aa64mmfr0_el1 {
             }
         }
     }
-    /// The values of `ID_AA64MMFR0_EL1.EXS` (sysreg-db/data/id.sysreg:236): the same as [`Csv3`].
+    /// The values of `ID_AA64MMFR0_EL1.EXS` (sysreg-db/data/id.sysreg:236): the same as
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type Exs = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64MMFR0_EL1.TGRAN4_2` (sysreg-db/data/id.sysreg:243). Values the
     /// database does not name are kept as they are. Ordered as an unsigned number (a higher value
@@ -2211,7 +2218,7 @@ pub mod id_aa64mmfr0_el1 {
         }
     }
     /// The values of `ID_AA64MMFR0_EL1.TGRAN64` (sysreg-db/data/id.sysreg:265): the same as
-    /// [`DoubleLock`].
+    /// [`DoubleLock`](crate::id_aa64dfr0_el1::DoubleLock).
     pub type Tgran64 = crate::id_aa64dfr0_el1::DoubleLock;
     /// The values of `ID_AA64MMFR0_EL1.TGRAN16` (sysreg-db/data/id.sysreg:269). Values the database
     /// does not name are kept as they are. Ordered as an unsigned number (a higher value implements
@@ -2268,13 +2275,13 @@ pub mod id_aa64mmfr0_el1 {
         }
     }
     /// The values of `ID_AA64MMFR0_EL1.BIGENDEL0` (sysreg-db/data/id.sysreg:274): the same as
-    /// [`Csv3`].
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type Bigendel0 = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64MMFR0_EL1.SNSMEM` (sysreg-db/data/id.sysreg:278): the same as
-    /// [`Csv3`].
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type Snsmem = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64MMFR0_EL1.BIGEND` (sysreg-db/data/id.sysreg:282): the same as
-    /// [`Csv3`].
+    /// [`Csv3`](crate::id_aa64pfr0_el1::Csv3).
     pub type Bigend = crate::id_aa64pfr0_el1::Csv3;
     /// The values of `ID_AA64MMFR0_EL1.ASIDBITS` (sysreg-db/data/id.sysreg:286). Values the
     /// database does not name are kept as they are. Its values have no order: compare them for

@@ -1,6 +1,7 @@
 //! Scale: the crate `sysreg-gen rust` writes for the kernel's whole v6.19 database (322
 //! registers, one file) builds with no warnings (`RUSTFLAGS="-D warnings"`) and is clippy-clean,
-//! for `aarch64-unknown-none` and for the host, on stable.
+//! for `aarch64-unknown-none` and for the host, on stable, and its documentation builds with
+//! rustdoc's warnings denied.
 //!
 //! The crate is generated the way `sysreg-gen rust -o DIR --crate-name linux-sysregs
 //! linux-2025-v6.19/sysreg` does it (`sysreg_db::load_paths`, strict, then
@@ -105,7 +106,8 @@ fn crate_for_awkward_names_builds_warning_free() {
 }
 
 /// Writes `files` as a standalone crate under `<target>/generated-check/<name>/<package>/` and
-/// builds it, and runs clippy on it, with warnings denied, for AArch64 and the host on stable.
+/// builds it, and runs clippy on it, with warnings denied, for AArch64 and the host on stable;
+/// then builds its documentation with rustdoc's warnings denied (broken intra-doc links).
 fn build_warning_free(name: &str, package: &str, files: &[(String, Vec<u8>)]) {
     let root = target_dir().join("generated-check").join(name);
     let dir = root.join(package);
@@ -128,4 +130,10 @@ fn build_warning_free(name: &str, package: &str, files: &[(String, Vec<u8>)]) {
             run(&mut command);
         }
     }
+    let mut command = cargo("stable", &target);
+    command
+        .args(["doc", "--no-deps", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .env("RUSTDOCFLAGS", "-D warnings");
+    run(&mut command);
 }

@@ -147,6 +147,20 @@ fn test() -> Result<(), String> {
         ],
     )?;
     run("cargo", &["test", "--workspace"])?;
+    // The documentation too: a broken intra-doc link (in a generated crate, the runtime
+    // template or the emitters' doc comments) fails the run.
+    eprintln!("$ RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps");
+    let documented = Command::new("cargo")
+        .args(["doc", "--workspace", "--no-deps"])
+        .current_dir(root())
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !documented.success() {
+        return Err(format!(
+            "`cargo doc --workspace --no-deps` failed ({documented})"
+        ));
+    }
     dist::check_corpus()?;
     qemu::run(&[])
 }

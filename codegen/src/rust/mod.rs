@@ -1309,11 +1309,18 @@ impl<'a> Model<'a> {
             .filter(|first| **first != here);
         if let Some(first) = first {
             let path = path_tokens(first);
+            // The link names the full path when the type is another module's (it is not in
+            // scope here); rustdoc rejects the path as redundant when it is this one's.
+            let (module, name) = first.rsplit_once("::").unwrap_or(("", first));
+            let target = if module == owner.module {
+                String::new()
+            } else {
+                format!("(crate::{first})")
+            };
             let doc = doc_lit(&format!(
-                " The values of `{owner}.{}` ({}): the same as [`{}`].",
+                " The values of `{owner}.{}` ({}): the same as [`{name}`]{target}.",
                 field.name,
                 self.at(entry.loc),
-                first.rsplit("::").next().unwrap_or(first)
             ));
             return quote! {
                 #[doc = #doc]

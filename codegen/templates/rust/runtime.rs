@@ -21,8 +21,8 @@ pub struct Encoding {
 
 impl Encoding {
     /// The operand fields of an `MSR`/`MRS` trap's ISS (`ESR_ELx.EC == 0x18`):
-    /// Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10] and CRm [4:1]; not Rt [9:5] nor
-    /// Direction [0].
+    /// Op0 in bits 21:20, Op2 in 19:17, Op1 in 16:14, CRn in 13:10 and CRm in 4:1; not Rt
+    /// (bits 9:5) nor Direction (bit 0).
     pub const ISS_MASK: u32 = 0x003f_fc1e;
 
     /// An encoding from its operands (each masked to its width).
@@ -62,7 +62,7 @@ impl Encoding {
         iss & Encoding::ISS_MASK == self.iss()
     }
 
-    /// A 16-bit key, `op0:op1:CRn:CRm:op2`, the order of the instruction's bits [20:5]
+    /// A 16-bit key, `op0:op1:CRn:CRm:op2`, the order of the instruction's bits 20:5
     /// (what Linux's `sys_reg()` builds, shifted down).
     pub const fn key(self) -> u16 {
         (self.op0 as u16) << 14
@@ -236,7 +236,7 @@ pub trait Writable: SysReg {
     unsafe fn msr(bits: u64);
 }
 
-/// Where register accesses go: the hardware ([`Hardware`], on AArch64) or a model of it (a
+/// Where register accesses go: the hardware (`Hardware`, on AArch64) or a model of it (a
 /// [`RegisterFile`], or a model of its own that a test implements). Code written against a
 /// `Backend` runs unchanged on both; on hardware every call compiles to the one `MRS`/`MSR`.
 pub trait Backend {
